@@ -1,0 +1,168 @@
+"""Block stream reader: one ``Block`` message per file (``reference/stream-formats.md`` §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from google.protobuf.message import DecodeError
+
+from ..errors import CorruptFileError
+from . import messages
+from .block_hash import Algorithm, BlockHasher, EMPTY_HASH, ZERO_HASH
+from .timestamps import from_seconds_nanos
+
+BLOCK_HEADER, ROUND_HEADER, BLOCK_PROOF, RECORD_FILE, BLOCK_FOOTER = 1, 3, 9, 10, 12
+_PROOF_KINDS = {2: "signed_block_proof", 3: "block_state_proof", 4: "signed_record_file_proof"}
+
+
+@dataclass(frozen=True)
+class BlockFooter:
+    previous_block_root_hash: bytes
+    root_hash_of_all_block_hashes_tree: bytes
+    start_of_block_state_root_hash: bytes
+
+
+@dataclass(frozen=True)
+class WrappedRecordFile:
+    creation_time_ns: int
+    contents_size: int
+    sidecar_count: int
+
+
+@dataclass(frozen=True)
+class BlockFile:
+    """What the orchestrator needs of one block: coverage, chain links and its own root hash."""
+
+    number: int
+    hapi_version: tuple[int, int, int]
+    timestamp_ns: int
+    rounds: tuple[int, ...]
+    footer: BlockFooter | None
+    proofs: tuple[str, ...]
+    record_file: WrappedRecordFile | None
+    item_count: int
+    #: Root hash under each candidate algorithm for this HAPI version, most likely first.
+    root_hashes: dict[Algorithm, bytes]
+
+    @property
+    def first_round(self) -> int | None:
+        return self.rounds[0] if self.rounds else None
+
+    @property
+    def last_round(self) -> int | None:
+        return self.rounds[-1] if self.rounds else None
+
+    @property
+    def hapi(self) -> str:
+        return "{}.{}.{}".format(*self.hapi_version)
+
+    @property
+    def genesis_previous_hash(self) -> bytes:
+        """Block 0's ``previous_block_root_hash``: zeros up to HAPI 0.71, ``SHA384(0x00)`` after."""
+        if self.record_file is None and self.hapi_version[:2] <= (0, 71):
+            return ZERO_HASH
+        return EMPTY_HASH
+
+
+def candidate_algorithms(hapi_version: tuple[int, int, int], *, wrapped_records: bool) -> tuple[Algorithm, ...]:
+    """Root hash generations to try, most likely first (reference §3.5 and §5).
+
+    The release that switched A3 to A4 is unknown, so 0.72+ tries both and the chain decides.
+    Wrapped record blocks are hashed by A4, the only generation that covers ``record_file``.
+    Native blocks before HAPI 0.68 used A0/A1, which are not supported: no candidate.
+    """
+    major, minor, _ = hapi_version
+    if wrapped_records:
+        return (Algorithm.A4, Algorithm.A3)
+    if major > 0 or minor >= 78:
+        return (Algorithm.A4, Algorithm.A3)
+    if minor >= 72:
+        return (Algorithm.A3, Algorithm.A4)
+    if minor >= 68:
+        return (Algorithm.A2,)
+    return ()
+
+
+def item_field_number(item: bytes) -> int:
+    """The field number of a BlockItem's single oneof field: the varint key of its first field."""
+    key = shift = 0
+    for position, byte in enumerate(item[:5]):
+        key |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            if position + 1 > len(item):
+                break
+            return key >> 3
+        shift += 7
+    raise DecodeError("block item has no field key")
+
+
+def read_block(data: bytes, *, name: str) -> BlockFile:
+    """Decode one block and compute its root hash; ``data`` is already decompressed."""
+    try:
+        return _read_block(data, name)
+    except (DecodeError, ValueError, IndexError) as exc:
+        raise CorruptFileError(
+            f"{name}: not a valid block: {exc}.",
+            hint="The file is corrupted or not a block stream file; fetch it again from its source.",
+            file=name,
+        ) from exc
+
+
+def _read_block(data: bytes, name: str) -> BlockFile:
+    items = messages.Block.FromString(data).items
+    if not items:
+        raise ValueError("no block items")
+    if item_field_number(items[0]) != BLOCK_HEADER:
+        raise ValueError("the first item is not a block_header")
+    header = messages.BlockItem.FromString(items[0]).block_header
+    version = header.hapi_proto_version
+    hapi_version = (version.major, version.minor, version.patch)
+    timestamp = messages.Timestamp.FromString(header.block_timestamp)
+    wrapped = any(item_field_number(item) == RECORD_FILE for item in items)
+    hasher = BlockHasher(candidate_algorithms(hapi_version, wrapped_records=wrapped))
+
+    rounds: list[int] = []
+    proofs: list[str] = []
+    footer: BlockFooter | None = None
+    record_file: WrappedRecordFile | None = None
+    for item in items:
+        field = item_field_number(item)
+        hasher.add_item(field, item)
+        if field == ROUND_HEADER:
+            rounds.append(messages.BlockItem.FromString(item).round_header.round_number)
+        elif field == BLOCK_FOOTER:
+            raw = messages.BlockItem.FromString(item).block_footer
+            footer = BlockFooter(
+                raw.previous_block_root_hash, raw.root_hash_of_all_block_hashes_tree, raw.start_of_block_state_root_hash
+            )
+        elif field == BLOCK_PROOF:
+            proof = messages.BlockItem.FromString(item).block_proof
+            kind = proof.WhichOneof("proof")
+            proofs.append(kind or ("legacy_sibling_hashes" if proof.legacy_sibling_hashes else "unknown"))
+        elif field == RECORD_FILE:
+            wrapped_file = messages.BlockItem.FromString(item).record_file
+            record_file = WrappedRecordFile(
+                from_seconds_nanos(wrapped_file.creation_time.seconds, wrapped_file.creation_time.nanos),
+                len(wrapped_file.record_file_contents),
+                len(wrapped_file.sidecar_file_contents),
+            )
+
+    roots: dict[Algorithm, bytes] = {}
+    if footer is not None:
+        roots = hasher.roots(
+            previous=footer.previous_block_root_hash,
+            all_previous=footer.root_hash_of_all_block_hashes_tree,
+            start_state=footer.start_of_block_state_root_hash,
+            timestamp=header.block_timestamp,
+        )
+    return BlockFile(
+        number=header.number,
+        hapi_version=hapi_version,
+        timestamp_ns=from_seconds_nanos(timestamp.seconds, timestamp.nanos),
+        rounds=tuple(rounds),
+        footer=footer,
+        proofs=tuple(proofs),
+        record_file=record_file,
+        item_count=len(items),
+        root_hashes=roots,
+    )

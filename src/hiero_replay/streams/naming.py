@@ -1,0 +1,96 @@
+"""Stream file names: what a key or path says about the file, before any byte is read.
+
+Event files are named after the consensus time of their first event; block files after their
+block number, either flat (36 or 19 digits, or shorter fixture names) or nested in the bucket layout
+``AAAA/BBBB/CCCC/DDDD/EEE`` (19 digits split 4/4/4/4/3). Marker files (``.mf``), pending-proof files
+(``.pnd*``) and anything else are not stream files. Ordering always comes from the parsed number or
+time, never from the string.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from .timestamps import format_consensus_time, parse_consensus_time
+
+
+class Compression(str, Enum):
+    NONE = ""
+    GZIP = ".gz"
+    ZSTD = ".zstd"
+
+
+class FileKind(str, Enum):
+    BLOCK = "block"
+    EVENTS = "events"
+    EVENT_SIGNATURE = "event-signature"
+
+
+@dataclass(frozen=True)
+class StreamFileName:
+    """A recognised stream file: ``key`` is its path relative to the source root, with ``/``."""
+
+    key: str
+    kind: FileKind
+    compression: Compression
+    block_number: int | None = None
+    consensus_time_ns: int | None = None
+    #: Digits of the name's fraction: a 6-digit name only pins the time to the microsecond.
+    fraction_digits: int = 9
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        if self.kind is FileKind.BLOCK:
+            assert self.block_number is not None
+            return (self.block_number, 0)
+        assert self.consensus_time_ns is not None
+        return (self.consensus_time_ns, 0 if self.kind is FileKind.EVENTS else 1)
+
+    @property
+    def name(self) -> str:
+        return self.key.rsplit("/", 1)[-1]
+
+
+_EVENT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}\.(\d{1,9})Z)\.(evts|evts\.gz|evts_sig)$")
+_BLOCK_NAME = re.compile(r"^(\d{1,36})\.blk(\.gz|\.zstd)?$")
+_NESTED_DIR = re.compile(r"^\d{4}$")
+
+
+def parse_stream_file_name(key: str) -> StreamFileName | None:
+    """Recognise a stream file by its key; ``None`` for markers, pending files and anything else."""
+    parts = key.split("/")
+    name = parts[-1]
+    event = _EVENT_NAME.match(name)
+    if event:
+        stamp, fraction, extension = event.groups()
+        kind = FileKind.EVENT_SIGNATURE if extension == "evts_sig" else FileKind.EVENTS
+        compression = Compression.GZIP if extension.endswith(".gz") else Compression.NONE
+        time_ns = parse_consensus_time(stamp.replace("_", ":"))
+        return StreamFileName(key, kind, compression, consensus_time_ns=time_ns, fraction_digits=len(fraction))
+    block = _BLOCK_NAME.match(name)
+    if block:
+        digits, extension = block.groups()
+        compression = Compression(extension or "")
+        parents = parts[-5:-1]
+        if len(digits) == 3 and len(parents) == 4 and all(_NESTED_DIR.match(p) for p in parents):
+            digits = "".join(parents) + digits
+        return StreamFileName(key, FileKind.BLOCK, compression, block_number=int(digits))
+    return None
+
+
+def block_file_name(number: int, compression: Compression = Compression.GZIP, *, digits: int = 36) -> str:
+    """The canonical flat name: ``%036d.blk.gz`` (consensus node) or 19 digits (block node)."""
+    return f"{number:0{digits}d}.blk{compression.value}"
+
+
+def nested_block_key(number: int, compression: Compression = Compression.ZSTD) -> str:
+    """The bucket layout ``AAAA/BBBB/CCCC/DDDD/EEE.blk.zstd`` of a 19-digit block number."""
+    d = f"{number:019d}"
+    return f"{d[0:4]}/{d[4:8]}/{d[8:12]}/{d[12:16]}/{d[16:19]}.blk{compression.value}"
+
+
+def event_file_name(consensus_time_ns: int, compression: Compression = Compression.NONE) -> str:
+    """``YYYY-MM-DDTHH_MM_SS.nnnnnnnnnZ.evts``: the first event's consensus time, 9-digit fraction."""
+    return format_consensus_time(consensus_time_ns).replace(":", "_") + ".evts" + compression.value
