@@ -407,6 +407,14 @@ class _Checker:
                     file=current.key,
                 )
             )
+        if any(proved != block.number for proved in block.proof_blocks):
+            self.problem(
+                ContinuityError(
+                    f"{current.key}: block {block.number} carries a proof for block(s) {', '.join(map(str, block.proof_blocks))}.",
+                    hint="The file was altered or assembled from two blocks; fetch it again.",
+                    file=current.key,
+                )
+            )
         if block.footer is None:
             self.problem(CorruptFileError(f"{current.key}: block {block.number} has no block footer.", file=current.key))
         elif block.number == 0:
@@ -434,11 +442,16 @@ class _Checker:
         before, after = previous.name.block_number, current.name.block_number
         assert before is not None and after is not None
         if after != before + 1:
+            rounds = ""
+            last, first = previous.last_complete_round, current.first_round
+            if last is not None and first is not None and first > last + 1:
+                self.inventory.gaps.append(Gap("rounds", last + 1, first - 1, after=previous.key, before=current.key))
+                rounds = f" (rounds {last + 1}..{first - 1})"
             self.gap(
                 Gap("blocks", before + 1, after - 1, after=previous.key, before=current.key),
                 ContinuityError(
                     f"Missing {after - before - 1} block file(s) between {previous.key} and {current.key}: "
-                    f"blocks {before + 1}..{after - 1}.",
+                    f"blocks {before + 1}..{after - 1}{rounds}.",
                     hint="Fetch the missing blocks into the source before replaying.",
                     file=current.key,
                 ),
@@ -518,7 +531,9 @@ class _Checker:
                     )
                 )
                 return
-            tree.add_hash(block.root_hashes[chosen.get(block.number, next(iter(block.root_hashes)))])
+            if block.number not in chosen:
+                return  # its root is not confirmed by a successor: later folds would only echo that
+            tree.add_hash(block.root_hashes[chosen[block.number]])
 
     def check_events(self, files: Sequence[StreamFile]) -> None:
         previous: StreamFile | None = None

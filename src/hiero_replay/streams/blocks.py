@@ -39,6 +39,8 @@ class BlockFile:
     rounds: tuple[int, ...]
     footer: BlockFooter | None
     proofs: tuple[str, ...]
+    #: The block number each proof says it proves.
+    proof_blocks: tuple[int, ...]
     record_file: WrappedRecordFile | None
     item_count: int
     #: Root hash under each candidate algorithm for this HAPI version, most likely first.
@@ -123,6 +125,7 @@ def _read_block(data: bytes, name: str) -> BlockFile:
 
     rounds: list[int] = []
     proofs: list[str] = []
+    proof_blocks: list[int] = []
     footer: BlockFooter | None = None
     record_file: WrappedRecordFile | None = None
     for item in items:
@@ -139,6 +142,7 @@ def _read_block(data: bytes, name: str) -> BlockFile:
             proof = messages.BlockItem.FromString(item).block_proof
             kind = proof.WhichOneof("proof")
             proofs.append(kind or ("legacy_sibling_hashes" if proof.legacy_sibling_hashes else "unknown"))
+            proof_blocks.append(proof.block)
         elif field == RECORD_FILE:
             wrapped_file = messages.BlockItem.FromString(item).record_file
             record_file = WrappedRecordFile(
@@ -162,6 +166,7 @@ def _read_block(data: bytes, name: str) -> BlockFile:
         rounds=tuple(rounds),
         footer=footer,
         proofs=tuple(proofs),
+        proof_blocks=tuple(proof_blocks),
         record_file=record_file,
         item_count=len(items),
         root_hashes=roots,

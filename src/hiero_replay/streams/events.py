@@ -120,6 +120,8 @@ def read_event_file(data: bytes, *, name: str) -> EventStreamFile:
 
 
 def _read_hash(cursor: _Cursor, what: str) -> bytes:
+    if len(cursor.data) - cursor.pos < HASH_RECORD_SIZE:
+        raise EOFError(f"file terminates early: no complete {what} at offset {cursor.pos}")
     prefix = cursor.take(len(HASH_PREFIX))
     if prefix != HASH_PREFIX:
         raise ValueError(f"{what} at offset {cursor.pos - len(prefix)} is not a SHA-384 Hash object")
@@ -139,7 +141,7 @@ def _read_event_file(data: bytes) -> EventStreamFile:
     versions: set[int] = set()
     while True:
         if len(data) - cursor.pos < 12:
-            raise EOFError("file ends without an end running hash")
+            raise EOFError(f"file terminates early at offset {cursor.pos}: no end running hash")
         class_id, class_version = struct.unpack_from(">Qi", data, cursor.pos)
         if class_id == HASH_CLASS_ID:
             end_hash = _read_hash(cursor, "end running hash")
@@ -148,7 +150,10 @@ def _read_event_file(data: bytes) -> EventStreamFile:
             raise ValueError(f"unexpected object class id {class_id:#018x} at offset {cursor.pos}")
         start = cursor.pos
         cursor.pos += 12
-        event = _read_event_body(cursor, class_version, start)
+        try:
+            event = _read_event_body(cursor, class_version, start)
+        except EOFError as exc:
+            raise EOFError(f"file terminates early inside the event at offset {start}: no end running hash") from exc
         versions.add(class_version)
         running = running_hash_step(running, data[start : cursor.pos])
         events.append(event)

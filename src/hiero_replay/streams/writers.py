@@ -72,7 +72,7 @@ def generate_rounds(
                     birth_round=number,
                     round_received=number,
                     last_in_round=position == events_per_round - 1,
-                    consensus_time_ns=base_time + position * 1_000,
+                    consensus_time_ns=base_time + position * (round_interval_ns // events_per_round),
                     consensus_order=order,
                     transactions=transactions,
                 )
