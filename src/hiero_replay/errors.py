@@ -40,6 +40,17 @@ class ReplayError(Exception):
     def __str__(self) -> str:
         return f"{self.message} {self.hint}" if self.hint else self.message
 
+    def __reduce__(self) -> tuple:
+        # Keep every attribute across process boundaries (parallel preflight workers).
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[ReplayError], args: tuple, state: dict) -> ReplayError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigError(ReplayError):
     exit_code = 2

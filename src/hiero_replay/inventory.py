@@ -10,7 +10,10 @@ Every violation becomes a ``Problem`` carrying a typed error; nothing is raised 
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+import os
+import pickle
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -30,7 +33,11 @@ from .streams.events import EventStreamFile, metadata_hash, read_event_file, rea
 from .streams.naming import FileKind, StreamFileName, parse_stream_file_name
 from .streams.timestamps import format_consensus_time
 
-READ_WORKERS = 4
+READ_WORKERS = max(2, os.cpu_count() or 1)
+#: From this many files on, files are decoded and hashed in worker processes.
+PROCESS_THRESHOLD = 256
+# forkserver: safe next to threads (metrics server, prefetch) where plain fork is not.
+_START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 class UnverifiableError(HashMismatchError):
@@ -335,11 +342,31 @@ def _drop_duplicates(entries: list[tuple[StreamFileName, int]], what: str, probl
     return kept
 
 
+def _read_job(job: tuple[ReplaySource, StreamFileName, int, StreamFileName | None]) -> StreamFile:
+    return _read_stream_file(*job)
+
+
+def _executor(jobs: int, workers: int, source: ReplaySource) -> Executor:
+    """Processes for large sets: hashing hundreds of small items per block holds the GIL.
+
+    Threads serve small sets (no start-up cost) and sources that cannot travel to a process.
+    """
+    processes = min(workers, os.cpu_count() or 1)
+    if jobs >= PROCESS_THRESHOLD and processes > 1:
+        try:
+            pickle.dumps(source)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            pass
+        else:
+            return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(_START_METHOD))
+    return ThreadPoolExecutor(max_workers=workers)
+
+
 def _read_all(source: ReplaySource, listing: _Listing, workers: int) -> tuple[list[StreamFile], list[StreamFile]]:
-    jobs = [(name, size, None) for name, size in listing.blocks]
-    jobs += [(name, size, listing.signatures.get(name.sort_key[0])) for name, size in listing.events]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        files = list(pool.map(lambda job: _read_stream_file(source, *job), jobs))
+    jobs = [(source, name, size, None) for name, size in listing.blocks]
+    jobs += [(source, name, size, listing.signatures.get(name.sort_key[0])) for name, size in listing.events]
+    with _executor(len(jobs), workers, source) as pool:
+        files = list(pool.map(_read_job, jobs, chunksize=max(1, min(64, len(jobs) // (workers * 8)))))
     return files[: len(listing.blocks)], files[len(listing.blocks) :]
 
 

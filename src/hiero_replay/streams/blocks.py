@@ -8,7 +8,7 @@ from google.protobuf.message import DecodeError
 
 from ..errors import CorruptFileError
 from . import messages
-from .block_hash import Algorithm, BlockHasher, EMPTY_HASH, ZERO_HASH
+from .block_hash import EMPTY_HASH, ZERO_HASH, Algorithm, block_root_hashes
 from .timestamps import from_seconds_nanos
 
 BLOCK_HEADER, ROUND_HEADER, BLOCK_PROOF, RECORD_FILE, BLOCK_FOOTER = 1, 3, 9, 10, 12
@@ -87,15 +87,16 @@ def candidate_algorithms(hapi_version: tuple[int, int, int], *, wrapped_records:
 
 def item_field_number(item: bytes) -> int:
     """The field number of a BlockItem's single oneof field: the varint key of its first field."""
+    first = item[0]
+    if first < 0x80:  # fields 1..15: one-byte key
+        return first >> 3
     key = shift = 0
-    for position, byte in enumerate(item[:5]):
+    for byte in item[:5]:
         key |= (byte & 0x7F) << shift
         if not byte & 0x80:
-            if position + 1 > len(item):
-                break
             return key >> 3
         shift += 7
-    raise DecodeError("block item has no field key")
+    raise DecodeError("block item has no valid field key")
 
 
 def read_block(data: bytes, *, name: str) -> BlockFile:
@@ -110,41 +111,43 @@ def read_block(data: bytes, *, name: str) -> BlockFile:
         ) from exc
 
 
+_DECODED_FIELDS = frozenset({ROUND_HEADER, BLOCK_FOOTER, BLOCK_PROOF, RECORD_FILE})
+
+
 def _read_block(data: bytes, name: str) -> BlockFile:
     items = messages.Block.FromString(data).items
     if not items:
         raise ValueError("no block items")
-    if item_field_number(items[0]) != BLOCK_HEADER:
+    fields = [item_field_number(item) for item in items]
+    if fields[0] != BLOCK_HEADER:
         raise ValueError("the first item is not a block_header")
     header = messages.BlockItem.FromString(items[0]).block_header
     version = header.hapi_proto_version
     hapi_version = (version.major, version.minor, version.patch)
     timestamp = messages.Timestamp.FromString(header.block_timestamp)
-    wrapped = any(item_field_number(item) == RECORD_FILE for item in items)
-    hasher = BlockHasher(candidate_algorithms(hapi_version, wrapped_records=wrapped))
 
     rounds: list[int] = []
     proofs: list[str] = []
     proof_blocks: list[int] = []
     footer: BlockFooter | None = None
     record_file: WrappedRecordFile | None = None
-    for item in items:
-        field = item_field_number(item)
-        hasher.add_item(field, item)
+    for index, field in enumerate(fields):
+        if field not in _DECODED_FIELDS:
+            continue
+        item = messages.BlockItem.FromString(items[index])
         if field == ROUND_HEADER:
-            rounds.append(messages.BlockItem.FromString(item).round_header.round_number)
+            rounds.append(item.round_header.round_number)
         elif field == BLOCK_FOOTER:
-            raw = messages.BlockItem.FromString(item).block_footer
+            raw = item.block_footer
             footer = BlockFooter(
                 raw.previous_block_root_hash, raw.root_hash_of_all_block_hashes_tree, raw.start_of_block_state_root_hash
             )
         elif field == BLOCK_PROOF:
-            proof = messages.BlockItem.FromString(item).block_proof
-            kind = proof.WhichOneof("proof")
-            proofs.append(kind or ("legacy_sibling_hashes" if proof.legacy_sibling_hashes else "unknown"))
+            proof = item.block_proof
+            proofs.append(proof.WhichOneof("proof") or ("legacy_sibling_hashes" if proof.legacy_sibling_hashes else "unknown"))
             proof_blocks.append(proof.block)
-        elif field == RECORD_FILE:
-            wrapped_file = messages.BlockItem.FromString(item).record_file
+        else:
+            wrapped_file = item.record_file
             record_file = WrappedRecordFile(
                 from_seconds_nanos(wrapped_file.creation_time.seconds, wrapped_file.creation_time.nanos),
                 len(wrapped_file.record_file_contents),
@@ -153,7 +156,10 @@ def _read_block(data: bytes, name: str) -> BlockFile:
 
     roots: dict[Algorithm, bytes] = {}
     if footer is not None:
-        roots = hasher.roots(
+        roots = block_root_hashes(
+            items,
+            fields,
+            candidate_algorithms(hapi_version, wrapped_records=record_file is not None),
             previous=footer.previous_block_root_hash,
             all_previous=footer.root_hash_of_all_block_hashes_tree,
             start_state=footer.start_of_block_state_root_hash,

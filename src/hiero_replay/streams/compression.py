@@ -14,7 +14,12 @@ from .naming import Compression
 def decompress(data: bytes, compression: Compression, *, name: str) -> bytes:
     try:
         if compression is Compression.GZIP:
-            return gzip.decompress(data)
+            decompressor = zlib.decompressobj(wbits=31)
+            result = decompressor.decompress(data)
+            if not decompressor.eof:
+                raise EOFError("gzip stream ends early")
+            # Rare multi-member files: let gzip walk every member.
+            return gzip.decompress(data) if decompressor.unused_data else result
         if compression is Compression.ZSTD:
             decompressor = zstandard.ZstdDecompressor().decompressobj()
             result = decompressor.decompress(data)

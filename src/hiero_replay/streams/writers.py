@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
 from . import messages
-from .block_hash import EMPTY_HASH, Algorithm, BlockHasher, StreamingTree
+from .block_hash import EMPTY_HASH, Algorithm, StreamingTree, block_root_hashes
 from .blocks import item_field_number
 from .events import CONSENSUS_TRAILER_V2, EVENT_CLASS_ID, FILE_HEADER, HASH_SIZE, hash_record, running_hash_step
 from .naming import event_file_name
@@ -203,10 +203,10 @@ class BlockStreamWriter:
             root_hash_of_all_block_hashes_tree=all_previous,
             start_of_block_state_root_hash=self._rng.randbytes(HASH_SIZE),
         )
-        hasher = BlockHasher([Algorithm.A4])
-        for item in items:
-            hasher.add_item(item_field_number(item), item)
-        root = hasher.roots(
+        root = block_root_hashes(
+            items,
+            [item_field_number(item) for item in items],
+            [Algorithm.A4],
             previous=footer.previous_block_root_hash,
             all_previous=footer.root_hash_of_all_block_hashes_tree,
             start_state=footer.start_of_block_state_root_hash,
