@@ -2,18 +2,70 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import shutil
+import signal
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import click
 
-from .errors import ReplayError
+from .config import describe_validation_error, load_settings, settings_schema
+from .errors import ConfigError, ReplayError, ReplayInterrupted
 from .inventory import Inventory, scan_source
+from .observe.logging import configure_logging
+from .plan import ReplayPlan, load_plan_inputs, make_plan
+from .run import RunResult, execute
 from .sources import open_source
 
+# flag -> (config path, click type)
+_REPLAY_FLAGS: dict[str, tuple[tuple[str, ...], Any, str]] = {
+    "--events": (("source", "events"), str, "Event stream folder of one node (events_0.0.N)."),
+    "--blocks": (("source", "blocks"), str, "Block stream folder."),
+    "--mode": (("replay", "mode"), click.Choice(["event-stream", "block-stream", "auto"]), "Backend selection (default auto)."),
+    "--bootstrap-state": (("replay", "bootstrap_state"), str, "Saved round directory to start from."),
+    "--node-id": (("replay", "node_id"), int, "Node id passed to the backends."),
+    "--out": (("replay", "out"), str, "Directory for the final state (must not exist)."),
+    "--target-round": (("replay", "target_round"), int, "Last round to apply."),
+    "--expected-hash": (("replay", "expected_hash"), str, "Expected HASH of the final state."),
+    "--expected-state": (("replay", "expected_state"), str, "Reference round directory: its ROUND and HASH become the target."),
+    "--cutover-round": (("replay", "cutover_round"), int, "First round replayed from blocks (auto mode)."),
+    "--segment-rounds": (("replay", "segment_rounds"), int, "Rounds per segment (0 = one per backend)."),
+    "--rate": (("pace", "rate"), str, "unlimited, 'N rounds/s', 'N blocks/s', 'N files/s' or 'Nx'."),
+    "--work-dir": (("work_dir",), str, "Work directory for runs (default .hiero-replay)."),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+def _replay_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Flags mirroring the config keys, plus --config, --simulate and --log-format."""
+
+    @functools.wraps(command)
+    def wrapper(config: str | None, simulate: bool, log_format: str, verbose: bool, **flags: Any) -> Any:
+        overrides: dict[str, Any] = {}
+        for flag, (path, _, _) in _REPLAY_FLAGS.items():
+            value = flags.pop(flag.lstrip("-").replace("-", "_"))
+            if value is not None:
+                section = overrides
+                for part in path[:-1]:
+                    section = section.setdefault(part, {})
+                section[path[-1]] = value
+        if simulate:
+            overrides["simulate"] = True
+        configure_logging(log_format, verbose)  # type: ignore[arg-type]
+        settings = load_settings(Path(config) if config else None, overrides)
+        return command(settings=settings, **flags)
+
+    for flag, (_, kind, text) in reversed(_REPLAY_FLAGS.items()):
+        wrapper = click.option(flag, type=kind, default=None, help=text)(wrapper)
+    wrapper = click.option("--config", type=click.Path(dir_okay=False), help="TOML configuration file.")(wrapper)
+    wrapper = click.option("--simulate", is_flag=True, help="Use the built-in simulators for both backends (a rehearsal).")(wrapper)
+    wrapper = click.option("--verbose", "-v", is_flag=True, help="Also log every line the backends print.")(wrapper)
+    return click.option("--log-format", type=click.Choice(["console", "json"]), default="console", show_default=True)(wrapper)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="hiero-replay")
 def cli() -> None:
     """Replay historical Hiero/Hedera stream data into a consensus-node state."""
@@ -27,10 +79,7 @@ def cli() -> None:
 def inspect(path: str, as_json: bool, from_round: int | None, to_round: int | None) -> None:
     """Order and verify the stream files under PATH; exit 0 only when complete and verified."""
     inventory = scan_source(open_source(path), from_round=from_round, to_round=to_round)
-    if as_json:
-        click.echo(json.dumps(inventory.to_json(), indent=2))
-    else:
-        click.echo(render_inventory(inventory))
+    click.echo(json.dumps(inventory.to_json(), indent=2) if as_json else render_inventory(inventory))
     error = inventory.first_error()
     if error is not None:
         sys.exit(error.exit_code)
@@ -53,11 +102,148 @@ def render_inventory(inventory: Inventory) -> str:
         ("gaps", len(summary["gaps"])),
         ("problems", len(summary["problems"])),
     ]
-    width = max(len(label) for label, _ in rows)
-    lines = [f"{label.ljust(width)}  {value}" for label, value in rows]
+    lines = _table(rows)
     for problem in inventory.problems:
         lines.append(f"  [{problem.kind}] {problem.error}")
     return "\n".join(lines)
+
+
+def _table(rows: list[tuple[str, Any]]) -> list[str]:
+    width = max(len(label) for label, _ in rows)
+    return [f"{label.ljust(width)}  {value}" for label, value in rows]
+
+
+@cli.command()
+@_replay_options
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def plan(settings: Any, as_json: bool) -> None:
+    """Show what a run would do (backends, cutover, segments, files, command lines); run nothing."""
+    replay_plan = make_plan(load_plan_inputs(settings))
+    click.echo(json.dumps(replay_plan.to_json(), indent=2) if as_json else render_plan(replay_plan))
+
+
+def render_plan(replay_plan: ReplayPlan) -> str:
+    lines = _table(
+        [
+            ("mode", f"{replay_plan.mode} ({replay_plan.reason})"),
+            ("bootstrap", f"{replay_plan.bootstrap_state} (round {replay_plan.bootstrap_round})"),
+            ("rounds", f"{replay_plan.start_round} .. {replay_plan.target_round}"),
+            ("cutover round", replay_plan.cutover_round if replay_plan.cutover_round is not None else "-"),
+            ("expected hash", replay_plan.expected_hash or "-"),
+            ("rate", replay_plan.rate),
+            ("out", replay_plan.out),
+        ]
+    )
+    for segment in replay_plan.segments:
+        lines.append(
+            f"segment {segment.index}/{len(replay_plan.segments)}  {segment.backend:<12}  rounds {segment.first_round}..{segment.last_round}"
+            f"  ({len(segment.files)} files from {segment.source})"
+        )
+        lines.append("  $ " + " ".join(segment.argv))
+    return "\n".join(lines)
+
+
+def _raise_interrupted(signum: int, _frame: Any) -> None:
+    raise ReplayInterrupted(f"Interrupted by {signal.Signals(signum).name}; the backend was stopped.", hint="Rerun the replay.")
+
+
+def replay(settings: Any) -> RunResult:
+    """Plan and execute: the shared core of ``run`` and ``demo``."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        inputs = load_plan_inputs(settings)
+        return execute(make_plan(inputs), inputs)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@cli.command()
+@_replay_options
+def run(settings: Any) -> None:
+    """Verify the input, replay it segment by segment and verify the resulting state."""
+    click.echo(render_result(replay(settings)))
+
+
+def render_result(result: RunResult) -> str:
+    lines = [f"run {result.plan.run_id}: {len(result.segments)} segment(s), {result.rounds} rounds"]
+    for segment in result.segments:
+        lines.append(
+            f"  segment {segment.index}  {segment.backend:<12}  rounds {segment.first_round}..{segment.last_round}"
+            f"  {segment.seconds:.2f} s  {segment.rounds_per_second:.1f} rounds/s"
+        )
+    lines += _table(
+        [
+            ("final ROUND", result.final_round),
+            ("final HASH", result.final_hash),
+            ("state", result.plan.out),
+            ("duration", f"{result.seconds:.2f} s"),
+            ("effective rate", f"{result.rounds_per_second:.1f} rounds/s"),
+        ]
+    )
+    return "\n".join(lines)
+
+
+DEMO_MARKER = ".hiero-replay-demo"
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".hiero-replay/demo", show_default=True)
+@click.option("--log-format", type=click.Choice(["console", "json"]), default="console", show_default=True)
+def demo(directory: str, log_format: str) -> None:
+    """Write a synthetic history and replay it across the event->block cutover with the simulators."""
+    from .simulate.history import write_history
+
+    root = Path(directory)
+    if root.exists():
+        if not (root / DEMO_MARKER).exists():
+            raise ConfigError(f"{root} exists and is not a demo folder; refusing to replace it.", hint="Pass another --dir.")
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    (root / DEMO_MARKER).touch()
+    history = write_history(root / "history")
+    click.echo(f"synthetic history in {history.root}:")
+    click.echo(f"  events  {history.events_dir} (rounds 1..{history.cutover_round + 20})")
+    click.echo(f"  blocks  {history.blocks_dir} (rounds {history.cutover_round}..{history.target_round + 10})")
+    click.echo(f"  bootstrap state round {history.bootstrap_round}, reference state round {history.target_round}")
+    configure_logging(log_format)  # type: ignore[arg-type]
+    settings = load_settings(
+        None,
+        {
+            "source": {"events": str(history.events_dir), "blocks": str(history.blocks_dir)},
+            "replay": {
+                "mode": "auto",
+                "bootstrap_state": str(history.bootstrap_state),
+                "expected_state": str(history.expected_state),
+                "node_id": 3,
+                "out": str(root / "out" / str(history.target_round)),
+                "segment_rounds": 50,
+            },
+            "work_dir": str(root / "work"),
+            "simulate": True,
+        },
+    )
+    result = replay(settings)
+    click.echo(render_result(result))
+    click.echo(f"the final state matches the reference snapshot {history.expected_state}")
+
+
+@cli.group()
+def config() -> None:
+    """Configuration: the JSON Schema, and validation of a file."""
+
+
+@config.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of the configuration."""
+    click.echo(json.dumps(settings_schema(), indent=2))
+
+
+@config.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def config_check(file: str) -> None:
+    """Validate FILE (with the environment's overrides) and print the effective configuration."""
+    settings = load_settings(Path(file))
+    click.echo(json.dumps(settings.model_dump(mode="json"), indent=2))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -66,9 +252,9 @@ def main(argv: list[str] | None = None) -> None:
     except ReplayError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(8)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("error: interrupted; the backend was stopped.", err=True)
+        sys.exit(ReplayInterrupted.exit_code)
     except click.ClickException as error:
         error.show()
-        sys.exit(2)
+        sys.exit(ConfigError.exit_code)

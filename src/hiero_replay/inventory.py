@@ -290,7 +290,8 @@ class _Listing:
     blocks: list[tuple[StreamFileName, int]] = field(default_factory=list)
     events: list[tuple[StreamFileName, int]] = field(default_factory=list)
     signatures: dict[int, StreamFileName] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
+    block_problems: list[Problem] = field(default_factory=list)
+    event_problems: list[Problem] = field(default_factory=list)
 
 
 def _list_stream_files(source: ReplaySource) -> _Listing:
@@ -307,11 +308,11 @@ def _list_stream_files(source: ReplaySource) -> _Listing:
             listing.signatures[name.sort_key[0]] = name
     listing.blocks.sort(key=lambda entry: entry[0].sort_key)
     listing.events.sort(key=lambda entry: entry[0].sort_key)
-    listing.blocks = _drop_duplicates(listing.blocks, "block", listing.problems)
-    listing.events = _drop_duplicates(listing.events, "event file for", listing.problems)
+    listing.blocks = _drop_duplicates(listing.blocks, "block", listing.block_problems)
+    listing.events = _drop_duplicates(listing.events, "event file for", listing.event_problems)
     folders = sorted({name.key.rpartition("/")[0] or "." for name, _ in listing.events})
     if len(folders) > 1:
-        listing.problems.append(
+        listing.event_problems.append(
             Problem(
                 ConfigError(
                     f"Event files come from {len(folders)} folders ({', '.join(folders[:4])}"
@@ -661,6 +662,56 @@ def _uncovered(low: int, high: int, spans: Iterable[tuple[int, int]]) -> Iterato
         yield cursor, high
 
 
+@dataclass
+class StreamFiles:
+    """Every stream file of a source, read and ordered, before any range is chosen or checked."""
+
+    source: str
+    blocks: list[StreamFile] = field(default_factory=list)
+    events: list[StreamFile] = field(default_factory=list)
+    block_problems: list[Problem] = field(default_factory=list)
+    event_problems: list[Problem] = field(default_factory=list)
+
+
+def load_stream_files(source: ReplaySource, *, workers: int = READ_WORKERS) -> StreamFiles:
+    """List and read every stream file of ``source``: one pass over the bytes."""
+    listing = _list_stream_files(source)
+    blocks, events = _read_all(source, listing, workers)
+    return StreamFiles(source.url, blocks, events, listing.block_problems, listing.event_problems)
+
+
+def verify_stream_files(
+    files: StreamFiles,
+    *,
+    from_round: int | None = None,
+    to_round: int | None = None,
+    kinds: tuple[FileKind, ...] = (FileKind.EVENTS, FileKind.BLOCK),
+) -> Inventory:
+    """Select the files overlapping the round range and run every check on them."""
+    if from_round is not None and to_round is not None and from_round > to_round:
+        raise ConfigError(f"The round range {from_round}..{to_round} is empty: the first round is after the last.")
+    inventory = Inventory(source=files.source, from_round=from_round, to_round=to_round)
+    streams: list[list[StreamFile]] = []
+    checker = _Checker(inventory)
+    if FileKind.EVENTS in kinds:
+        inventory.problems.extend(files.event_problems)
+        inventory.event_files = _select(files.events, from_round, to_round)
+        checker.check_events(inventory.event_files)
+        streams.append(inventory.event_files)
+    if FileKind.BLOCK in kinds:
+        inventory.problems.extend(files.block_problems)
+        inventory.block_files = _select(files.blocks, from_round, to_round)
+        checker.check_blocks(inventory.block_files)
+        streams.append(inventory.block_files)
+    present = (files.events if FileKind.EVENTS in kinds else []) + (files.blocks if FileKind.BLOCK in kinds else [])
+    if not present:
+        what = " or ".join("event" if kind is FileKind.EVENTS else "block" for kind in kinds)
+        inventory.problems.append(Problem(MissingInputError(f"No {what} stream files found in {files.source}.", hint="Check the source path.")))
+        return inventory
+    checker.check_coverage(streams)
+    return inventory
+
+
 def scan_source(
     source: ReplaySource,
     *,
@@ -671,19 +722,4 @@ def scan_source(
     """Read, order and verify every stream file of ``source`` that overlaps the round range."""
     if from_round is not None and to_round is not None and from_round > to_round:
         raise ConfigError(f"--from-round {from_round} is after --to-round {to_round}.")
-    inventory = Inventory(source=source.url, from_round=from_round, to_round=to_round)
-    listing = _list_stream_files(source)
-    inventory.problems.extend(listing.problems)
-    if not listing.blocks and not listing.events:
-        inventory.problems.append(
-            Problem(MissingInputError(f"No block or event stream files found in {source.url}.", hint="Check the source path."))
-        )
-        return inventory
-    blocks, events = _read_all(source, listing, workers)
-    inventory.block_files = _select(blocks, from_round, to_round)
-    inventory.event_files = _select(events, from_round, to_round)
-    checker = _Checker(inventory)
-    checker.check_events(inventory.event_files)
-    checker.check_blocks(inventory.block_files)
-    checker.check_coverage([inventory.event_files, inventory.block_files])
-    return inventory
+    return verify_stream_files(load_stream_files(source, workers=workers), from_round=from_round, to_round=to_round)

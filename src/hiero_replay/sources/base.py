@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator, Protocol
 
 
@@ -26,4 +27,8 @@ class ReplaySource(Protocol):
 
     def read(self, key: str) -> bytes:
         """The whole object; a typed ``SourceError`` when it cannot be read."""
+        ...
+
+    def fetch(self, key: str) -> Path:
+        """A local file holding the object (the file itself, or a verified cached copy)."""
         ...

@@ -40,5 +40,11 @@ class LocalDirSource:
         except OSError as exc:
             raise SourceError(f"Cannot read {self.root / key}: {exc.strerror}.", file=key) from exc
 
+    def fetch(self, key: str) -> Path:
+        path = self.root / key
+        if not path.is_file():
+            raise MissingInputError(f"{path} disappeared from the source.", file=key)
+        return path
+
     def _walk_error(self, error: OSError) -> None:
         raise SourceError(f"Cannot list {error.filename}: {error.strerror}.")

@@ -177,3 +177,24 @@ def _read_block(data: bytes, name: str) -> BlockFile:
         item_count=len(items),
         root_hashes=roots,
     )
+
+
+def read_round_items(data: bytes, *, name: str) -> list[tuple[int, list[bytes]]]:
+    """Each round of a block with the exact bytes of its items, from its round header up to the
+    next round header or the footer (what a state transition applies for that round)."""
+    try:
+        items = messages.Block.FromString(data).items
+        rounds: list[tuple[int, list[bytes]]] = []
+        current: list[bytes] | None = None
+        for item in items:
+            field = item_field_number(item)
+            if field == ROUND_HEADER:
+                current = [item]
+                rounds.append((messages.BlockItem.FromString(item).round_header.round_number, current))
+            elif field in (BLOCK_FOOTER, BLOCK_PROOF):
+                current = None
+            elif current is not None:
+                current.append(item)
+        return rounds
+    except (DecodeError, ValueError, IndexError) as exc:
+        raise CorruptFileError(f"{name}: not a valid block: {exc}.", file=name) from exc

@@ -1,0 +1,178 @@
+"""One validated configuration for both backends; the single place defaults live.
+
+Sources, highest priority first: command-line flags, environment variables
+(``HIERO_REPLAY_<SECTION>__<KEY>``, e.g. ``HIERO_REPLAY_REPLAY__TARGET_ROUND=1234``), the TOML
+file given with ``--config``, then the defaults below.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from .errors import ConfigError
+from .pacing import Rate
+
+ENV_PREFIX = "HIERO_REPLAY_"
+_HASH = re.compile(r"^[0-9a-fA-F]{96}$")
+_config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar("config_file", default=None)
+
+Mode = Literal["event-stream", "block-stream", "auto"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceConfig(_Section):
+    events: str | None = Field(None, description="One node's event stream folder (events_0.0.N).")
+    blocks: str | None = Field(None, description="Block stream folder.")
+
+
+class ReplayConfig(_Section):
+    mode: Mode = Field("auto", description="event-stream, block-stream, or auto (cross the cutover).")
+    bootstrap_state: Path | None = Field(None, description="Saved round directory to start from.")
+    node_id: int = Field(0, ge=0, description="Node id passed to the backends.")
+    out: Path | None = Field(None, description="Directory for the final state; must not exist.")
+    target_round: int | None = Field(None, ge=1, description="Last round to apply (default: newest available).")
+    expected_hash: str | None = Field(None, description="Expected HASH of the final state (96 hex digits).")
+    expected_state: Path | None = Field(
+        None, description="Reference round directory: its ROUND and HASH become target_round and expected_hash."
+    )
+    cutover_round: int | None = Field(None, ge=1, description="First round replayed from blocks (default: first block round).")
+    segment_rounds: int = Field(0, ge=0, description="Rounds per segment; 0 = one segment per backend.")
+
+    @field_validator("expected_hash")
+    @classmethod
+    def _lowercase_hex(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not _HASH.match(value):
+            raise ValueError("must be a SHA-384 hash: 96 hexadecimal digits")
+        return value.lower()
+
+
+RateSetting = Annotated[
+    Rate,
+    BeforeValidator(lambda value: Rate.parse(value) if isinstance(value, str) else value),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "examples": ["unlimited", "20 rounds/s", "5 blocks/s", "10 files/s", "10x"]}),
+]
+
+
+class PaceConfig(_Section):
+    rate: RateSetting = Field(
+        default_factory=Rate.unlimited,
+        description='"unlimited", "N rounds/s", "N blocks/s", "N files/s" or "Nx" (times consensus time).',
+    )
+
+
+class BackendConfig(_Section):
+    command: list[str] = Field(min_length=1, description="Argument vector prefix that starts the tool.")
+    args: list[str] = Field(default_factory=list, description="Extra arguments appended to every invocation.")
+    timeout: float | None = Field(None, gt=0, description="Seconds before a segment's process is stopped.")
+
+
+class EventStreamBackendConfig(BackendConfig):
+    command: list[str] = Field(default_factory=lambda: ["pcli.sh"], min_length=1)
+    config_file: Path | None = Field(None, description="PCLI --config settings file.")
+    load_signing_keys: bool = Field(False, description="PCLI --load-signing-keys.")
+    transaction_offset_nanos: int | None = Field(None, ge=0, description="PCLI --transaction-offset-nanos.")
+
+
+class BlockStreamBackendConfig(BackendConfig):
+    command: list[str] = Field(default_factory=lambda: ["java", "-jar", "hedera-state-validator.jar"], min_length=1)
+
+
+class BackendsConfig(_Section):
+    event_stream: EventStreamBackendConfig = Field(default_factory=EventStreamBackendConfig)
+    block_stream: BlockStreamBackendConfig = Field(default_factory=BlockStreamBackendConfig)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        nested_model_default_partial_update=True,
+    )
+
+    source: SourceConfig = Field(default_factory=SourceConfig)
+    replay: ReplayConfig = Field(default_factory=ReplayConfig)
+    pace: PaceConfig = Field(default_factory=PaceConfig)
+    backends: BackendsConfig = Field(default_factory=BackendsConfig)
+    work_dir: Path = Field(Path(".hiero-replay"), description="Run records, staging and intermediate states.")
+    simulate: bool = Field(False, description="Use the built-in simulators for both backends (a rehearsal).")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
+        replay = self.replay
+        if replay.expected_state is not None and (replay.target_round is not None or replay.expected_hash is not None):
+            raise ValueError("replay.expected_state sets the target round and expected hash; do not also set target_round or expected_hash")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _config_file.get()
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+        if path is not None:
+            sources += (TomlConfigSettingsSource(settings_cls, toml_file=path),)
+        return sources
+
+
+def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Load and validate; every problem becomes one ``ConfigError`` naming the keys and what is allowed."""
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"Config file {config_file} does not exist.", hint="Pass an existing TOML file to --config.")
+    token = _config_file.set(config_file)
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error), hint="See `hiero-replay config schema` for every key.") from error
+    except ValueError as error:  # TOML syntax
+        raise ConfigError(f"Cannot read config file {config_file}: {error}.") from error
+    finally:
+        _config_file.reset(token)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    lines = []
+    for issue in error.errors():
+        key = ".".join(str(part) for part in issue["loc"]) or "config"
+        message = issue["msg"].removeprefix("Value error, ")
+        if issue["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif issue["type"] == "literal_error":
+            message = f"must be one of {issue['ctx']['expected']}"
+        shown = issue.get("input")
+        suffix = f" (got {shown!r})" if shown is not None and not isinstance(shown, dict) and issue["type"] != "extra_forbidden" else ""
+        lines.append(f"{key}: {message}{suffix}")
+    return "Invalid configuration: " + "; ".join(lines) + "."
+
+
+def settings_schema() -> dict[str, Any]:
+    return Settings.model_json_schema()

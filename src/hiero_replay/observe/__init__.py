@@ -1,0 +1,1 @@
+"""Observability: structured logs (and, as they land, metrics, status and reports)."""

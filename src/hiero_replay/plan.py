@@ -1,0 +1,329 @@
+"""The replay plan: which backend applies which rounds from which files, in which order.
+
+``select_backends`` is the pure decision (mode, cutover, coverage); ``make_plan`` gathers what it
+needs (bootstrap and expected states, both stream sources), verifies the chosen input before any
+backend could start, and lays out segments with their exact files, states and argument vectors.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from .backends import BackendName, Invocation, ReplayBackend
+from .backends.factory import create_backends
+from .config import Settings
+from .errors import ConfigError, ContinuityError
+from .inventory import StreamFile, StreamFiles, load_stream_files, verify_stream_files
+from .sources import ReplaySource, open_source
+from .states import read_state_metadata
+from .streams.naming import FileKind
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The rounds a stream holds, first to last complete (gaps inside are the inventory's job)."""
+
+    first: int
+    last: int
+
+    def holds(self, round_number: int) -> bool:
+        return self.first <= round_number <= self.last
+
+
+def coverage_of(files: Sequence[StreamFile]) -> Coverage | None:
+    firsts = [f.first_round for f in files if f.first_round is not None]
+    lasts = [f.last_complete_round for f in files if f.last_complete_round is not None]
+    if not firsts or not lasts or max(lasts) < min(firsts):
+        return None
+    return Coverage(min(firsts), max(lasts))
+
+
+@dataclass(frozen=True)
+class BackendRange:
+    backend: BackendName
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    ranges: tuple[BackendRange, ...]
+    cutover_round: int | None
+    reason: str
+
+
+def _require(stream: str, covered: Coverage | None, first: int, last: int) -> None:
+    if covered is None:
+        raise ContinuityError(
+            f"Rounds {first}..{last} must come from the {stream} stream, but no {stream} files with rounds were found.",
+            hint=f"Set source.{'events' if stream == 'event' else 'blocks'} to a folder holding them.",
+        )
+    missing = []
+    if first < covered.first:
+        missing.append(f"{first}..{min(last, covered.first - 1)}")
+    if last > covered.last:
+        missing.append(f"{max(first, covered.last + 1)}..{last}")
+    if missing:
+        raise ContinuityError(
+            f"Rounds {' and '.join(missing)} are not covered by the {stream} stream, which holds rounds {covered.first}..{covered.last}.",
+            hint="Add the missing stream files, or change the bootstrap state or the target round.",
+        )
+
+
+def select_backends(
+    mode: str,
+    start: int,
+    target: int,
+    events: Coverage | None,
+    blocks: Coverage | None,
+    cutover_override: int | None = None,
+) -> BackendChoice:
+    """Pick the backend for every round in ``start..target``.
+
+    auto: blocks when the block stream covers the start round; otherwise events up to the cutover
+    and blocks from it. The cutover is the block stream's first round unless configured.
+    """
+    if target < start:
+        raise ConfigError(f"The target round {target} is not after the bootstrap state (the replay would start at round {start}).")
+    if mode == "event-stream":
+        _require("event", events, start, target)
+        return BackendChoice((BackendRange("event-stream", start, target),), None, "mode event-stream")
+    if mode == "block-stream":
+        _require("block", blocks, start, target)
+        return BackendChoice((BackendRange("block-stream", start, target),), None, "mode block-stream")
+    cutover = cutover_override if cutover_override is not None else (blocks.first if blocks else None)
+    if cutover is None:
+        _require("event", events, start, target)
+        return BackendChoice((BackendRange("event-stream", start, target),), None, "auto: no block stream, events only")
+    origin = "configured cutover_round" if cutover_override is not None else "first round of the block stream"
+    if start >= cutover:
+        _require("block", blocks, start, target)
+        reason = f"auto: the start round {start} is at or after the cutover {cutover} ({origin}): blocks only"
+        return BackendChoice((BackendRange("block-stream", start, target),), cutover, reason)
+    if target < cutover:
+        _require("event", events, start, target)
+        reason = f"auto: the target round {target} is before the cutover {cutover} ({origin}): events only"
+        return BackendChoice((BackendRange("event-stream", start, target),), cutover, reason)
+    _require("event", events, start, cutover - 1)
+    _require("block", blocks, cutover, target)
+    reason = f"auto: events for rounds {start}..{cutover - 1}, blocks from the cutover {cutover} ({origin})"
+    return BackendChoice(
+        (BackendRange("event-stream", start, cutover - 1), BackendRange("block-stream", cutover, target)), cutover, reason
+    )
+
+
+def split_ranges(ranges: Sequence[BackendRange], segment_rounds: int) -> list[BackendRange]:
+    """Cut each backend range into segments of ``segment_rounds`` (0 = one segment per backend)."""
+    if segment_rounds <= 0:
+        return list(ranges)
+    pieces = []
+    for whole in ranges:
+        for first in range(whole.first, whole.last + 1, segment_rounds):
+            pieces.append(BackendRange(whole.backend, first, min(first + segment_rounds - 1, whole.last)))
+    return pieces
+
+
+@dataclass(frozen=True)
+class Segment:
+    index: int
+    backend: BackendName
+    first_round: int
+    last_round: int
+    source: str
+    files: tuple[str, ...]
+    #: What the backend is given; its ``out_dir`` is renamed to ``final_dir`` only once verified.
+    invocation: Invocation
+    final_dir: Path
+    #: The state this segment must produce, when known (the final segment's expected hash).
+    expected_hash: str | None
+    argv: tuple[str, ...]
+
+    @property
+    def rounds(self) -> int:
+        return self.last_round - self.first_round + 1
+
+    @property
+    def state_dir(self) -> Path:
+        return self.invocation.state_dir
+
+    @property
+    def input_dir(self) -> Path:
+        return self.invocation.input_dir
+
+    @property
+    def out_dir(self) -> Path:
+        return self.invocation.out_dir
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    run_id: str
+    run_dir: Path
+    mode: str
+    reason: str
+    bootstrap_state: Path
+    bootstrap_round: int
+    bootstrap_hash: str
+    start_round: int
+    target_round: int
+    cutover_round: int | None
+    expected_hash: str | None
+    out: Path
+    rate: str
+    sources: dict[str, str]
+    segments: tuple[Segment, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    return str(value) if isinstance(value, Path) else value
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def _files_for(files: Sequence[StreamFile], first: int, last: int) -> tuple[str, ...]:
+    return tuple(
+        f.key
+        for f in files
+        if f.first_round is not None and f.last_round is not None and f.first_round <= last and f.last_round >= first
+    )
+
+
+@dataclass
+class PlanInputs:
+    """What the plan is made from; loaded once and reused by ``run``."""
+
+    settings: Settings
+    events: StreamFiles | None
+    blocks: StreamFiles | None
+    backends: dict[str, ReplayBackend]
+    #: Open sources by their URL (``StreamFiles.source``), to fetch the planned files from.
+    sources: dict[str, ReplaySource]
+
+
+def load_plan_inputs(settings: Settings) -> PlanInputs:
+    replay, source = settings.replay, settings.source
+    if replay.bootstrap_state is None:
+        raise ConfigError("replay.bootstrap_state is required (--bootstrap-state).", hint="Point at a saved round directory.")
+    if replay.out is None:
+        raise ConfigError("replay.out is required (--out): the directory the final state is written to.")
+    if replay.out.exists():
+        raise ConfigError(f"The output {replay.out} already exists; hiero-replay never overwrites a state.", hint="Choose a new --out.")
+    if replay.mode == "event-stream" and not source.events:
+        raise ConfigError("mode event-stream needs source.events (--events).")
+    if replay.mode == "block-stream" and not source.blocks:
+        raise ConfigError("mode block-stream needs source.blocks (--blocks).")
+    if not source.events and not source.blocks:
+        raise ConfigError("No stream source: set source.events (--events) and/or source.blocks (--blocks).")
+    loaded: dict[str, StreamFiles] = {}
+    sources: dict[str, ReplaySource] = {}
+
+    def load(location: str | None) -> StreamFiles | None:
+        if not location:
+            return None
+        if location not in loaded:
+            opened = open_source(location)
+            sources[opened.url] = opened
+            loaded[location] = load_stream_files(opened)
+        return loaded[location]
+
+    events = load(source.events) if replay.mode != "block-stream" else None
+    blocks = load(source.blocks) if replay.mode != "event-stream" else None
+    return PlanInputs(settings, events, blocks, create_backends(settings), sources)
+
+
+def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
+    """Decide, verify and lay out the replay; raises the typed error of the first problem found."""
+    settings = inputs.settings
+    replay = settings.replay
+    assert replay.bootstrap_state is not None and replay.out is not None
+    bootstrap = read_state_metadata(replay.bootstrap_state, role="bootstrap")
+    target, expected_hash = replay.target_round, replay.expected_hash
+    if replay.expected_state is not None:
+        reference = read_state_metadata(replay.expected_state, role="expected")
+        target, expected_hash = reference.round, reference.hash
+    events_files = inputs.events.events if inputs.events else []
+    blocks_files = inputs.blocks.blocks if inputs.blocks else []
+    events, blocks = coverage_of(events_files), coverage_of(blocks_files)
+    start = bootstrap.round + 1
+    if target is None:
+        newest = [c.last for c in (events, blocks) if c is not None]
+        if not newest:
+            raise ContinuityError("The stream sources hold no complete rounds to replay.")
+        target = max(newest)
+    choice = select_backends(replay.mode, start, target, events, blocks, replay.cutover_round)
+
+    for backend_range in choice.ranges:
+        stream = inputs.events if backend_range.backend == "event-stream" else inputs.blocks
+        kind = FileKind.EVENTS if backend_range.backend == "event-stream" else FileKind.BLOCK
+        assert stream is not None
+        verify_stream_files(stream, from_round=backend_range.first, to_round=backend_range.last, kinds=(kind,)).raise_for_problems()
+
+    run_id = run_id or new_run_id()
+    run_dir = settings.work_dir / "runs" / run_id
+    pieces = split_ranges(choice.ranges, replay.segment_rounds)
+    rounds_per_second = settings.pace.rate.apply_blocks_rounds_per_second()
+    segments: list[Segment] = []
+    state_dir = replay.bootstrap_state
+    for index, piece in enumerate(pieces, start=1):
+        last = index == len(pieces)
+        folder = run_dir / "segments" / f"{index:03d}-{piece.backend}"
+        final_dir = replay.out if last else folder / "state"
+        out_dir = replay.out.parent / f".{replay.out.name}.partial-{run_id}" if last else folder / "state.partial"
+        backend = inputs.backends[piece.backend]
+        stream = inputs.events if piece.backend == "event-stream" else inputs.blocks
+        assert stream is not None
+        files = _files_for(stream.events if piece.backend == "event-stream" else stream.blocks, piece.first, piece.last)
+        invocation = Invocation(
+            state_dir=state_dir,
+            input_dir=folder / "input",
+            node_id=replay.node_id,
+            target_round=piece.last,
+            out_dir=out_dir,
+            expected_hash=expected_hash if last and backend.checks_expected_hash else None,
+            rounds_per_second=rounds_per_second if piece.backend == "block-stream" else None,
+        )
+        segments.append(
+            Segment(
+                index=index,
+                backend=piece.backend,
+                first_round=piece.first,
+                last_round=piece.last,
+                source=stream.source,
+                files=files,
+                invocation=invocation,
+                final_dir=final_dir,
+                expected_hash=expected_hash if last else None,
+                argv=tuple(backend.argv(invocation)),
+            )
+        )
+        state_dir = final_dir
+    return ReplayPlan(
+        run_id=run_id,
+        run_dir=run_dir,
+        mode=replay.mode,
+        reason=choice.reason,
+        bootstrap_state=replay.bootstrap_state,
+        bootstrap_round=bootstrap.round,
+        bootstrap_hash=bootstrap.hash,
+        start_round=start,
+        target_round=target,
+        cutover_round=choice.cutover_round,
+        expected_hash=expected_hash,
+        out=replay.out,
+        rate=str(settings.pace.rate),
+        sources={"events": settings.source.events or "", "blocks": settings.source.blocks or ""},
+        segments=tuple(segments),
+    )

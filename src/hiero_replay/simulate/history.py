@@ -1,0 +1,77 @@
+"""A synthetic history for the demo and tests: an event stream up to past the cutover, a block
+stream from the cutover on (the two overlap, as in the network's BOTH mode), a bootstrap state,
+and a reference "snapshot of now" whose HASH is what a correct replay must reach."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..streams.blocks import read_round_items
+from ..streams.compression import compress
+from ..streams.events import read_event_file
+from ..streams.naming import Compression, block_file_name
+from ..streams.writers import NANOS_PER_SECOND, generate_rounds, write_block_stream, write_event_stream
+from .state import next_state_hash, write_state_directory
+
+GENESIS_HASH = hashlib.sha384(b"hiero-replay synthetic genesis").hexdigest()
+NODE_ID = 3
+
+
+@dataclass(frozen=True)
+class History:
+    root: Path
+    events_dir: Path
+    blocks_dir: Path
+    bootstrap_state: Path
+    expected_state: Path
+    bootstrap_round: int
+    cutover_round: int
+    target_round: int
+
+
+def write_history(
+    root: Path,
+    *,
+    bootstrap_round: int = 10,
+    cutover_round: int = 101,
+    target_round: int = 220,
+    last_event_round: int | None = None,
+    last_block_round: int | None = None,
+    rounds_per_block: int = 10,
+    start_time_ns: int = 1_767_225_600 * NANOS_PER_SECOND,
+    seed: int = 7,
+) -> History:
+    """Write the history under ``root`` (which must not hold one already) and return its layout."""
+    last_event_round = last_event_round if last_event_round is not None else cutover_round + 20
+    last_block_round = last_block_round if last_block_round is not None else target_round + 10
+    rounds = {r.number: r for r in generate_rounds(1, max(last_event_round, last_block_round), start_time_ns=start_time_ns, seed=seed)}
+
+    events_dir = root / "eventsStreams" / f"events_0.0.{NODE_ID}"
+    events_dir.mkdir(parents=True)
+    event_rounds: dict[int, list[bytes]] = {}
+    for written in write_event_stream(rounds[n] for n in range(1, last_event_round + 1)):
+        (events_dir / written.name).write_bytes(written.data)
+        for event in read_event_file(written.data, name=written.name).events:
+            event_rounds.setdefault(event.round_received, []).append(written.data[event.start : event.end])
+
+    blocks_dir = root / "blockStreams" / f"block-0.0.{NODE_ID}"
+    blocks_dir.mkdir(parents=True)
+    block_rounds: dict[int, list[bytes]] = {}
+    block_source = (rounds[n] for n in range(cutover_round, last_block_round + 1))
+    for block in write_block_stream(block_source, rounds_per_block=rounds_per_block, seed=seed):
+        (blocks_dir / block_file_name(block.number)).write_bytes(compress(block.data, Compression.GZIP))
+        block_rounds.update(read_round_items(block.data, name=str(block.number)))
+
+    state_hash = GENESIS_HASH
+    for number in range(1, bootstrap_round + 1):
+        state_hash = next_state_hash(state_hash, number, event_rounds[number])
+    bootstrap = root / "saved" / "bootstrap" / str(bootstrap_round)
+    write_state_directory(bootstrap, round_number=bootstrap_round, state_hash=state_hash, node_id=NODE_ID, consensus_time_ns=rounds[bootstrap_round].consensus_time_ns)
+    for number in range(bootstrap_round + 1, target_round + 1):
+        items = event_rounds[number] if number < cutover_round else block_rounds[number]
+        state_hash = next_state_hash(state_hash, number, items)
+    expected = root / "saved" / "reference" / str(target_round)
+    write_state_directory(expected, round_number=target_round, state_hash=state_hash, node_id=NODE_ID, consensus_time_ns=rounds[target_round].consensus_time_ns)
+    return History(root, events_dir, blocks_dir, bootstrap, expected, bootstrap_round, cutover_round, target_round)

@@ -1,0 +1,111 @@
+"""What both simulators share: the simulated state transition and the round-directory writer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Iterable, NoReturn
+
+from ..states import format_state_metadata
+from ..streams.timestamps import format_consensus_time
+
+#: Optional file to which every applied round is appended ("<tool> <round>"), for tests.
+LEDGER_ENV = "HIERO_REPLAY_SIMULATOR_LEDGER"
+#: Optional seconds of simulated work per round (the Java tools take real time per round).
+ROUND_SECONDS_ENV = "HIERO_REPLAY_SIMULATOR_ROUND_SECONDS"
+
+
+def next_state_hash(state_hash: str, round_number: int, round_items: Iterable[bytes]) -> str:
+    """The simulated transition: fold one round's content into the state hash."""
+    content = hashlib.sha384()
+    for item in round_items:
+        content.update(item)
+    return hashlib.sha384(bytes.fromhex(state_hash) + round_number.to_bytes(8, "big") + content.digest()).hexdigest()
+
+
+class RoundLedger:
+    """Records applied rounds (when asked to) and spends the configured simulated work time."""
+
+    def __init__(self, tool: str) -> None:
+        self.tool = tool
+        path = os.environ.get(LEDGER_ENV)
+        self._file = open(path, "a", encoding="utf-8") if path else None
+        self._work = float(os.environ.get(ROUND_SECONDS_ENV, "0") or 0)
+
+    def applied(self, round_number: int) -> None:
+        if self._work:
+            time.sleep(self._work)
+        if self._file is not None:
+            self._file.write(f"{self.tool} {round_number}\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
+
+def write_state_directory(
+    out: Path,
+    *,
+    round_number: int,
+    state_hash: str,
+    node_id: int,
+    consensus_time_ns: int | None,
+    events: int = 0,
+) -> None:
+    """Write a round directory in the real layout, metadata first and not atomically, like the tools."""
+    out.mkdir(parents=True, exist_ok=True)
+    fields = {
+        "ROUND": str(round_number),
+        "HASH": state_hash,
+        "HASH_MNEMONIC": "-".join(state_hash[i : i + 4] for i in range(0, 16, 4)),
+        "NUMBER_OF_CONSENSUS_EVENTS": str(events),
+        "CONSENSUS_TIMESTAMP": format_consensus_time(consensus_time_ns) if consensus_time_ns else "null",
+        "LEGACY_RUNNING_EVENT_HASH": "null",
+        "SOFTWARE_VERSION": "0.78.0-simulated",
+        "WALL_CLOCK_TIME": format_consensus_time(time.time_ns()),
+        "NODE_ID": str(node_id),
+        "SIGNING_NODES": str(node_id),
+        "SIGNING_WEIGHT_SUM": "1",
+        "TOTAL_WEIGHT": "1",
+    }
+    (out / "stateMetadata.txt").write_text(format_state_metadata(fields), encoding="utf-8")
+    (out / "hashInfo.txt").write_text(f"(root) VirtualMap    state    /    {fields['HASH_MNEMONIC']}\n", encoding="utf-8")
+    (out / "currentRoster.json").write_text(json.dumps({"rosterEntries": [{"nodeId": node_id, "weight": 1}]}), encoding="utf-8")
+    (out / "settingsUsed.txt").write_text("# simulated by hiero-replay\n", encoding="utf-8")
+    (out / "signatureSet.pbj").write_bytes(b"")
+    state = out / "data" / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "state.bin").write_bytes(bytes.fromhex(state_hash))
+
+
+def log(level: str, message: str, *, stream=None) -> None:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    print(f"{stamp} {level:<5} [main] {message}", file=stream or sys.stdout, flush=True)
+
+
+class JavaFailure(Exception):
+    """A failure the real tool reports as an uncaught Java exception (exit code 1)."""
+
+    def __init__(self, message: str, java_class: str = "java.lang.RuntimeException", frame: str = "") -> None:
+        super().__init__(message)
+        self.java_class = java_class
+        self.frame = frame
+
+
+def die_like_java(failure: JavaFailure) -> NoReturn:
+    """Print the failure the way picocli prints an uncaught exception, and exit 1."""
+    log("ERROR", str(failure), stream=sys.stderr)
+    print(f"{failure.java_class}: {failure}", file=sys.stderr)
+    for frame in (failure.frame, "picocli.CommandLine.executeUserObject(CommandLine.java:2045)", "picocli.CommandLine.execute(CommandLine.java:2174)"):
+        if frame:
+            print(f"\tat {frame}", file=sys.stderr)
+    sys.stderr.flush()
+    sys.exit(1)
+
+
+def fail_unexpectedly() -> NoReturn:
+    """A bug in the simulator itself: still a stack trace and exit 1, like a Java crash."""
+    die_like_java(JavaFailure(traceback.format_exc().strip().splitlines()[-1], "java.lang.IllegalStateException"))
