@@ -1,0 +1,76 @@
+"""Backend selection, table-driven: bootstrap round vs what each stream covers."""
+
+from __future__ import annotations
+
+import pytest
+
+from hiero_replay.errors import ConfigError, ContinuityError
+from hiero_replay.plan import BackendRange, Coverage, select_backends, split_ranges
+
+EV, BL = "event-stream", "block-stream"
+
+
+@pytest.mark.parametrize(
+    ("mode", "start", "target", "events", "blocks", "cutover", "expected", "expected_cutover"),
+    [
+        # auto: blocks cover the start round -> blocks only
+        ("auto", 150, 200, Coverage(1, 120), Coverage(101, 300), None, [(BL, 150, 200)], 101),
+        ("auto", 101, 200, Coverage(1, 120), Coverage(101, 300), None, [(BL, 101, 200)], 101),
+        # auto: start before the block stream -> events up to the cutover, blocks from it
+        ("auto", 11, 200, Coverage(1, 120), Coverage(101, 300), None, [(EV, 11, 100), (BL, 101, 200)], 101),
+        # auto: target before the cutover -> events only
+        ("auto", 11, 90, Coverage(1, 120), Coverage(101, 300), None, [(EV, 11, 90)], 101),
+        # auto: configured cutover inside the overlap
+        ("auto", 11, 200, Coverage(1, 120), Coverage(101, 300), 115, [(EV, 11, 114), (BL, 115, 200)], 115),
+        # auto: no block stream at all
+        ("auto", 11, 90, Coverage(1, 120), None, None, [(EV, 11, 90)], None),
+        # explicit modes ignore the other stream
+        ("event-stream", 11, 110, Coverage(1, 120), Coverage(101, 300), None, [(EV, 11, 110)], None),
+        ("block-stream", 120, 300, Coverage(1, 120), Coverage(101, 300), None, [(BL, 120, 300)], None),
+    ],
+)
+def test_selection(mode, start, target, events, blocks, cutover, expected, expected_cutover) -> None:
+    choice = select_backends(mode, start, target, events, blocks, cutover)
+    assert [(r.backend, r.first, r.last) for r in choice.ranges] == expected
+    assert choice.cutover_round == expected_cutover
+    assert choice.reason
+
+
+@pytest.mark.parametrize(
+    ("mode", "start", "target", "events", "blocks", "cutover", "uncovered"),
+    [
+        # events end before the cutover: rounds 121..130 covered by nobody
+        ("auto", 11, 200, Coverage(1, 120), Coverage(131, 300), None, "121..130"),
+        # target beyond the block stream
+        ("auto", 150, 400, Coverage(1, 120), Coverage(101, 300), None, "301..400"),
+        # event stream starts after the bootstrap state
+        ("event-stream", 5, 50, Coverage(20, 120), None, None, "5..19"),
+        # configured cutover before the block stream's first round
+        ("auto", 11, 200, Coverage(1, 120), Coverage(101, 300), 90, "90..100"),
+        # block mode with no blocks at all
+        ("block-stream", 5, 50, Coverage(1, 120), None, None, "5..50"),
+    ],
+)
+def test_uncovered_rounds_are_named(mode, start, target, events, blocks, cutover, uncovered) -> None:
+    with pytest.raises(ContinuityError) as raised:
+        select_backends(mode, start, target, events, blocks, cutover)
+    assert uncovered in str(raised.value)
+    assert raised.value.exit_code == 4
+
+
+def test_target_before_start_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError):
+        select_backends("auto", 100, 50, Coverage(1, 200), None)
+
+
+def test_segmentation() -> None:
+    ranges = [BackendRange(EV, 11, 100), BackendRange(BL, 101, 220)]
+    assert split_ranges(ranges, 0) == ranges
+    pieces = split_ranges(ranges, 50)
+    assert [(p.backend, p.first, p.last) for p in pieces] == [
+        (EV, 11, 60),
+        (EV, 61, 100),
+        (BL, 101, 150),
+        (BL, 151, 200),
+        (BL, 201, 220),
+    ]
