@@ -18,4 +18,4 @@ test: $(BIN)/hiero-replay
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/hiero-replay
-	$(BIN)/python -m bench.preflight
+	$(BIN)/python -m bench.preflight --size-mb 1024 --workers 2 --repeat 5

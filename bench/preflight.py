@@ -33,7 +33,7 @@ def ensure_blocks(folder: Path, size_mb: int) -> list[Path]:
     if marker.exists():
         return sorted(folder.glob("*.blk.gz"))
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.blk.gz"):
+    for stale in [*folder.glob("*.blk.gz"), *folder.glob(".complete-*")]:
         stale.unlink()
     target = size_mb * 1024 * 1024
     written = 0

@@ -120,3 +120,17 @@ def test_every_flipped_byte_of_a_last_compressed_block_is_caught(tmp_path: Path)
         if scan_source(LocalDirSource(tmp_path), workers=1).ok:
             missed.append(position)
     assert missed == []
+
+
+def test_accelerated_and_python_versions_agree() -> None:
+    import os
+
+    from hiero_replay.streams import block_hash
+
+    values = [os.urandom(size) for size in (0, 1, 47, 48, 97, 128, 500, 4096)]
+    for prefix in (b"", b"\x00", b"\x02"):
+        assert block_hash._hash_each(prefix, values) == block_hash._python_hash_each(prefix, values)
+        assert block_hash._pair_level(prefix, values) == block_hash._python_pair_level(prefix, values)
+    items = [bytes([first]) + os.urandom(first % 7) for first in range(256)] * 2
+    table = bytes(i % 5 for i in range(256))
+    assert block_hash.group_by_first_byte(items, table) == block_hash._python_group(items, table)

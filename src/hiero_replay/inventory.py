@@ -443,9 +443,10 @@ class _Checker:
                     file=current.key,
                 )
             )
-        if block.footer is None:
-            self.problem(CorruptFileError(f"{current.key}: block {block.number} has no block footer.", file=current.key))
-        elif block.number == 0:
+        for part, present in (("block footer", block.footer is not None), ("block proof", bool(block.proofs))):
+            if not present:
+                self.problem(CorruptFileError(f"{current.key}: block {block.number} has no {part}.", file=current.key))
+        if block.footer is not None and block.number == 0:
             if block.footer.previous_block_root_hash == block.genesis_previous_hash:
                 self.inventory.verified_links += 1
             else:

@@ -23,14 +23,18 @@ class LocalDirSource:
                 f"Stream folder {self.root} does not exist or is not a directory.",
                 hint="Check the path given as the stream source.",
             )
-        for directory, subdirectories, files in os.walk(self.root, onerror=self._walk_error):
-            subdirectories.sort()
-            relative = Path(directory).relative_to(self.root)
-            for name in sorted(files):
-                path = Path(directory, name)
-                if path.is_file():
-                    key = (relative / name).as_posix()
-                    yield SourceObject(key, path.stat().st_size)
+        yield from self._walk(str(self.root), "")
+
+    def _walk(self, directory: str, prefix: str) -> Iterator[SourceObject]:
+        try:
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError as error:
+            raise SourceError(f"Cannot list {directory}: {error.strerror}.") from error
+        for entry in entries:
+            if entry.is_dir():
+                yield from self._walk(entry.path, f"{prefix}{entry.name}/")
+            elif entry.is_file():
+                yield SourceObject(prefix + entry.name, entry.stat().st_size)
 
     def read(self, key: str) -> bytes:
         try:
@@ -45,6 +49,3 @@ class LocalDirSource:
         if not path.is_file():
             raise MissingInputError(f"{path} disappeared from the source.", file=key)
         return path
-
-    def _walk_error(self, error: OSError) -> None:
-        raise SourceError(f"Cannot list {error.filename}: {error.strerror}.")

@@ -88,12 +88,27 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return _node_sha384(_NODE + left + right).digest()
 
 
-def _hash_each(prefix: bytes, values: Sequence[bytes]) -> list[bytes]:
+def _python_hash_each(prefix: bytes, values: Sequence[bytes]) -> list[bytes]:
     return list(map(_digest, map(_sha384, map(prefix.__add__, values))))
 
 
-def _pair_level(prefix: bytes, level: Sequence[bytes]) -> list[bytes]:
+def _python_pair_level(prefix: bytes, level: Sequence[bytes]) -> list[bytes]:
     return list(map(_digest, map(_node_sha384, map(bytes.__add__, map(prefix.__add__, level[0::2]), level[1::2]))))
+
+
+def _python_group(values: Sequence[bytes], table: bytes) -> list[list[bytes]]:
+    groups: list[list[bytes]] = [[] for _ in range(max(table) + 1)]
+    for value in values:
+        groups[table[value[0]]].append(value)
+    return groups
+
+
+# The C accelerators (setup.py) give the same results without Python's per-item cost and hashlib's
+# per-hash set-up, and hash without the GIL; without a compiler the pure-Python versions are used.
+try:
+    from ._accel import each as _hash_each, group as group_by_first_byte, pairs as _pair_level
+except ImportError:  # pragma: no cover - depends on the build
+    _hash_each, _pair_level, group_by_first_byte = _python_hash_each, _python_pair_level, _python_group
 
 
 def _perfect_root(prefix: bytes, level: Sequence[bytes]) -> bytes:
@@ -161,9 +176,60 @@ def _a2_root(values: Sequence[bytes]) -> bytes:
     return _perfect_root(b"", [*values, *[A2_EMPTY_HASH] * (width - len(values))])
 
 
+def item_field_number(item: bytes) -> int:
+    """The field number of a BlockItem's single oneof field: the varint key of its first field.
+
+    Every BlockItem field is a message or bytes, so any other wire type means a damaged item.
+    """
+    key = shift = 0
+    for byte in item[:5]:
+        key |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            if key & 0x7 != 2:
+                raise ValueError(f"block item key {key:#x} is not a length-delimited field")
+            return key >> 3
+        shift += 7
+    raise ValueError("block item has no valid field key")
+
+
+def key_table(groups: dict[int, int], default: int) -> bytes:
+    """A ``group_by_first_byte`` table: BlockItem field number -> group, by the item's one-byte key.
+
+    Every known item is a length-delimited field below 16, so its whole key is its first byte.
+    """
+    table = bytearray([default]) * 256
+    for field, group in groups.items():
+        table[(field << 3) | 2] = group
+    return bytes(table)
+
+
+_HASH_GROUPS = 13  # the categories; then one group for items not hashed, one for the rest
+_NOT_HASHED_GROUP, _OTHER_GROUP = _HASH_GROUPS, _HASH_GROUPS + 1
+# Record files (wrapped record blocks) take the ordered path: only A4 hashes them, in item order.
+_CATEGORY_TABLE = key_table(
+    {
+        **{field: category if category >= 0 else _NOT_HASHED_GROUP for field, category in _KNOWN_CATEGORIES.items()},
+        RECORD_FILE_FIELD: _OTHER_GROUP,
+    },
+    _OTHER_GROUP,
+)
+
+
+def _ordered_buckets(items: Sequence[bytes], *, with_record_files: bool) -> list[list[bytes]]:
+    """Items per subtree category, classified one by one: record files, future or damaged keys."""
+    buckets: list[list[bytes]] = [[] for _ in range(_HASH_GROUPS)]
+    for item in items:
+        field = item_field_number(item)
+        category = item_category(field)
+        if category == UNSUPPORTED:
+            raise ValueError(f"block item field {field} (filtered or redacted) cannot be hashed")
+        if category >= 0 and (with_record_files or field != RECORD_FILE_FIELD):
+            buckets[category].append(item)
+    return buckets
+
+
 def block_root_hashes(
     items: Sequence[bytes],
-    fields: Sequence[int],
     algorithms: Sequence[Algorithm],
     *,
     previous: bytes,
@@ -171,41 +237,36 @@ def block_root_hashes(
     start_state: bytes,
     timestamp: bytes,
 ) -> dict[Algorithm, bytes]:
-    """A block's root hash under each algorithm, from its items' exact bytes and field numbers.
+    """A block's root hash under each algorithm, from its items' exact bytes.
 
     ``timestamp`` is the header's serialized ``block_timestamp``. Raises ``ValueError`` for items
     that no algorithm can hash (filtered or redacted streams).
     """
-    buckets: list[list[bytes]] = [[] for _ in range(13)]
-    record_files = 0
-    for item, field in zip(items, fields):
-        category = _KNOWN_CATEGORIES.get(field)
-        if category is None:
-            category = item_category(field)
-            if category == UNSUPPORTED:
-                raise ValueError(f"block item field {field} (filtered or redacted) cannot be hashed")
-        if category >= 0:
-            buckets[category].append(item)
-            record_files += field == RECORD_FILE_FIELD
+    groups = group_by_first_byte(items, _CATEGORY_TABLE)
+    ordered = bool(groups[_OTHER_GROUP])
+
+    def buckets(with_record_files: bool) -> list[list[bytes]]:
+        return _ordered_buckets(items, with_record_files=with_record_files) if ordered else groups[:_HASH_GROUPS]
+
+    subtrees_by_view: dict[bool, list[bytes]] = {}
+
+    def prefixed_subtrees(with_record_files: bool) -> list[bytes]:
+        view = with_record_files if ordered else True  # without record files both views are one
+        if view not in subtrees_by_view:
+            subtrees_by_view[view] = [fold_hashes(_hash_each(_LEAF, b)) if b else EMPTY_HASH for b in buckets(with_record_files)]
+        return subtrees_by_view[view]
+
     roots: dict[Algorithm, bytes] = {}
-    prefixed: list[bytes] | None = None
     for algorithm in algorithms:
         if algorithm is Algorithm.A2:
-            subtrees = [_a2_root(_hash_each(b"", bucket)) for bucket in buckets[:5]]
+            subtrees = [_a2_root(_hash_each(b"", bucket)) for bucket in buckets(False)[:5]]
             top = _a2_root([previous, all_previous, start_state, *subtrees])
             zeros = _a2_root([ZERO_HASH] * 8)
             roots[algorithm] = sha384(sha384(timestamp), sha384(top, zeros))
-            continue
-        if prefixed is None:
-            prefixed = [fold_hashes(_hash_each(_LEAF, bucket)) for bucket in buckets]
-        subtrees = list(prefixed)
-        if algorithm is Algorithm.A3:
-            if record_files:
-                outputs = [i for i, f in zip(items, fields) if f != RECORD_FILE_FIELD and _KNOWN_CATEGORIES.get(f) == OUTPUTS]
-                subtrees[OUTPUTS] = fold_hashes(_hash_each(_LEAF, outputs))
-            top = _perfect_root(_NODE, [previous, all_previous, start_state or ZERO_HASH, *subtrees[:5]])
+        elif algorithm is Algorithm.A3:  # A3 does not hash record files
+            top = _perfect_root(_NODE, [previous, all_previous, start_state or ZERO_HASH, *prefixed_subtrees(False)[:5]])
             roots[algorithm] = node_hash(leaf_hash(timestamp), sha384(_SINGLE, top))
         else:
-            top = fold_hashes([previous, all_previous, start_state or EMPTY_HASH, *subtrees])
+            top = fold_hashes([previous, all_previous, start_state or EMPTY_HASH, *prefixed_subtrees(True)])
             roots[algorithm] = node_hash(leaf_hash(timestamp), top)
     return roots

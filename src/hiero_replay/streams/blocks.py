@@ -8,7 +8,7 @@ from google.protobuf.message import DecodeError
 
 from ..errors import CorruptFileError
 from . import messages
-from .block_hash import EMPTY_HASH, ZERO_HASH, Algorithm, block_root_hashes
+from .block_hash import EMPTY_HASH, ZERO_HASH, Algorithm, block_root_hashes, group_by_first_byte, item_field_number, key_table
 from .timestamps import from_seconds_nanos
 
 BLOCK_HEADER, ROUND_HEADER, BLOCK_PROOF, RECORD_FILE, BLOCK_FOOTER = 1, 3, 9, 10, 12
@@ -85,80 +85,58 @@ def candidate_algorithms(hapi_version: tuple[int, int, int], *, wrapped_records:
     return ()
 
 
-def item_field_number(item: bytes) -> int:
-    """The field number of a BlockItem's single oneof field: the varint key of its first field."""
-    first = item[0]
-    if first < 0x80:  # fields 1..15: one-byte key
-        return first >> 3
-    key = shift = 0
-    for byte in item[:5]:
-        key |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return key >> 3
-        shift += 7
-    raise DecodeError("block item has no valid field key")
-
-
 def read_block(data: bytes, *, name: str) -> BlockFile:
     """Decode one block and compute its root hash; ``data`` is already decompressed."""
     try:
         return _read_block(data, name)
     except (DecodeError, ValueError, IndexError) as exc:
         raise CorruptFileError(
-            f"{name}: not a valid block: {exc}.",
+            f"{name}: not a valid block: {exc or type(exc).__name__}.",
             hint="The file is corrupted or not a block stream file; fetch it again from its source.",
             file=name,
         ) from exc
 
 
-_DECODED_FIELDS = frozenset({ROUND_HEADER, BLOCK_FOOTER, BLOCK_PROOF, RECORD_FILE})
+# The items decoded here, grouped by their one-byte keys; everything else lands in the last group.
+_DECODED_TABLE = key_table({ROUND_HEADER: 0, BLOCK_FOOTER: 1, BLOCK_PROOF: 2, RECORD_FILE: 3}, 4)
 
 
 def _read_block(data: bytes, name: str) -> BlockFile:
     items = messages.Block.FromString(data).items
     if not items:
         raise ValueError("no block items")
-    fields = [item_field_number(item) for item in items]
-    if fields[0] != BLOCK_HEADER:
+    if item_field_number(items[0]) != BLOCK_HEADER:
         raise ValueError("the first item is not a block_header")
     header = messages.BlockItem.FromString(items[0]).block_header
     version = header.hapi_proto_version
     hapi_version = (version.major, version.minor, version.patch)
     timestamp = messages.Timestamp.FromString(header.block_timestamp)
 
-    rounds: list[int] = []
+    round_items, footer_items, proof_items, record_items, _ = group_by_first_byte(items, _DECODED_TABLE)
+    rounds = [messages.BlockItem.FromString(item).round_header.round_number for item in round_items]
+    footer: BlockFooter | None = None
+    for item in footer_items:
+        raw = messages.BlockItem.FromString(item).block_footer
+        footer = BlockFooter(raw.previous_block_root_hash, raw.root_hash_of_all_block_hashes_tree, raw.start_of_block_state_root_hash)
     proofs: list[str] = []
     proof_blocks: list[int] = []
-    footer: BlockFooter | None = None
+    for item in proof_items:
+        proof = messages.BlockItem.FromString(item).block_proof
+        proofs.append(proof.WhichOneof("proof") or ("legacy_sibling_hashes" if proof.legacy_sibling_hashes else "unknown"))
+        proof_blocks.append(proof.block)
     record_file: WrappedRecordFile | None = None
-    for index, field in enumerate(fields):
-        if field not in _DECODED_FIELDS:
-            continue
-        item = messages.BlockItem.FromString(items[index])
-        if field == ROUND_HEADER:
-            rounds.append(item.round_header.round_number)
-        elif field == BLOCK_FOOTER:
-            raw = item.block_footer
-            footer = BlockFooter(
-                raw.previous_block_root_hash, raw.root_hash_of_all_block_hashes_tree, raw.start_of_block_state_root_hash
-            )
-        elif field == BLOCK_PROOF:
-            proof = item.block_proof
-            proofs.append(proof.WhichOneof("proof") or ("legacy_sibling_hashes" if proof.legacy_sibling_hashes else "unknown"))
-            proof_blocks.append(proof.block)
-        else:
-            wrapped_file = item.record_file
-            record_file = WrappedRecordFile(
-                from_seconds_nanos(wrapped_file.creation_time.seconds, wrapped_file.creation_time.nanos),
-                len(wrapped_file.record_file_contents),
-                len(wrapped_file.sidecar_file_contents),
-            )
+    for item in record_items:
+        wrapped_file = messages.BlockItem.FromString(item).record_file
+        record_file = WrappedRecordFile(
+            from_seconds_nanos(wrapped_file.creation_time.seconds, wrapped_file.creation_time.nanos),
+            len(wrapped_file.record_file_contents),
+            len(wrapped_file.sidecar_file_contents),
+        )
 
     roots: dict[Algorithm, bytes] = {}
     if footer is not None:
         roots = block_root_hashes(
             items,
-            fields,
             candidate_algorithms(hapi_version, wrapped_records=record_file is not None),
             previous=footer.previous_block_root_hash,
             all_previous=footer.root_hash_of_all_block_hashes_tree,

@@ -14,7 +14,6 @@ from typing import Iterable, Iterator, Sequence
 
 from . import messages
 from .block_hash import EMPTY_HASH, Algorithm, StreamingTree, block_root_hashes
-from .blocks import item_field_number
 from .events import CONSENSUS_TRAILER_V2, EVENT_CLASS_ID, FILE_HEADER, HASH_SIZE, hash_record, running_hash_step
 from .naming import event_file_name
 
@@ -205,7 +204,6 @@ class BlockStreamWriter:
         )
         root = block_root_hashes(
             items,
-            [item_field_number(item) for item in items],
             [Algorithm.A4],
             previous=footer.previous_block_root_hash,
             all_previous=footer.root_hash_of_all_block_hashes_tree,
