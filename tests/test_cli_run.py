@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from hiero_replay.simulate.history import History, write_history
+from hiero_replay.simulate.state import LEDGER_ENV, ROUND_SECONDS_ENV
 from hiero_replay.states import read_state_metadata
 
 CLI = [sys.executable, "-m", "hiero_replay"]
@@ -261,3 +264,26 @@ def test_config_schema_is_json_schema() -> None:
     result = cli("config", "schema")
     schema = json.loads(result.stdout)
     assert set(schema["properties"]) >= {"source", "replay", "pace", "backends", "work_dir"}
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
+def test_interrupt_stops_the_backend_and_exits_8(history: History, tmp_path: Path, signal_number: int) -> None:
+    ledger = tmp_path / "ledger.txt"
+    env = {**os.environ, ROUND_SECONDS_ENV: "0.05", LEDGER_ENV: str(ledger)}
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [*CLI, "run", *map(str, replay_args(history, tmp_path, "--out", out))], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not ledger.exists() or len(ledger.read_text().splitlines()) < 3):
+        time.sleep(0.05)
+    process.send_signal(signal_number)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 8, stderr
+    applied = len(ledger.read_text().splitlines())
+    assert 3 <= applied < history.target_round - history.bootstrap_round
+    time.sleep(0.5)
+    assert len(ledger.read_text().splitlines()) == applied  # the backend process is gone
+    assert not out.exists()
+    assert not list(tmp_path.glob("work/runs/*/segments/*/state.partial"))
+    assert "interrupted" in stderr.lower()
