@@ -142,7 +142,7 @@ def test_a_gap_stops_the_run_before_any_backend_starts(history: History, tmp_pat
     result = cli("run", *args)
     assert result.returncode == 4, result.stderr
     assert "blocks 5..5" in result.stderr and "rounds 151..160" in result.stderr
-    assert not (tmp_path / "work").exists()
+    assert not (tmp_path / "work" / "runs").exists()  # no segment was ever staged or started
 
 
 def test_pcli_early_stop_is_detected(history: History, tmp_path: Path) -> None:

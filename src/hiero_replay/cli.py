@@ -17,7 +17,7 @@ from .errors import ConfigError, ReplayError, ReplayInterrupted
 from .inventory import Inventory, scan_source
 from .observe.logging import configure_logging
 from .plan import ReplayPlan, load_plan_inputs, make_plan
-from .run import RunResult, execute
+from .run import RunResult, resume_replay, run_replay
 from .sources import open_source
 
 # flag -> (config path, click type)
@@ -147,37 +147,45 @@ def _raise_interrupted(signum: int, _frame: Any) -> None:
     raise ReplayInterrupted(f"Interrupted by {signal.Signals(signum).name}; the backend was stopped.", hint="Rerun the replay.")
 
 
-def replay(settings: Any) -> RunResult:
-    """Plan and execute: the shared core of ``run`` and ``demo``."""
+def _with_sigterm(action: Callable[[], RunResult]) -> RunResult:
+    """SIGTERM (systemd, Kubernetes) stops a run like Ctrl-C: backend stopped, exit 8."""
     previous = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
-        inputs = load_plan_inputs(settings)
-        return execute(make_plan(inputs), inputs)
+        return action()
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command()
 @_replay_options
-def run(settings: Any) -> None:
+@click.option("--resume", "resume", is_flag=True, help="Continue the last unfinished run in the work directory.")
+@click.option("--run-id", help="With --resume: the run to continue (default: the latest unfinished one).")
+def run(settings: Any, resume: bool, run_id: str | None) -> None:
     """Verify the input, replay it segment by segment and verify the resulting state."""
-    click.echo(render_result(replay(settings)))
+    if resume:
+        result = _with_sigterm(lambda: resume_replay(settings.work_dir, run_id))
+    else:
+        result = _with_sigterm(lambda: run_replay(settings))
+    click.echo(render_result(result))
 
 
 def render_result(result: RunResult) -> str:
     lines = [f"run {result.plan.run_id}: {len(result.segments)} segment(s), {result.rounds} rounds"]
     for segment in result.segments:
+        speed = f"  {segment.consensus_speed:.1f}x consensus" if segment.consensus_speed is not None else ""
         lines.append(
             f"  segment {segment.index}  {segment.backend:<12}  rounds {segment.first_round}..{segment.last_round}"
-            f"  {segment.seconds:.2f} s  {segment.rounds_per_second:.1f} rounds/s"
+            f"  {segment.seconds:.2f} s  {segment.rounds_per_second:.1f} rounds/s{speed}"
         )
+    speed = f", {result.consensus_speed:.1f}x consensus time" if result.consensus_speed is not None else ""
     lines += _table(
         [
             ("final ROUND", result.final_round),
             ("final HASH", result.final_hash),
             ("state", result.plan.out),
-            ("duration", f"{result.seconds:.2f} s"),
-            ("effective rate", f"{result.rounds_per_second:.1f} rounds/s"),
+            ("duration", f"{result.seconds:.2f} s ({result.paced_seconds:.2f} s waiting on the pacer)"),
+            ("rate", result.plan.rate),
+            ("effective rate", f"{result.rounds_per_second:.1f} rounds/s{speed}"),
         ]
     )
     return "\n".join(lines)
@@ -222,7 +230,7 @@ def demo(directory: str, log_format: str) -> None:
             "simulate": True,
         },
     )
-    result = replay(settings)
+    result = _with_sigterm(lambda: run_replay(settings))
     click.echo(render_result(result))
     click.echo(f"the final state matches the reference snapshot {history.expected_state}")
 

@@ -82,6 +82,12 @@ class PaceConfig(_Section):
         default_factory=Rate.unlimited,
         description='"unlimited", "N rounds/s", "N blocks/s", "N files/s" or "Nx" (times consensus time).',
     )
+    max_segment_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="With a rate, the most time one segment may take; segments are cut to it where the "
+        "backend cannot pace rounds itself (PCLI, or units other than rounds/s).",
+    )
 
 
 class BackendConfig(_Section):

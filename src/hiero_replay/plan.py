@@ -7,16 +7,18 @@ backend could start, and lays out segments with their exact files, states and ar
 
 from __future__ import annotations
 
+import bisect
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .backends import BackendName, Invocation, ReplayBackend
 from .backends.factory import create_backends
 from .config import Settings
 from .errors import ConfigError, ContinuityError
+from .pacing import Rate, Workload, cost_seconds
 from .inventory import StreamFile, StreamFiles, load_stream_files, verify_stream_files
 from .sources import ReplaySource, open_source
 from .states import read_state_metadata
@@ -127,6 +129,63 @@ def split_ranges(ranges: Sequence[BackendRange], segment_rounds: int) -> list[Ba
     return pieces
 
 
+def pace_ranges(
+    ranges: Sequence[BackendRange], rate: Rate, max_seconds: float, workload: Callable[[BackendRange], Workload]
+) -> list[BackendRange]:
+    """Cut segments so that none takes longer than ``max_seconds`` at ``rate``.
+
+    apply-blocks paces rounds itself (``--rate``), so with a rate in rounds/s its segments stay
+    whole; everything else is only paced between segments, and must be cut to hold the pace.
+    """
+    if rate.is_unlimited:
+        return list(ranges)
+    pieces: list[BackendRange] = []
+    for whole in ranges:
+        if whole.backend == "block-stream" and rate.unit == "rounds":
+            pieces.append(whole)
+            continue
+        first = whole.first
+        while first <= whole.last:
+            low, high = first, whole.last  # the longest piece first..last within max_seconds
+            while low < high:
+                middle = (low + high + 1) // 2
+                if cost_seconds(rate, workload(BackendRange(whole.backend, first, middle))) <= max_seconds:
+                    low = middle
+                else:
+                    high = middle - 1
+            pieces.append(BackendRange(whole.backend, first, low))
+            first = low + 1
+    return pieces
+
+
+class Timeline:
+    """Consensus time by round, interpolated between what the files state (first and last event
+    of an event file, the first round of a block)."""
+
+    def __init__(self, files: Sequence[StreamFile]) -> None:
+        points: dict[int, int] = {}
+        for f in files:
+            if f.first_round is not None and f.first_time_ns is not None:
+                points.setdefault(f.first_round, f.first_time_ns)
+            if f.events is not None:
+                points[f.events.last_round] = f.events.last_time_ns
+        self._rounds = sorted(points)
+        self._times = [points[r] for r in self._rounds]
+
+    def time_ns(self, round_number: int) -> int | None:
+        rounds, times = self._rounds, self._times
+        if len(rounds) < 2:
+            return times[0] if rounds else None
+        index = min(max(bisect.bisect_left(rounds, round_number), 1), len(rounds) - 1)
+        r0, r1, t0, t1 = rounds[index - 1], rounds[index], times[index - 1], times[index]
+        return t0 + (t1 - t0) * (round_number - r0) // (r1 - r0)
+
+    def span_seconds(self, first: int, last: int) -> float | None:
+        """Consensus time from the end of round ``first - 1`` to the end of round ``last``."""
+        start, end = self.time_ns(first - 1), self.time_ns(last)
+        return None if start is None or end is None else max(0, end - start) / 1e9
+
+
 @dataclass(frozen=True)
 class Segment:
     index: int
@@ -141,6 +200,8 @@ class Segment:
     #: The state this segment must produce, when known (the final segment's expected hash).
     expected_hash: str | None
     argv: tuple[str, ...]
+    #: Rounds, files and estimated consensus time: what the pacer charges for this segment.
+    workload: Workload
 
     @property
     def rounds(self) -> int:
@@ -179,6 +240,29 @@ class ReplayPlan:
 
     def to_json(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ReplayPlan":
+        """The plan a run recorded (for ``run --resume``)."""
+        segments = []
+        for segment in data["segments"]:
+            invocation = dict(segment["invocation"])
+            for key in ("state_dir", "input_dir", "out_dir"):
+                invocation[key] = Path(invocation[key])
+            segments.append(
+                Segment(
+                    **{
+                        **segment,
+                        "files": tuple(segment["files"]),
+                        "invocation": Invocation(**invocation),
+                        "final_dir": Path(segment["final_dir"]),
+                        "argv": tuple(segment["argv"]),
+                        "workload": Workload(**segment["workload"]),
+                    }
+                )
+            )
+        paths = {key: Path(data[key]) for key in ("run_dir", "bootstrap_state", "out")}
+        return cls(**{**data, **paths, "segments": tuple(segments)})
 
 
 def _jsonable(value: Any) -> Any:
@@ -273,8 +357,15 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
 
     run_id = run_id or new_run_id()
     run_dir = settings.work_dir / "runs" / run_id
-    pieces = split_ranges(choice.ranges, replay.segment_rounds)
-    rounds_per_second = settings.pace.rate.apply_blocks_rounds_per_second()
+    stream_files = {"event-stream": events_files, "block-stream": blocks_files}
+    timelines = {backend: Timeline(files) for backend, files in stream_files.items()}
+
+    def workload(piece: BackendRange) -> Workload:
+        files = _files_for(stream_files[piece.backend], piece.first, piece.last)
+        return Workload(piece.last - piece.first + 1, len(files), timelines[piece.backend].span_seconds(piece.first, piece.last))
+
+    rate = settings.pace.rate
+    pieces = pace_ranges(split_ranges(choice.ranges, replay.segment_rounds), rate, settings.pace.max_segment_seconds, workload)
     segments: list[Segment] = []
     state_dir = replay.bootstrap_state
     for index, piece in enumerate(pieces, start=1):
@@ -285,7 +376,8 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         backend = inputs.backends[piece.backend]
         stream = inputs.events if piece.backend == "event-stream" else inputs.blocks
         assert stream is not None
-        files = _files_for(stream.events if piece.backend == "event-stream" else stream.blocks, piece.first, piece.last)
+        files = _files_for(stream_files[piece.backend], piece.first, piece.last)
+        work = workload(piece)
         invocation = Invocation(
             state_dir=state_dir,
             input_dir=folder / "input",
@@ -293,7 +385,7 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
             target_round=piece.last,
             out_dir=out_dir,
             expected_hash=expected_hash if last and backend.checks_expected_hash else None,
-            rounds_per_second=rounds_per_second if piece.backend == "block-stream" else None,
+            rounds_per_second=rate.apply_blocks_rate(work) if piece.backend == "block-stream" else None,
         )
         segments.append(
             Segment(
@@ -307,6 +399,7 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
                 final_dir=final_dir,
                 expected_hash=expected_hash if last else None,
                 argv=tuple(backend.argv(invocation)),
+                workload=work,
             )
         )
         state_dir = final_dir

@@ -1,5 +1,10 @@
-"""Execute a replay plan: stage each segment's files, run its backend, verify its output, and only
-then rename the output into place, chaining states from segment to segment."""
+"""Execute a replay plan: stage each segment's files, release it through the pacer, run its
+backend, verify its output, and only then rename the output into place and checkpoint it.
+
+Every transition is recorded in the run store, so ``resume`` continues after a crash, SIGKILL or
+power loss: verified segments are kept, a segment whose backend is still running (or finished
+while we were gone) is adopted, and a half-written output is discarded and its segment rerun.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .backends.base import ReplayBackend
+from .backends.factory import create_backends
 from .backends.output import verify_output
-from .backends.process import run_backend
-from .errors import ConfigError, HashMismatchError, ReplayError
+from .backends.process import SupervisorFiles, follow_backend, start_backend
+from .config import Settings, load_settings
+from .errors import ConfigError, HashMismatchError, MissingInputError, ReplayError, ReplayInterrupted
+from .lock import work_dir_lock
 from .observe.logging import bind_run_context, get_logger, unbind_run_context
-from .plan import PlanInputs, ReplayPlan, Segment
+from .pacing import Clock, Pacer
+from .plan import ReplayPlan, Segment, load_plan_inputs, make_plan
+from .sources import open_source
 from .sources.base import ReplaySource
+from .states import StateMetadata, read_state_metadata
+from .store import RunStore, SegmentRecord
 from .streams.compression import decompress
 from .streams.naming import Compression, FileKind, block_file_name, parse_stream_file_name
+from .streams.timestamps import parse_consensus_time
 
 
 @dataclass(frozen=True)
@@ -30,10 +44,22 @@ class SegmentResult:
     round: int
     hash: str
     seconds: float
+    consensus_seconds: float | None
+
+    @property
+    def rounds(self) -> int:
+        return self.last_round - self.first_round + 1
 
     @property
     def rounds_per_second(self) -> float:
-        return (self.last_round - self.first_round + 1) / self.seconds if self.seconds > 0 else float("inf")
+        return self.rounds / self.seconds if self.seconds > 0 else float("inf")
+
+    @property
+    def consensus_speed(self) -> float | None:
+        """Times faster than the network produced these rounds (1.0 = real time)."""
+        if self.consensus_seconds is None or self.seconds <= 0:
+            return None
+        return self.consensus_seconds / self.seconds
 
 
 @dataclass
@@ -41,6 +67,7 @@ class RunResult:
     plan: ReplayPlan
     segments: list[SegmentResult] = field(default_factory=list)
     seconds: float = 0.0
+    paced_seconds: float = 0.0
 
     @property
     def final_round(self) -> int:
@@ -52,11 +79,18 @@ class RunResult:
 
     @property
     def rounds(self) -> int:
-        return sum(s.last_round - s.first_round + 1 for s in self.segments)
+        return sum(s.rounds for s in self.segments)
 
     @property
     def rounds_per_second(self) -> float:
         return self.rounds / self.seconds if self.seconds > 0 else float("inf")
+
+    @property
+    def consensus_speed(self) -> float | None:
+        spans = [s.consensus_seconds for s in self.segments]
+        if self.seconds <= 0 or any(span is None for span in spans):
+            return None
+        return sum(spans) / self.seconds  # type: ignore[arg-type]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,12 +100,24 @@ class RunResult:
             "final_hash": self.final_hash,
             "rounds": self.rounds,
             "seconds": round(self.seconds, 3),
+            "paced_seconds": round(self.paced_seconds, 3),
             "rounds_per_second": round(self.rounds_per_second, 3),
+            "consensus_speed": _rounded(self.consensus_speed),
+            "rate": self.plan.rate,
             "segments": [
-                {**s.__dict__, "seconds": round(s.seconds, 3), "rounds_per_second": round(s.rounds_per_second, 3)}
+                {
+                    **s.__dict__,
+                    "seconds": round(s.seconds, 3),
+                    "rounds_per_second": round(s.rounds_per_second, 3),
+                    "consensus_speed": _rounded(s.consensus_speed),
+                }
                 for s in self.segments
             ],
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def _staged_name(key: str) -> tuple[str, Compression]:
@@ -112,25 +158,54 @@ def stage_inputs(segment: Segment, source: ReplaySource) -> None:
 
 
 def _remove(path: Path) -> None:
-    if path.exists():
+    if path.is_dir():
         shutil.rmtree(path)
 
 
+def _consensus_ns(metadata: StateMetadata) -> int | None:
+    try:
+        return parse_consensus_time(metadata.consensus_timestamp or "")
+    except ValueError:
+        return None
+
+
 class Runner:
-    def __init__(self, plan: ReplayPlan, inputs: PlanInputs) -> None:
+    """Runs (or resumes) one recorded plan, segment by segment."""
+
+    def __init__(
+        self,
+        plan: ReplayPlan,
+        *,
+        backends: dict[str, ReplayBackend],
+        sources: dict[str, ReplaySource],
+        store: RunStore,
+        pacer: Pacer,
+    ) -> None:
         self.plan = plan
-        self.inputs = inputs
+        self.backends = backends
+        self.sources = sources
+        self.store = store
+        self.pacer = pacer
         self.log = get_logger()
 
-    def run(self) -> RunResult:
+    def start(self, *, trigger: str, settings: dict[str, Any]) -> RunResult:
         plan = self.plan
         if plan.out.exists():
             raise ConfigError(f"The output {plan.out} already exists; hiero-replay never overwrites a state.", hint="Choose a new --out.")
         plan.run_dir.mkdir(parents=True, exist_ok=False)
         (plan.run_dir / "plan.json").write_text(json.dumps(plan.to_json(), indent=2), encoding="utf-8")
+        self.store.create_run(plan.run_id, trigger=trigger, settings=settings, plan=plan.to_json())
+        return self._execute({})
+
+    def resume(self) -> RunResult:
+        self.store.reopen_run(self.plan.run_id)
+        return self._execute({record.idx: record for record in self.store.segments(self.plan.run_id)})
+
+    def _execute(self, records: dict[int, SegmentRecord]) -> RunResult:
+        plan = self.plan
         bind_run_context(run_id=plan.run_id)
         self.log.info(
-            "run started",
+            "run resumed" if records else "run started",
             mode=plan.mode,
             reason=plan.reason,
             start_round=plan.start_round,
@@ -141,18 +216,52 @@ class Runner:
         )
         result = RunResult(plan)
         started = time.monotonic()
-        for segment in plan.segments:
-            result.segments.append(self._run_segment(segment))
+        try:
+            for segment in plan.segments:
+                result.segments.append(self._segment(segment, records.get(segment.index)))
+        except ReplayError as error:
+            self.store.finish_run(
+                plan.run_id,
+                "interrupted" if isinstance(error, ReplayInterrupted) else "failed",
+                error_kind=error.kind,
+                error_message=str(error),
+                exit_code=error.exit_code,
+            )
+            self.log.error("run failed", error=error.kind, exit_code=error.exit_code, message=str(error))
+            raise
+        except KeyboardInterrupt:
+            self.store.finish_run(plan.run_id, "interrupted", error_kind=ReplayInterrupted.kind, exit_code=ReplayInterrupted.exit_code)
+            raise
+        finally:
+            unbind_run_context("backend", "segment")
         result.seconds = time.monotonic() - started
+        result.paced_seconds = self.pacer.waited_seconds
+        self.store.finish_run(plan.run_id, "succeeded", final_round=result.final_round, final_hash=result.final_hash, exit_code=0)
         (plan.run_dir / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
-        unbind_run_context("backend", "segment")
-        self.log.info("run finished", final_round=result.final_round, final_hash=result.final_hash, seconds=round(result.seconds, 3))
+        self.log.info(
+            "run finished",
+            final_round=result.final_round,
+            final_hash=result.final_hash,
+            seconds=round(result.seconds, 3),
+            rounds_per_second=round(result.rounds_per_second, 2),
+            consensus_speed=_rounded(result.consensus_speed),
+            paced_seconds=round(result.paced_seconds, 3),
+        )
         return result
 
-    def _run_segment(self, segment: Segment) -> SegmentResult:
+    # one segment -----------------------------------------------------------------------------
+
+    def _segment(self, segment: Segment, record: SegmentRecord | None) -> SegmentResult:
         plan = self.plan
-        backend = self.inputs.backends[segment.backend]
         bind_run_context(backend=segment.backend, segment=f"{segment.index}/{len(plan.segments)}")
+        backend = self.backends[segment.backend]
+        files = SupervisorFiles.in_folder(segment.input_dir.parent)
+        if record is not None and record.state == "verified":
+            return self._checkpointed(segment, record)
+        if record is not None and record.state == "running":
+            adopted = self._recover(segment, record, backend, files)
+            if adopted is not None:
+                return adopted
         self.log.info(
             "segment started",
             first_round=segment.first_round,
@@ -161,30 +270,106 @@ class Runner:
             state=str(segment.state_dir),
             argv=list(segment.argv),
         )
-        started = time.monotonic()
-        stage_inputs(segment, self.inputs.sources[segment.source])
+        stage_inputs(segment, self.sources[segment.source])
         _remove(segment.out_dir)
+        waited = self.pacer.release(segment.workload)
+        if waited > 0:
+            self.log.info("pacing wait", seconds=round(waited, 3), rate=plan.rate)
+        started_at = time.time()
+        process = start_backend(backend, segment.invocation, files)
+        self.store.segment_started(plan.run_id, segment.index, process.pid)
+        return self._finish(segment, backend, files, process.pid, started_at, process=process)
+
+    def _finish(
+        self, segment: Segment, backend: ReplayBackend, files: SupervisorFiles, pid: int, started_at: float, process: Any = None
+    ) -> SegmentResult:
         try:
             progress = _ProgressLog(self.log, segment)
-            run_backend(backend, segment.invocation, on_line=self._log_line, on_round=progress.applied)
-            metadata = verify_output(
-                segment.out_dir,
-                tool=backend.name,
-                target_round=segment.last_round,
-                expected_hash=segment.expected_hash,
-                stops_early_silently=not backend.checks_expected_hash,
-            )
+            follow_backend(backend, files, pid, started_at=started_at, on_line=self._log_line, on_round=progress.applied, process=process)
+            metadata = self._verify(segment, segment.out_dir, backend)
         except HashMismatchError as error:
             kept = self._keep_mismatched_state(segment)
             if kept is not None:
-                error.hint = f"The resulting state is kept at {kept}; {plan.out} was not created."
+                error.hint = f"The resulting state is kept at {kept}; {self.plan.out} was not created."
+            self.store.segment_failed(self.plan.run_id, segment.index, str(error))
             raise
-        except BaseException:
+        except BaseException as error:
             _remove(segment.out_dir)
+            self.store.segment_failed(self.plan.run_id, segment.index, str(error) or type(error).__name__)
             raise
         os.replace(segment.out_dir, segment.final_dir)
-        seconds = time.monotonic() - started
-        result = SegmentResult(segment.index, segment.backend, segment.first_round, segment.last_round, metadata.round, metadata.hash, seconds)
+        return self._checkpoint(segment, metadata, time.time() - started_at)
+
+    def _recover(self, segment: Segment, record: SegmentRecord, backend: ReplayBackend, files: SupervisorFiles) -> SegmentResult | None:
+        """A segment that was running when the orchestrator stopped: adopt it, or discard it."""
+        started_at = record.started_at or time.time()
+        if not segment.out_dir.exists() and segment.final_dir.exists():
+            try:  # renamed into place just before the crash, not yet checkpointed
+                metadata = self._verify(segment, segment.final_dir, backend)
+            except ReplayError:
+                pass
+            else:
+                self.log.info("segment recovered: output already in place", state=str(segment.final_dir))
+                return self._checkpoint(segment, metadata, time.time() - started_at)
+        if record.supervisor_pid and (files.exit_code() is not None or segment.out_dir.exists()):
+            self.log.info("segment adopted: following its backend", supervisor_pid=record.supervisor_pid)
+            try:
+                return self._finish(segment, backend, files, record.supervisor_pid, started_at)
+            except ReplayError as error:
+                if files.exit_code() is not None:
+                    raise  # it ended, and how it ended is the answer
+                self.log.warning("adopted segment lost; it is run again", reason=str(error))
+        self.log.info("discarding the half-written output of an interrupted segment", output=str(segment.out_dir))
+        _remove(segment.out_dir)
+        return None
+
+    def _checkpointed(self, segment: Segment, record: SegmentRecord) -> SegmentResult:
+        """A segment verified before a resume: its state must still be in place and unchanged."""
+        try:
+            metadata = read_state_metadata(segment.final_dir, role="checkpoint")
+        except MissingInputError as error:
+            raise MissingInputError(
+                f"The checkpoint state of segment {segment.index} ({segment.final_dir}) is gone: {error.message}",
+                hint="The run cannot resume from it; start a new run.",
+            ) from error
+        if (metadata.round, metadata.hash) != (record.round, record.hash):
+            raise HashMismatchError(
+                f"The checkpoint state of segment {segment.index} ({segment.final_dir}) changed since it was verified.",
+                expected=record.hash,
+                actual=metadata.hash,
+            )
+        self.log.info("segment already verified", round=record.round, state=str(segment.final_dir))
+        return SegmentResult(
+            segment.index, segment.backend, segment.first_round, segment.last_round, record.round, record.hash,  # type: ignore[arg-type]
+            record.seconds or 0.0, record.consensus_seconds,
+        )  # fmt: skip
+
+    def _verify(self, segment: Segment, directory: Path, backend: ReplayBackend) -> StateMetadata:
+        return verify_output(
+            directory,
+            tool=backend.name,
+            target_round=segment.last_round,
+            expected_hash=segment.expected_hash,
+            stops_early_silently=not backend.checks_expected_hash,
+        )
+
+    def _checkpoint(self, segment: Segment, metadata: StateMetadata, seconds: float) -> SegmentResult:
+        consensus_seconds = None
+        before, after = _consensus_ns(read_state_metadata(segment.state_dir)), _consensus_ns(metadata)
+        if before is not None and after is not None:
+            consensus_seconds = max(0, after - before) / 1e9
+        self.store.segment_verified(
+            self.plan.run_id,
+            segment.index,
+            round_number=metadata.round,
+            state_hash=metadata.hash,
+            state_dir=segment.final_dir,
+            seconds=seconds,
+            consensus_seconds=consensus_seconds,
+        )
+        result = SegmentResult(
+            segment.index, segment.backend, segment.first_round, segment.last_round, metadata.round, metadata.hash, seconds, consensus_seconds
+        )
         self.log.info(
             "segment verified",
             round=metadata.round,
@@ -192,6 +377,7 @@ class Runner:
             state=str(segment.final_dir),
             seconds=round(seconds, 3),
             rounds_per_second=round(result.rounds_per_second, 2),
+            consensus_speed=_rounded(result.consensus_speed),
         )
         return result
 
@@ -230,9 +416,37 @@ class _ProgressLog:
         self.log.info("progress", round=round_number, target_round=self.segment.last_round, rounds_per_second=round(done / (now - self.started), 2))
 
 
-def execute(plan: ReplayPlan, inputs: PlanInputs) -> RunResult:
-    try:
-        return Runner(plan, inputs).run()
-    except ReplayError as error:
-        get_logger().error("run failed", error=error.kind, exit_code=error.exit_code, message=str(error))
-        raise
+def run_replay(settings: Settings, *, trigger: str = "manual", clock: Clock | None = None) -> RunResult:
+    """Plan, verify and run a replay under the work-directory lock, recording it in the run store."""
+    with work_dir_lock(settings.work_dir):
+        store = RunStore(settings.work_dir)
+        try:
+            inputs = load_plan_inputs(settings)
+            plan = make_plan(inputs)
+            runner = Runner(plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=Pacer(settings.pace.rate, clock))
+            return runner.start(trigger=trigger, settings=settings.model_dump(mode="json"))
+        finally:
+            store.close()
+
+
+def resume_replay(work_dir: Path, run_id: str | None = None, *, clock: Clock | None = None) -> RunResult:
+    """Continue a run that did not finish, from its last verified checkpoint."""
+    with work_dir_lock(work_dir):
+        store = RunStore(work_dir)
+        try:
+            record = store.run(run_id) if run_id else store.latest_unfinished_run()
+            if record is None:
+                raise ConfigError(
+                    f"No run {run_id} in {work_dir}." if run_id else f"No unfinished run to resume in {work_dir}.",
+                    hint="`hiero-replay status` lists the runs.",
+                )
+            if record.state == "succeeded":
+                raise ConfigError(f"Run {record.id} already succeeded; there is nothing to resume.")
+            settings = load_settings(None, record.settings)
+            plan = ReplayPlan.from_json(record.plan)
+            sources = {segment.source: open_source(segment.source) for segment in plan.segments}
+            runner = Runner(plan, backends=create_backends(settings), sources=sources, store=store, pacer=Pacer(settings.pace.rate, clock))
+            return runner.resume()
+        finally:
+            store.close()
+

@@ -1,117 +1,181 @@
-"""Run one backend process: argument vector only, output streamed into our log line by line,
-progress parsed, timeout enforced, and the whole process group stopped (SIGTERM, then SIGKILL)
-when the run is interrupted or times out."""
+"""Run one backend process: argument vector only, never a shell.
+
+The backend runs under a detached supervisor (``supervisor.py``) that records its output and its
+exit code in the segment's folder; this side follows that record: output lines go into our log,
+progress lines are parsed, the timeout is enforced, and the whole process group is stopped
+(SIGTERM, then SIGKILL) when the run is interrupted or times out. After a crash of the
+orchestrator, ``follow_backend`` adopts a supervisor that is still running or has finished.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-import queue
 import signal
 import subprocess
-import threading
+import sys
 import time
 from collections import deque
-from typing import Callable, IO
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
 from ..errors import BackendError
 from .base import Invocation, ReplayBackend
 
 STOP_GRACE_SECONDS = 10.0
+POLL_SECONDS = 0.1
 _TAIL = 60
 
 
-def _pump(stream: IO[str], name: str, lines: "queue.Queue[tuple[str, str | None]]") -> None:
-    for line in stream:
-        lines.put((name, line.rstrip("\n")))
-    lines.put((name, None))
+@dataclass(frozen=True)
+class SupervisorFiles:
+    """Where a segment's supervisor keeps the backend's output and exit code."""
 
+    log: Path
+    status: Path
 
-def stop_process_group(process: subprocess.Popen, grace: float = STOP_GRACE_SECONDS) -> None:
-    """SIGTERM the child's process group (pcli.sh starts java under it), SIGKILL after ``grace``."""
-    if process.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, None)):
+    @classmethod
+    def in_folder(cls, folder: Path) -> "SupervisorFiles":
+        return cls(folder / "backend.log", folder / "backend.status")
+
+    def exit_code(self) -> int | None:
         try:
-            os.killpg(process.pid, sig)
+            return int(json.loads(self.status.read_text(encoding="utf-8"))["exit_code"])
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError):
+            return None  # written atomically: a torn file cannot appear; treat as absent
+
+    def clear(self) -> None:
+        for path in (self.log, self.status):
+            path.unlink(missing_ok=True)
+
+
+def _alive(pid: int, files: SupervisorFiles) -> bool:
+    """Is ``pid`` still our supervisor for these files (not a recycled pid)?"""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return str(files.status).encode() in cmdline and b"hiero_replay.backends.supervisor" in cmdline
+
+
+def stop_process_group(pid: int, alive: Callable[[], bool], grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM the supervisor's process group (the backend is in it), SIGKILL after ``grace``."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pid, sig)
         except ProcessLookupError:
             return
-        try:
-            process.wait(timeout=wait)
+        deadline = time.monotonic() + wait
+        while alive() and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+        if not alive():
             return
-        except subprocess.TimeoutExpired:
-            continue
 
 
-def run_backend(
+def start_backend(backend: ReplayBackend, invocation: Invocation, files: SupervisorFiles) -> subprocess.Popen:
+    files.clear()
+    files.log.parent.mkdir(parents=True, exist_ok=True)
+    argv = backend.argv(invocation)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hiero_replay.backends.supervisor", str(files.status), str(files.log), "--", *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+class _LogTail:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.partial = b""
+
+    def lines(self) -> list[tuple[str, str]]:
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return []
+        self.offset += len(chunk)
+        *complete, self.partial = (self.partial + chunk).split(b"\n")
+        result = []
+        for raw in complete:
+            text = raw.decode("utf-8", errors="replace")
+            tag, _, line = text.partition(" ")
+            result.append(("stderr" if tag == "E" else "stdout", line))
+        return result
+
+
+def follow_backend(
     backend: ReplayBackend,
-    invocation: Invocation,
+    files: SupervisorFiles,
+    pid: int,
     *,
+    started_at: float,
     on_line: Callable[[str, str], None],
     on_round: Callable[[int], None] | None = None,
-    env: dict[str, str] | None = None,
+    process: subprocess.Popen | None = None,
 ) -> None:
-    """Run the backend for one segment; return on exit 0, raise the typed error otherwise."""
-    argv = backend.argv(invocation)
-    try:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            bufsize=1,
-            start_new_session=True,
-            env=env,
-        )
-    except OSError as error:
-        raise BackendError(
-            f"Cannot start the {backend.name} backend ({argv[0]}): {error.strerror or error}.",
-            hint=f"Set backends.{backend.name.replace('-', '_')}.command to the tool's launcher, or pass --simulate for a rehearsal.",
-        ) from error
-    lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
-    pumps = [
-        threading.Thread(target=_pump, args=(process.stdout, "stdout", lines), daemon=True),
-        threading.Thread(target=_pump, args=(process.stderr, "stderr", lines), daemon=True),
-    ]
-    for pump in pumps:
-        pump.start()
-    tail: deque[str] = deque(maxlen=_TAIL)
-    deadline = time.monotonic() + backend.timeout if backend.timeout else None
-    open_streams = 2
-    try:
-        while open_streams:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                stop_process_group(process)
-                raise BackendError(
-                    f"The {backend.name} backend did not finish within its timeout of {backend.timeout:g} s "
-                    f"(segment target round {invocation.target_round}); it was stopped.",
-                    hint=f"Raise backends.{backend.name.replace('-', '_')}.timeout, or use smaller segments (segment_rounds).",
-                )
-            try:
-                stream, line = lines.get(timeout=min(remaining, 0.5) if remaining is not None else 0.5)
-            except queue.Empty:
-                continue
-            if line is None:
-                open_streams -= 1
-                continue
-            tail.append(line)
+    """Follow a supervised backend until it ends; return on exit 0, raise the typed error otherwise.
+
+    ``started_at`` is the wall-clock start (the timeout counts from it, across an adoption);
+    ``process`` is given when this orchestrator started the supervisor itself.
+    """
+
+    def alive() -> bool:
+        return process.poll() is None if process is not None else _alive(pid, files)
+
+    tail = _LogTail(files.log)
+    recent: deque[str] = deque(maxlen=_TAIL)
+
+    def drain() -> None:
+        for stream, line in tail.lines():
+            recent.append(line)
             on_line(stream, line)
             if on_round is not None:
                 applied = backend.progress_round(line)
                 if applied is not None:
                     on_round(applied)
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        try:
-            exit_code = process.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            stop_process_group(process)
-            raise BackendError(
-                f"The {backend.name} backend closed its output but did not exit within its timeout of {backend.timeout:g} s; it was stopped."
-            ) from None
+
+    deadline = started_at + backend.timeout if backend.timeout else None
+    try:
+        while True:
+            drain()
+            exit_code = files.exit_code()
+            if exit_code is not None:
+                break
+            if not alive():
+                drain()
+                exit_code = files.exit_code()
+                if exit_code is not None:
+                    break
+                raise BackendError(
+                    f"The {backend.name} backend was stopped from outside before it finished (no exit status recorded).",
+                    hint="Rerun or resume the run.",
+                )
+            if deadline is not None and time.time() > deadline:
+                stop_process_group(pid, alive)
+                raise BackendError(
+                    f"The {backend.name} backend did not finish within its timeout of {backend.timeout:g} s; it was stopped.",
+                    hint=f"Raise backends.{backend.name.replace('-', '_')}.timeout, or use smaller segments (segment_rounds).",
+                )
+            time.sleep(POLL_SECONDS)
+        drain()
     except BaseException:
-        stop_process_group(process)
+        stop_process_group(pid, alive)
         raise
+    finally:
+        if process is not None and process.poll() is None and files.exit_code() is not None:
+            process.wait(timeout=5)
+    if exit_code == 127 and any("cannot start" in line for line in recent):
+        raise BackendError(
+            f"Cannot start the {backend.name} backend: {recent[-1]}.",
+            hint=f"Set backends.{backend.name.replace('-', '_')}.command to the tool's launcher, or pass --simulate for a rehearsal.",
+        )
     if exit_code != 0:
-        raise backend.failure(exit_code, list(tail))
+        raise backend.failure(exit_code, list(recent))

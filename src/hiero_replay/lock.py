@@ -1,0 +1,34 @@
+"""One run at a time per work directory: an advisory lock the kernel releases if we die."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .errors import AlreadyRunningError
+
+LOCK_FILE = "lock"
+
+
+@contextmanager
+def work_dir_lock(work_dir: Path, *, holder: str = "run") -> Iterator[None]:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    path = work_dir / LOCK_FILE
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(descriptor, 200, 0).decode(errors="replace").strip() or "unknown"
+            raise AlreadyRunningError(
+                f"Another hiero-replay is already running in {work_dir} ({owner}).",
+                hint="Wait for it to finish, or use another --work-dir.",
+            ) from None
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, f"{holder}, pid {os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock

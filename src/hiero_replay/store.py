@@ -1,0 +1,272 @@
+"""The embedded run store: runs, segments, checkpoints and schedule state in SQLite.
+
+One database per work directory (``<work_dir>/runs.db``), WAL journal and ``synchronous=FULL`` so a
+committed checkpoint survives a crash or a power loss. The schema is versioned with
+``PRAGMA user_version``; ``_MIGRATIONS[n]`` brings a database from version n to n + 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import SourceError
+
+DATABASE = "runs.db"
+
+_MIGRATIONS = [
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        trigger TEXT NOT NULL,
+        state TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        settings TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        target_round INTEGER,
+        final_round INTEGER,
+        final_hash TEXT,
+        error_kind TEXT,
+        error_message TEXT,
+        exit_code INTEGER
+    );
+    CREATE TABLE segments (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        idx INTEGER NOT NULL,
+        backend TEXT NOT NULL,
+        first_round INTEGER NOT NULL,
+        last_round INTEGER NOT NULL,
+        inputs TEXT NOT NULL,
+        state TEXT NOT NULL,
+        supervisor_pid INTEGER,
+        round INTEGER,
+        hash TEXT,
+        started_at REAL,
+        finished_at REAL,
+        seconds REAL,
+        consensus_seconds REAL,
+        error_message TEXT,
+        PRIMARY KEY (run_id, idx)
+    );
+    CREATE TABLE checkpoints (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        idx INTEGER NOT NULL,
+        round INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        state_dir TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (run_id, idx)
+    );
+    CREATE TABLE schedule (
+        name TEXT PRIMARY KEY,
+        last_fire REAL,
+        paused INTEGER NOT NULL DEFAULT 0,
+        pause_reason TEXT,
+        last_run_id TEXT,
+        updated_at REAL NOT NULL
+    );
+    """,
+]
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    trigger: str
+    state: str
+    started_at: float
+    finished_at: float | None
+    settings: dict[str, Any]
+    plan: dict[str, Any]
+    target_round: int | None
+    final_round: int | None
+    final_hash: str | None
+    error_kind: str | None
+    error_message: str | None
+    exit_code: int | None
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    run_id: str
+    idx: int
+    backend: str
+    first_round: int
+    last_round: int
+    inputs: list[str]
+    state: str
+    supervisor_pid: int | None
+    round: int | None
+    hash: str | None
+    started_at: float | None
+    finished_at: float | None
+    seconds: float | None
+    consensus_seconds: float | None
+    error_message: str | None
+
+
+@dataclass(frozen=True)
+class ScheduleRecord:
+    name: str
+    last_fire: float | None
+    paused: bool
+    pause_reason: str | None
+    last_run_id: str | None
+
+
+class RunStore:
+    def __init__(self, work_dir: Path) -> None:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.path = work_dir / DATABASE
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as error:
+            raise SourceError(f"Cannot open the run store {self.path}: {error}.", hint="Check the work directory.") from error
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise SourceError(
+                f"The run store {self.path} has schema version {version}, newer than this hiero-replay ({SCHEMA_VERSION}).",
+                hint="Upgrade hiero-replay or use another work directory.",
+            )
+        for target in range(version, SCHEMA_VERSION):
+            # One script, one transaction: a crash leaves the old version or the new one.
+            self._db.executescript(f"BEGIN IMMEDIATE; {_MIGRATIONS[target]}; PRAGMA user_version = {target + 1}; COMMIT;")
+
+    def _transaction(self) -> "_Transaction":
+        return _Transaction(self._db)
+
+    # runs ------------------------------------------------------------------------------------
+
+    def create_run(self, run_id: str, *, trigger: str, settings: dict[str, Any], plan: dict[str, Any]) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO runs (id, trigger, state, started_at, settings, plan, target_round) VALUES (?, ?, 'running', ?, ?, ?, ?)",
+                (run_id, trigger, time.time(), json.dumps(settings), json.dumps(plan), plan.get("target_round")),
+            )
+            for segment in plan["segments"]:
+                self._db.execute(
+                    "INSERT INTO segments (run_id, idx, backend, first_round, last_round, inputs, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+                    (run_id, segment["index"], segment["backend"], segment["first_round"], segment["last_round"], json.dumps(segment["files"])),
+                )
+
+    def reopen_run(self, run_id: str) -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE runs SET state = 'running', finished_at = NULL, error_kind = NULL, error_message = NULL, exit_code = NULL WHERE id = ?",
+                (run_id,),
+            )
+
+    def finish_run(
+        self,
+        run_id: str,
+        state: str,
+        *,
+        final_round: int | None = None,
+        final_hash: str | None = None,
+        error_kind: str | None = None,
+        error_message: str | None = None,
+        exit_code: int | None = None,
+    ) -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE runs SET state = ?, finished_at = ?, final_round = ?, final_hash = ?, error_kind = ?, error_message = ?, exit_code = ? WHERE id = ?",
+                (state, time.time(), final_round, final_hash, error_kind, error_message, exit_code, run_id),
+            )
+
+    def run(self, run_id: str) -> RunRecord | None:
+        row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _run_record(row) if row else None
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        rows = self._db.execute("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,)).fetchall()
+        return [_run_record(row) for row in rows]
+
+    def latest_unfinished_run(self) -> RunRecord | None:
+        row = self._db.execute(
+            "SELECT * FROM runs WHERE state IN ('running', 'failed', 'interrupted') ORDER BY started_at DESC, id DESC LIMIT 1"
+        ).fetchone()
+        return _run_record(row) if row else None
+
+    # segments and checkpoints ----------------------------------------------------------------
+
+    def segment_started(self, run_id: str, idx: int, supervisor_pid: int | None) -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE segments SET state = 'running', supervisor_pid = ?, started_at = ?, error_message = NULL WHERE run_id = ? AND idx = ?",
+                (supervisor_pid, time.time(), run_id, idx),
+            )
+
+    def segment_verified(
+        self, run_id: str, idx: int, *, round_number: int, state_hash: str, state_dir: Path, seconds: float, consensus_seconds: float | None
+    ) -> None:
+        """The segment's state verified and renamed into place: one transaction, one checkpoint."""
+        now = time.time()
+        with self._transaction():
+            self._db.execute(
+                "UPDATE segments SET state = 'verified', round = ?, hash = ?, finished_at = ?, seconds = ?, consensus_seconds = ? WHERE run_id = ? AND idx = ?",
+                (round_number, state_hash, now, seconds, consensus_seconds, run_id, idx),
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO checkpoints (run_id, idx, round, hash, state_dir, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, idx, round_number, state_hash, str(state_dir), now),
+            )
+
+    def segment_failed(self, run_id: str, idx: int, message: str) -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE segments SET state = 'failed', finished_at = ?, error_message = ? WHERE run_id = ? AND idx = ?",
+                (time.time(), message, run_id, idx),
+            )
+
+    def segments(self, run_id: str) -> list[SegmentRecord]:
+        rows = self._db.execute("SELECT * FROM segments WHERE run_id = ? ORDER BY idx", (run_id,)).fetchall()
+        return [SegmentRecord(**{**dict(row), "inputs": json.loads(row["inputs"])}) for row in rows]
+
+    # schedule --------------------------------------------------------------------------------
+
+    def schedule(self, name: str) -> ScheduleRecord:
+        row = self._db.execute("SELECT * FROM schedule WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return ScheduleRecord(name, None, False, None, None)
+        return ScheduleRecord(row["name"], row["last_fire"], bool(row["paused"]), row["pause_reason"], row["last_run_id"])
+
+    def save_schedule(self, record: ScheduleRecord) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO schedule (name, last_fire, paused, pause_reason, last_run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (record.name, record.last_fire, int(record.paused), record.pause_reason, record.last_run_id, time.time()),
+            )
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: type | None, *_: object) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _run_record(row: sqlite3.Row) -> RunRecord:
+    values = dict(row)
+    values["settings"] = json.loads(values["settings"])
+    values["plan"] = json.loads(values["plan"])
+    return RunRecord(**values)
