@@ -18,7 +18,11 @@ from .inventory import Inventory, scan_source
 from .observe.logging import configure_logging
 from .plan import ReplayPlan, load_plan_inputs, make_plan
 from .run import RunResult, resume_replay, run_replay
+from .lock import SCHEDULER_LOCK, work_dir_lock
+from .schedule import SCHEDULE_NAME, Scheduler, policy_from, replay_job, resume_schedule, trigger_from
 from .sources import open_source
+from .store import DATABASE, RunStore
+from .streams.timestamps import format_consensus_time
 
 # flag -> (config path, click type)
 _REPLAY_FLAGS: dict[str, tuple[tuple[str, ...], Any, str]] = {
@@ -188,6 +192,104 @@ def render_result(result: RunResult) -> str:
             ("effective rate", f"{result.rounds_per_second:.1f} rounds/s{speed}"),
         ]
     )
+    return "\n".join(lines)
+
+
+@cli.command()
+@_replay_options
+def schedule(settings: Any) -> None:
+    """Run replays on the configured cron expression or interval, in the foreground."""
+    trigger = trigger_from(settings)
+    with work_dir_lock(settings.work_dir, name=SCHEDULER_LOCK, holder="scheduler"):
+        store = RunStore(settings.work_dir)
+        try:
+            scheduler = Scheduler(trigger, policy_from(settings), replay_job(settings, store), store)
+            previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+            try:
+                scheduler.run()
+            finally:
+                signal.signal(signal.SIGTERM, previous)
+        finally:
+            store.close()
+
+
+@cli.command("schedule-resume")
+@click.option("--work-dir", type=click.Path(file_okay=False), default=".hiero-replay", show_default=True)
+def schedule_resume(work_dir: str) -> None:
+    """Resume a schedule paused by a failure that retrying could not fix."""
+    store = RunStore(Path(work_dir))
+    try:
+        previous = resume_schedule(store)
+    finally:
+        store.close()
+    click.echo(f"schedule resumed (it was paused: {previous.pause_reason})" if previous.paused else "the schedule was not paused")
+
+
+@cli.command()
+@click.option("--work-dir", type=click.Path(file_okay=False), default=".hiero-replay", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Runs to list.")
+def status(work_dir: str, as_json: bool, limit: int) -> None:
+    """The recent runs recorded in a work directory, and the schedule's state."""
+    report = status_report(Path(work_dir), limit)
+    click.echo(json.dumps(report, indent=2) if as_json else render_status(report))
+
+
+def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
+    if not (work_dir / DATABASE).exists():
+        return {"work_dir": str(work_dir), "runs": [], "schedule": None}
+    store = RunStore(work_dir)
+    try:
+        runs = [
+            {
+                "run_id": run.id,
+                "trigger": run.trigger,
+                "state": run.state,
+                "started_at": _iso(run.started_at),
+                "finished_at": _iso(run.finished_at),
+                "target_round": run.target_round,
+                "final_round": run.final_round,
+                "final_hash": run.final_hash,
+                "segments_verified": sum(s.state == "verified" for s in store.segments(run.id)),
+                "segments": len(run.plan["segments"]),
+                "error": run.error_message,
+                "exit_code": run.exit_code,
+            }
+            for run in store.runs(limit)
+        ]
+        schedule = store.schedule(SCHEDULE_NAME)
+    finally:
+        store.close()
+    return {
+        "work_dir": str(work_dir),
+        "runs": runs,
+        "schedule": {
+            "paused": schedule.paused,
+            "pause_reason": schedule.pause_reason,
+            "last_fire": _iso(schedule.last_fire),
+            "last_run_id": schedule.last_run_id,
+        },
+    }
+
+
+def _iso(timestamp: float | None) -> str | None:
+    return None if timestamp is None else format_consensus_time(int(timestamp * 1e9))
+
+
+def render_status(report: dict[str, Any]) -> str:
+    lines = [f"work dir {report['work_dir']}"]
+    schedule = report["schedule"]
+    if schedule and (schedule["paused"] or schedule["last_fire"]):
+        state = f"PAUSED: {schedule['pause_reason']}" if schedule["paused"] else "active"
+        lines.append(f"schedule: {state} (last fire {schedule['last_fire']})")
+    if not report["runs"]:
+        lines.append("no runs recorded")
+    for run in report["runs"]:
+        outcome = f"round {run['final_round']}" if run["state"] == "succeeded" else (run["error"] or "")
+        lines.append(
+            f"{run['run_id']}  {run['state']:<11}  {run['trigger']:<8}  segments {run['segments_verified']}/{run['segments']}"
+            f"  target {run['target_round']}  {outcome}"
+        )
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,6 +59,9 @@ class ReplayConfig(_Section):
     )
     cutover_round: int | None = Field(None, ge=1, description="First round replayed from blocks (default: first block round).")
     segment_rounds: int = Field(0, ge=0, description="Rounds per segment; 0 = one segment per backend.")
+    window: timedelta | None = Field(
+        None, description="Without a target: replay at most this much consensus time past the bootstrap state (e.g. 1 hour)."
+    )
 
     @field_validator("expected_hash")
     @classmethod
@@ -112,6 +116,26 @@ class BackendsConfig(_Section):
     block_stream: BlockStreamBackendConfig = Field(default_factory=BlockStreamBackendConfig)
 
 
+class ScheduleConfig(_Section):
+    cron: str | None = Field(None, description="Cron expression (5 fields), evaluated in `timezone`.")
+    interval: timedelta | None = Field(None, description="Fixed interval instead of cron (seconds or ISO 8601).")
+    timezone: str = Field("UTC", description="Time zone of the cron expression.")
+    overlap: Literal["skip", "queue-one"] = Field("skip", description="Fires that come due during a run: skip, or run once after.")
+    catch_up: timedelta = Field(timedelta(0), description="Fires missed while down are run once if the last is this recent.")
+    jitter: timedelta = Field(timedelta(0), description="Random delay up to this much after each fire.")
+    retries: int = Field(3, ge=0, description="Retries of a run that failed transiently (exit 6, 7, 9).")
+    retry_backoff: timedelta = Field(timedelta(seconds=30), description="First retry delay; doubles each retry, plus jitter.")
+    follow: bool = Field(False, description="Each run starts from the previous run's final state (a replica that keeps up).")
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> "ScheduleConfig":
+        if self.cron is not None and self.interval is not None:
+            raise ValueError("set either schedule.cron or schedule.interval, not both")
+        if self.interval is not None and self.interval <= timedelta(0):
+            raise ValueError("schedule.interval must be positive")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -124,6 +148,7 @@ class Settings(BaseSettings):
     replay: ReplayConfig = Field(default_factory=ReplayConfig)
     pace: PaceConfig = Field(default_factory=PaceConfig)
     backends: BackendsConfig = Field(default_factory=BackendsConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     work_dir: Path = Field(Path(".hiero-replay"), description="Run records, staging and intermediate states.")
     simulate: bool = Field(False, description="Use the built-in simulators for both backends (a rehearsal).")
 

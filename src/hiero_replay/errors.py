@@ -57,6 +57,12 @@ class ConfigError(ReplayError):
     kind = "config"
 
 
+class NothingToReplay(ConfigError):
+    """The sources hold no round after the bootstrap state (a follower that is up to date)."""
+
+    kind = "nothing-to-replay"
+
+
 class MissingInputError(ReplayError):
     exit_code = 3
     kind = "missing-input"

@@ -10,13 +10,15 @@ from typing import Iterator
 
 from .errors import AlreadyRunningError
 
-LOCK_FILE = "lock"
+RUN_LOCK = "lock"
+SCHEDULER_LOCK = "schedule.lock"
 
 
 @contextmanager
-def work_dir_lock(work_dir: Path, *, holder: str = "run") -> Iterator[None]:
+def work_dir_lock(work_dir: Path, *, name: str = RUN_LOCK, holder: str = "run") -> Iterator[None]:
+    """Hold ``work_dir/name`` exclusively; ``AlreadyRunningError`` (exit 9) when someone else does."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    path = work_dir / LOCK_FILE
+    path = work_dir / name
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -24,7 +26,7 @@ def work_dir_lock(work_dir: Path, *, holder: str = "run") -> Iterator[None]:
         except BlockingIOError:
             owner = os.pread(descriptor, 200, 0).decode(errors="replace").strip() or "unknown"
             raise AlreadyRunningError(
-                f"Another hiero-replay is already running in {work_dir} ({owner}).",
+                f"Another hiero-replay {holder} is already running in {work_dir} ({owner}).",
                 hint="Wait for it to finish, or use another --work-dir.",
             ) from None
         os.ftruncate(descriptor, 0)

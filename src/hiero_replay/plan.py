@@ -17,11 +17,11 @@ from typing import Any, Callable, Sequence
 from .backends import BackendName, Invocation, ReplayBackend
 from .backends.factory import create_backends
 from .config import Settings
-from .errors import ConfigError, ContinuityError
+from .errors import ConfigError, ContinuityError, NothingToReplay
 from .pacing import Rate, Workload, cost_seconds
 from .inventory import StreamFile, StreamFiles, load_stream_files, verify_stream_files
 from .sources import ReplaySource, open_source
-from .states import read_state_metadata
+from .states import METADATA_FILE, read_state_metadata
 from .streams.naming import FileKind
 
 
@@ -90,7 +90,7 @@ def select_backends(
     and blocks from it. The cutover is the block stream's first round unless configured.
     """
     if target < start:
-        raise ConfigError(f"The target round {target} is not after the bootstrap state (the replay would start at round {start}).")
+        raise NothingToReplay(f"The target round {target} is not after the bootstrap state (the replay would start at round {start}).")
     if mode == "event-stream":
         _require("event", events, start, target)
         return BackendChoice((BackendRange("event-stream", start, target),), None, "mode event-stream")
@@ -179,6 +179,21 @@ class Timeline:
         index = min(max(bisect.bisect_left(rounds, round_number), 1), len(rounds) - 1)
         r0, r1, t0, t1 = rounds[index - 1], rounds[index], times[index - 1], times[index]
         return t0 + (t1 - t0) * (round_number - r0) // (r1 - r0)
+
+    def last_round_within(self, first: int, seconds: float) -> int:
+        """The last round that reached consensus at most ``seconds`` after round ``first - 1``."""
+        start = self.time_ns(first - 1)
+        if start is None:
+            return first
+        limit = start + int(seconds * 1e9)
+        low, high = first - 1, self._rounds[-1] if self._rounds else first
+        while low < high:
+            middle = (low + high + 1) // 2
+            if (self.time_ns(middle) or 0) <= limit:
+                low = middle
+            else:
+                high = middle - 1
+        return low
 
     def span_seconds(self, first: int, last: int) -> float | None:
         """Consensus time from the end of round ``first - 1`` to the end of round ``last``."""
@@ -328,6 +343,15 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
     return PlanInputs(settings, events, blocks, create_backends(settings), sources)
 
 
+def newest_state_dir(path: Path) -> Path:
+    """A round directory as given, or from a folder of round directories the newest one
+    ("the snapshot of now" of a scheduled differential test)."""
+    if (path / METADATA_FILE).exists() or not path.is_dir():
+        return path
+    rounds = [child for child in path.iterdir() if child.name.isdigit() and (child / METADATA_FILE).is_file()]
+    return max(rounds, key=lambda child: int(child.name)) if rounds else path
+
+
 def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     """Decide, verify and lay out the replay; raises the typed error of the first problem found."""
     settings = inputs.settings
@@ -336,7 +360,7 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     bootstrap = read_state_metadata(replay.bootstrap_state, role="bootstrap")
     target, expected_hash = replay.target_round, replay.expected_hash
     if replay.expected_state is not None:
-        reference = read_state_metadata(replay.expected_state, role="expected")
+        reference = read_state_metadata(newest_state_dir(replay.expected_state), role="expected")
         target, expected_hash = reference.round, reference.hash
     events_files = inputs.events.events if inputs.events else []
     blocks_files = inputs.blocks.blocks if inputs.blocks else []
@@ -347,6 +371,8 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         if not newest:
             raise ContinuityError("The stream sources hold no complete rounds to replay.")
         target = max(newest)
+        if replay.window is not None:
+            target = min(target, Timeline([*events_files, *blocks_files]).last_round_within(start, replay.window.total_seconds()))
     choice = select_backends(replay.mode, start, target, events, blocks, replay.cutover_round)
 
     for backend_range in choice.ranges:

@@ -416,13 +416,13 @@ class _ProgressLog:
         self.log.info("progress", round=round_number, target_round=self.segment.last_round, rounds_per_second=round(done / (now - self.started), 2))
 
 
-def run_replay(settings: Settings, *, trigger: str = "manual", clock: Clock | None = None) -> RunResult:
+def run_replay(settings: Settings, *, trigger: str = "manual", run_id: str | None = None, clock: Clock | None = None) -> RunResult:
     """Plan, verify and run a replay under the work-directory lock, recording it in the run store."""
     with work_dir_lock(settings.work_dir):
         store = RunStore(settings.work_dir)
         try:
             inputs = load_plan_inputs(settings)
-            plan = make_plan(inputs)
+            plan = make_plan(inputs, run_id)
             runner = Runner(plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=Pacer(settings.pace.rate, clock))
             return runner.start(trigger=trigger, settings=settings.model_dump(mode="json"))
         finally:

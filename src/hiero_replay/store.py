@@ -11,6 +11,7 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,10 @@ class ScheduleRecord:
     paused: bool
     pause_reason: str | None
     last_run_id: str | None
+
+    @property
+    def last_fire_datetime(self) -> datetime | None:
+        return None if self.last_fire is None else datetime.fromtimestamp(self.last_fire, timezone.utc)
 
 
 class RunStore:

@@ -29,21 +29,30 @@ def next_state_hash(state_hash: str, round_number: int, round_items: Iterable[by
 
 
 class RoundLedger:
-    """Records applied rounds (when asked to) and spends the configured simulated work time."""
+    """Records the rounds a run applied (when asked to) and spends the simulated work time.
+
+    A round counts as applied once the state holding it is written: ``commit`` appends one line per
+    round, ``<tool> <round> <monotonic time it was applied>``, to the file named by LEDGER_ENV.
+    """
 
     def __init__(self, tool: str) -> None:
         self.tool = tool
-        path = os.environ.get(LEDGER_ENV)
-        self._file = open(path, "a", encoding="utf-8") if path else None
+        self.path = os.environ.get(LEDGER_ENV)
         self._work = float(os.environ.get(ROUND_SECONDS_ENV, "0") or 0)
+        self._applied: list[tuple[int, float]] = []
 
     def applied(self, round_number: int) -> None:
         if self._work:
             time.sleep(self._work)
-        if self._file is not None:
-            self._file.write(f"{self.tool} {round_number}\n")
-            self._file.flush()
-            os.fsync(self._file.fileno())
+        self._applied.append((round_number, time.monotonic()))
+
+    def commit(self) -> None:
+        if self.path is None:
+            return
+        with open(self.path, "a", encoding="utf-8") as ledger:
+            ledger.write("".join(f"{self.tool} {number} {at:.6f}\n" for number, at in self._applied))
+            ledger.flush()
+            os.fsync(ledger.fileno())
 
 
 def write_state_directory(

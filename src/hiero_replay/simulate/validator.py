@@ -162,6 +162,7 @@ def apply_blocks(args: argparse.Namespace) -> None:
         )
     out = Path(args.out)
     write_state_directory(out, round_number=last_applied, state_hash=state_hash, node_id=args.node_id, consensus_time_ns=consensus_ns)
+    ledger.commit()
     log("INFO", f"SIMULATOR apply-blocks: state of round {last_applied} written to {out}")
     if args.expected_hash and args.expected_hash != state_hash:
         raise JavaFailure(f"Excepted and actual hashes do not match. \n Expected: {args.expected_hash} \n Actual: {state_hash} ", frame=WORKFLOW)
