@@ -19,7 +19,7 @@ from typing import Any
 from .backends.base import ReplayBackend
 from .backends.factory import create_backends
 from .backends.output import verify_output
-from .backends.process import SupervisorFiles, follow_backend, start_backend
+from .backends.process import SupervisorFiles, find_supervisor, follow_backend, start_backend
 from .config import Settings, load_settings
 from .errors import ConfigError, HashMismatchError, MissingInputError, ReplayError, ReplayInterrupted
 from .lock import work_dir_lock
@@ -154,7 +154,9 @@ def stage_inputs(segment: Segment, source: ReplaySource) -> None:
         try:
             os.link(original, target)
         except OSError:
-            shutil.copyfile(original, target)
+            temporary = target.with_name(target.name + ".tmp")
+            shutil.copyfile(original, temporary)
+            os.replace(temporary, target)
 
 
 def _remove(path: Path) -> None:
@@ -276,8 +278,9 @@ class Runner:
         if waited > 0:
             self.log.info("pacing wait", seconds=round(waited, 3), rate=plan.rate)
         started_at = time.time()
+        self.store.segment_starting(plan.run_id, segment.index, started_at)
         process = start_backend(backend, segment.invocation, files)
-        self.store.segment_started(plan.run_id, segment.index, process.pid)
+        self.store.segment_supervised(plan.run_id, segment.index, process.pid)
         return self._finish(segment, backend, files, process.pid, started_at, process=process)
 
     def _finish(
@@ -311,10 +314,11 @@ class Runner:
             else:
                 self.log.info("segment recovered: output already in place", state=str(segment.final_dir))
                 return self._checkpoint(segment, metadata, time.time() - started_at)
-        if record.supervisor_pid and (files.exit_code() is not None or segment.out_dir.exists()):
-            self.log.info("segment adopted: following its backend", supervisor_pid=record.supervisor_pid)
+        supervisor = find_supervisor(files)
+        if supervisor is not None or files.exit_code() is not None:
+            self.log.info("segment adopted: following its backend", supervisor_pid=supervisor)
             try:
-                return self._finish(segment, backend, files, record.supervisor_pid, started_at)
+                return self._finish(segment, backend, files, supervisor or 0, started_at)
             except ReplayError as error:
                 if files.exit_code() is not None:
                     raise  # it ended, and how it ended is the answer

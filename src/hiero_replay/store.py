@@ -210,12 +210,17 @@ class RunStore:
 
     # segments and checkpoints ----------------------------------------------------------------
 
-    def segment_started(self, run_id: str, idx: int, supervisor_pid: int | None) -> None:
+    def segment_starting(self, run_id: str, idx: int, started_at: float) -> None:
+        """Recorded before the backend starts: a crash from here on leaves a segment to recover."""
         with self._transaction():
             self._db.execute(
-                "UPDATE segments SET state = 'running', supervisor_pid = ?, started_at = ?, error_message = NULL WHERE run_id = ? AND idx = ?",
-                (supervisor_pid, time.time(), run_id, idx),
+                "UPDATE segments SET state = 'running', supervisor_pid = NULL, started_at = ?, error_message = NULL WHERE run_id = ? AND idx = ?",
+                (started_at, run_id, idx),
             )
+
+    def segment_supervised(self, run_id: str, idx: int, supervisor_pid: int) -> None:
+        with self._transaction():
+            self._db.execute("UPDATE segments SET supervisor_pid = ? WHERE run_id = ? AND idx = ?", (supervisor_pid, run_id, idx))
 
     def segment_verified(
         self, run_id: str, idx: int, *, round_number: int, state_hash: str, state_dir: Path, seconds: float, consensus_seconds: float | None

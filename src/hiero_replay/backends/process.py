@@ -52,8 +52,8 @@ class SupervisorFiles:
             path.unlink(missing_ok=True)
 
 
-def _alive(pid: int, files: SupervisorFiles) -> bool:
-    """Is ``pid`` still our supervisor for these files (not a recycled pid)?"""
+def _is_supervisor(pid: int, files: SupervisorFiles) -> bool:
+    """Is ``pid`` a live supervisor for these files (not a recycled pid)?"""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
@@ -61,8 +61,18 @@ def _alive(pid: int, files: SupervisorFiles) -> bool:
     return str(files.status).encode() in cmdline and b"hiero_replay.backends.supervisor" in cmdline
 
 
+def find_supervisor(files: SupervisorFiles) -> int | None:
+    """The live supervisor of these files, if any (its pid may never have been recorded)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _is_supervisor(int(entry.name), files):
+            return int(entry.name)
+    return None
+
+
 def stop_process_group(pid: int, alive: Callable[[], bool], grace: float = STOP_GRACE_SECONDS) -> None:
     """SIGTERM the supervisor's process group (the backend is in it), SIGKILL after ``grace``."""
+    if pid <= 0:
+        return  # no process of ours to stop (and never our own group)
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(pid, sig)
@@ -128,7 +138,7 @@ def follow_backend(
     """
 
     def alive() -> bool:
-        return process.poll() is None if process is not None else _alive(pid, files)
+        return process.poll() is None if process is not None else _is_supervisor(pid, files)
 
     tail = _LogTail(files.log)
     recent: deque[str] = deque(maxlen=_TAIL)
