@@ -180,13 +180,13 @@ class Timeline:
         r0, r1, t0, t1 = rounds[index - 1], rounds[index], times[index - 1], times[index]
         return t0 + (t1 - t0) * (round_number - r0) // (r1 - r0)
 
-    def last_round_within(self, first: int, seconds: float) -> int:
-        """The last round that reached consensus at most ``seconds`` after round ``first - 1``."""
+    def last_round_within(self, first: int, last: int, seconds: float) -> int:
+        """The last round up to ``last`` that reached consensus at most ``seconds`` after round ``first - 1``."""
         start = self.time_ns(first - 1)
         if start is None:
-            return first
+            return last
         limit = start + int(seconds * 1e9)
-        low, high = first - 1, self._rounds[-1] if self._rounds else first
+        low, high = first - 1, last
         while low < high:
             middle = (low + high + 1) // 2
             if (self.time_ns(middle) or 0) <= limit:
@@ -372,7 +372,7 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
             raise ContinuityError("The stream sources hold no complete rounds to replay.")
         target = max(newest)
         if replay.window is not None:
-            target = min(target, Timeline([*events_files, *blocks_files]).last_round_within(start, replay.window.total_seconds()))
+            target = Timeline([*events_files, *blocks_files]).last_round_within(start, target, replay.window.total_seconds())
     choice = select_backends(replay.mode, start, target, events, blocks, replay.cutover_round)
 
     for backend_range in choice.ranges:

@@ -230,6 +230,7 @@ class Runner:
                 exit_code=error.exit_code,
             )
             self.log.error("run failed", error=error.kind, exit_code=error.exit_code, message=str(error))
+            unbind_run_context("run_id")
             raise
         except KeyboardInterrupt:
             self.store.finish_run(plan.run_id, "interrupted", error_kind=ReplayInterrupted.kind, exit_code=ReplayInterrupted.exit_code)
@@ -249,6 +250,7 @@ class Runner:
             consensus_speed=_rounded(result.consensus_speed),
             paced_seconds=round(result.paced_seconds, 3),
         )
+        unbind_run_context("run_id")
         return result
 
     # one segment -----------------------------------------------------------------------------

@@ -135,10 +135,11 @@ class Scheduler:
             self.log.info("schedule waiting", next_fire=due.isoformat(), seconds=round(max(0.0, delay), 3))
             self.clock.sleep(delay)
             self._fire(due)
-            queued = self._count_missed(due)
-            if queued and self.policy.overlap == "queue-one" and (max_fires is None or self.counters.fires < max_fires):
-                self.log.info("schedule: running the queued fire now", missed=queued)
-                self._fire(self.clock.now(), queued=True)
+            while self._count_missed() and self.policy.overlap == "queue-one":
+                if max_fires is not None and self.counters.fires >= max_fires:
+                    break
+                self.log.info("schedule: running the queued fire now")
+                self._fire(self.clock.now())
 
     def _catch_up(self) -> None:
         last = self.store.schedule(SCHEDULE_NAME).last_fire_datetime
@@ -158,16 +159,17 @@ class Scheduler:
             self._save(last_fire=missed[-1])
             self.log.warning("schedule missed fires while down (outside the catch-up window)", missed=len(missed))
 
-    def _count_missed(self, fired: datetime) -> int:
-        """Fires that came due while the last run was busy."""
-        missed = list(_between(self.trigger, fired, self.clock.now()))
+    def _count_missed(self) -> int:
+        """Fires that came due while the last run was busy (one of them is queued with queue-one)."""
+        last = self.store.schedule(SCHEDULE_NAME).last_fire_datetime or self.clock.now()
+        missed = list(_between(self.trigger, last, self.clock.now()))
         if missed:
             self.counters.missed += len(missed) - (1 if self.policy.overlap == "queue-one" else 0)
             self._save(last_fire=missed[-1])
             self.log.warning("schedule fires missed while a run was busy", missed=len(missed), overlap=self.policy.overlap)
         return len(missed)
 
-    def _fire(self, due: datetime, *, queued: bool = False) -> None:
+    def _fire(self, due: datetime) -> None:
         self.counters.fires += 1
         self._save(last_fire=max(due, self.store.schedule(SCHEDULE_NAME).last_fire_datetime or due))
         for attempt in range(self.policy.retries + 1):

@@ -1,0 +1,168 @@
+"""Rates, the pacer and segment sizing (fake clock), and paced runs through the simulators."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hiero_replay.pacing import Pacer, Rate, Workload, cost_seconds
+from hiero_replay.plan import BackendRange, pace_ranges
+from hiero_replay.simulate.history import History, write_history
+from hiero_replay.simulate.state import LEDGER_ENV
+
+CLI = [sys.executable, "-m", "hiero_replay"]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "value", "shown"),
+    [
+        ("unlimited", "unlimited", float("inf"), "unlimited"),
+        ("20 rounds/s", "rounds", 20, "20 rounds/s"),
+        ("1 round/s", "rounds", 1, "1 rounds/s"),
+        ("5 blocks/s", "blocks", 5, "5 blocks/s"),
+        ("10 files/s", "files", 10, "10 files/s"),
+        ("0.5 rounds/s", "rounds", 0.5, "0.5 rounds/s"),
+        ("10x", "consensus", 10, "10x"),
+        ("1x", "consensus", 1, "1x"),
+    ],
+)
+def test_rate_parsing(text: str, unit: str, value: float, shown: str) -> None:
+    rate = Rate.parse(text)
+    assert (rate.unit, rate.value, str(rate)) == (unit, value, shown)
+
+
+@pytest.mark.parametrize("text", ["fast", "0 rounds/s", "-3x", "10 rounds", "5 events/s", "x"])
+def test_rate_rejects_nonsense(text: str) -> None:
+    with pytest.raises(ValueError):
+        Rate.parse(text)
+
+
+def test_costs_and_apply_blocks_rate() -> None:
+    work = Workload(rounds=100, files=10, consensus_seconds=50.0)
+    assert cost_seconds(Rate.parse("20 rounds/s"), work) == 5.0
+    assert cost_seconds(Rate.parse("5 blocks/s"), work) == 2.0
+    assert cost_seconds(Rate.parse("10x"), work) == 5.0
+    assert cost_seconds(Rate.unlimited(), work) == 0.0
+    assert Rate.parse("20.7 rounds/s").apply_blocks_rate(work) == 20
+    assert Rate.parse("10x").apply_blocks_rate(work) == 20  # 100 rounds in 5 s
+    assert Rate.unlimited().apply_blocks_rate(work) is None
+
+
+def test_pacer_releases_on_due_times_and_never_catches_up() -> None:
+    clock = FakeClock()
+    pacer = Pacer(Rate.parse("10 rounds/s"), clock)
+    work = Workload(rounds=20, files=1, consensus_seconds=None)
+    assert pacer.release(work) == 0.0  # t=100, next due 102
+    clock.now += 0.5  # the segment ran for 0.5 s
+    assert pacer.release(work) == pytest.approx(1.5)  # waits until 102
+    clock.now += 5.0  # a slow segment: 5 s instead of 2
+    assert pacer.release(work) == 0.0  # late: released at once...
+    clock.now += 0.1
+    assert pacer.release(work) == pytest.approx(1.9)  # ...but the next waits a full 2 s: no burst to catch up
+    assert pacer.waited_seconds == pytest.approx(3.4)
+
+
+def test_unlimited_pacer_never_waits() -> None:
+    clock = FakeClock()
+    pacer = Pacer(Rate.unlimited(), clock)
+    for _ in range(5):
+        assert pacer.release(Workload(1000, 10, 100.0)) == 0.0
+    assert clock.sleeps == []
+
+
+def test_segments_are_cut_to_the_pace_window() -> None:
+    def workload(piece: BackendRange) -> Workload:
+        rounds = piece.last - piece.first + 1
+        return Workload(rounds, (rounds + 9) // 10, rounds * 0.5)
+
+    ranges = [BackendRange("event-stream", 1, 100), BackendRange("block-stream", 101, 300)]
+    # rounds/s: PCLI segments cut to 20 rounds/s x 2 s = 40 rounds; apply-blocks paces itself
+    pieces = pace_ranges(ranges, Rate.parse("20 rounds/s"), 2.0, workload)
+    assert [(p.backend, p.first, p.last) for p in pieces] == [
+        ("event-stream", 1, 40),
+        ("event-stream", 41, 80),
+        ("event-stream", 81, 100),
+        ("block-stream", 101, 300),
+    ]
+    # 2x consensus time, 10 s per segment: 40 rounds of 0.5 s each, for both backends
+    pieces = pace_ranges(ranges, Rate.parse("2x"), 10.0, workload)
+    assert all(p.last - p.first + 1 <= 40 for p in pieces) and pieces[-1].last == 300
+    assert pace_ranges(ranges, Rate.unlimited(), 1.0, workload) == ranges
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> History:
+    return write_history(tmp_path_factory.mktemp("history"), bootstrap_round=10, cutover_round=51, target_round=130)
+
+
+def paced_run(history: History, tmp_path: Path, rate: str, *extra: str) -> tuple[dict, list[tuple[int, float]], float]:
+    ledger = tmp_path / "ledger.txt"
+    # Segments PCLI applies unpaced are cut to 0.4 s of work at the rate.
+    env = {**os.environ, LEDGER_ENV: str(ledger), "HIERO_REPLAY_PACE__MAX_SEGMENT_SECONDS": "0.4"}
+    started = time.monotonic()
+    result = subprocess.run(
+        [*CLI, "run", "--simulate", "--events", history.events_dir, "--blocks", history.blocks_dir,
+         "--bootstrap-state", history.bootstrap_state, "--node-id", "3", "--rate", rate,
+         "--work-dir", tmp_path / "work", "--out", tmp_path / "out", *extra],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    wall = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(next((tmp_path / "work/runs").glob("*/result.json")).read_text())
+    applied = sorted((float(t), int(r)) for _, r, t in (line.split() for line in ledger.read_text().splitlines()))
+    return summary, [(r, t) for t, r in applied], wall
+
+
+@pytest.mark.parametrize(("rate", "rounds_per_second", "extra"), [
+    ("40 rounds/s", 40, ("--mode", "block-stream", "--target-round", "100")),
+    ("25 rounds/s", 25, ("--mode", "event-stream", "--target-round", "60")),
+    ("60 rounds/s", 60, ("--target-round", "110")),
+])  # fmt: skip
+def test_paced_runs_hold_the_rate(history: History, tmp_path: Path, rate: str, rounds_per_second: float, extra: tuple) -> None:
+    if "block-stream" in extra:  # the block stream starts at round 51: bootstrap from a round-50 state
+        first = tmp_path / "first"
+        subprocess.run(
+            [*CLI, "run", "--simulate", "--events", history.events_dir, "--bootstrap-state", history.bootstrap_state,
+             "--mode", "event-stream", "--target-round", "50", "--work-dir", tmp_path / "w0", "--out", first],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        history = History(**{**history.__dict__, "bootstrap_state": first})
+    summary, applied, wall = paced_run(history, tmp_path, rate, *extra)
+    segments = summary["segments"]
+    rounds = [r for r, _ in applied]
+    times = [t for _, t in applied]
+    assert rounds == list(range(rounds[0], rounds[-1] + 1))
+    # PCLI applies a segment unpaced, so one segment's rounds may come at once; apply-blocks paces each round.
+    burst = max((s["last_round"] - s["first_round"] + 1 for s in segments if s["backend"] == "event-stream"), default=1)
+    assert burst <= rounds_per_second * 0.4 + 1
+    # Never a burst above the cap: any stretch of rounds took at least (count - burst) / rate.
+    for i in range(len(times)):
+        for j in range(i + 1, len(times)):
+            assert j - i + 1 <= rounds_per_second * (times[j] - times[i]) * 1.02 + burst + 1
+    # Achieved rate over whole pacing periods: from the first round to the start of the last segment.
+    last_start = rounds.index(segments[-1]["first_round"]) if len(segments) > 1 else len(rounds) - 1
+    achieved = last_start / (times[last_start] - times[0])
+    assert rounds_per_second * 0.6 <= achieved <= rounds_per_second * 1.05
+    # The reported effective rate is the measured one: rounds over the run's wall time.
+    assert summary["rounds"] == len(rounds)
+    assert summary["rounds_per_second"] == pytest.approx(len(rounds) / summary["seconds"], rel=0.01)
+    assert (len(rounds) - burst) / rounds_per_second * 0.95 <= summary["seconds"] <= wall
