@@ -19,3 +19,4 @@ test: $(BIN)/hiero-replay
 
 bench: $(BIN)/hiero-replay
 	$(BIN)/python -m bench.preflight --size-mb 1024 --workers 2 --repeat 5
+	$(BIN)/python -m bench.pacing --seconds 8
