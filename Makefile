@@ -10,11 +10,17 @@ $(BIN)/hiero-replay: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-.PHONY: demo test bench
+.PHONY: demo test bench pushgateway
 demo: $(BIN)/hiero-replay
 	$(BIN)/hiero-replay demo
 
-test: $(BIN)/hiero-replay
+# The metrics tests push to a real Pushgateway (Debian package); installed when possible, else skipped.
+pushgateway:
+	@command -v prometheus-pushgateway >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq prometheus-pushgateway >/dev/null) || \
+	  echo "prometheus-pushgateway could not be installed: its test will be skipped"
+
+test: $(BIN)/hiero-replay pushgateway
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/hiero-replay

@@ -13,12 +13,17 @@ from typing import Any, Callable
 import click
 
 from .config import describe_validation_error, load_settings, settings_schema
-from .errors import ConfigError, ReplayError, ReplayInterrupted
+from .errors import ConfigError, MissingInputError, ReplayError, ReplayInterrupted
 from .inventory import Inventory, scan_source
 from .observe.logging import configure_logging
 from .plan import ReplayPlan, load_plan_inputs, make_plan
 from .run import RunResult, resume_replay, run_replay
 from .lock import SCHEDULER_LOCK, work_dir_lock
+from .observe.events import Observers
+from .observe.metrics import ReplayMetrics
+from .observe.progress import ProgressDisplay
+from .observe.report import render_report
+from .observe.status import StatusFile, read_status
 from .schedule import SCHEDULE_NAME, Scheduler, policy_from, replay_job, resume_schedule, trigger_from
 from .sources import open_source
 from .store import DATABASE, RunStore
@@ -39,6 +44,9 @@ _REPLAY_FLAGS: dict[str, tuple[tuple[str, ...], Any, str]] = {
     "--segment-rounds": (("replay", "segment_rounds"), int, "Rounds per segment (0 = one per backend)."),
     "--rate": (("pace", "rate"), str, "unlimited, 'N rounds/s', 'N blocks/s', 'N files/s' or 'Nx'."),
     "--work-dir": (("work_dir",), str, "Work directory for runs (default .hiero-replay)."),
+    "--metrics-port": (("metrics", "port"), int, "Serve Prometheus metrics over HTTP on this port."),
+    "--metrics-textfile": (("metrics", "textfile"), str, "Rewrite metrics into this file (node_exporter textfile collector)."),
+    "--pushgateway": (("metrics", "pushgateway"), str, "Push-add metrics to this Pushgateway at the end of each run."),
 }
 
 
@@ -160,16 +168,26 @@ def _with_sigterm(action: Callable[[], RunResult]) -> RunResult:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _observers(settings: Any) -> tuple[Observers, ReplayMetrics]:
+    metrics = ReplayMetrics(settings.metrics)
+    return Observers(metrics, StatusFile(settings.work_dir), ProgressDisplay()), metrics
+
+
 @cli.command()
 @_replay_options
 @click.option("--resume", "resume", is_flag=True, help="Continue the last unfinished run in the work directory.")
 @click.option("--run-id", help="With --resume: the run to continue (default: the latest unfinished one).")
 def run(settings: Any, resume: bool, run_id: str | None) -> None:
     """Verify the input, replay it segment by segment and verify the resulting state."""
-    if resume:
-        result = _with_sigterm(lambda: resume_replay(settings.work_dir, run_id))
-    else:
-        result = _with_sigterm(lambda: run_replay(settings))
+    observer, metrics = _observers(settings)
+    metrics.serve()
+    try:
+        if resume:
+            result = _with_sigterm(lambda: resume_replay(settings.work_dir, run_id, observer=observer))
+        else:
+            result = _with_sigterm(lambda: run_replay(settings, observer=observer))
+    finally:
+        metrics.push()
     click.echo(render_result(result))
 
 
@@ -200,10 +218,13 @@ def render_result(result: RunResult) -> str:
 def schedule(settings: Any) -> None:
     """Run replays on the configured cron expression or interval, in the foreground."""
     trigger = trigger_from(settings)
+    observer, metrics = _observers(settings)
     with work_dir_lock(settings.work_dir, name=SCHEDULER_LOCK, holder="scheduler"):
+        metrics.serve()
         store = RunStore(settings.work_dir)
         try:
-            scheduler = Scheduler(trigger, policy_from(settings), replay_job(settings, store), store)
+            job = replay_job(settings, store, observer=observer, after=metrics.push)
+            scheduler = Scheduler(trigger, policy_from(settings), job, store, observer=observer)
             previous = signal.signal(signal.SIGTERM, _raise_interrupted)
             try:
                 scheduler.run()
@@ -237,7 +258,7 @@ def status(work_dir: str, as_json: bool, limit: int) -> None:
 
 def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
     if not (work_dir / DATABASE).exists():
-        return {"work_dir": str(work_dir), "runs": [], "schedule": None}
+        return {"work_dir": str(work_dir), "current": read_status(work_dir), "runs": [], "schedule": None}
     store = RunStore(work_dir)
     try:
         runs = [
@@ -262,6 +283,7 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
         store.close()
     return {
         "work_dir": str(work_dir),
+        "current": read_status(work_dir),
         "runs": runs,
         "schedule": {
             "paused": schedule.paused,
@@ -278,6 +300,17 @@ def _iso(timestamp: float | None) -> str | None:
 
 def render_status(report: dict[str, Any]) -> str:
     lines = [f"work dir {report['work_dir']}"]
+    current = report["current"]
+    if current:
+        eta = f", ETA {current['eta_seconds']:.0f} s" if current.get("eta_seconds") is not None else ""
+        rate = current.get("effective_rate_rounds_per_second")
+        lines.append(
+            f"current: run {current['run_id']} {current['state']}, segment {current['segment']}/{current['segments']}"
+            f" ({current['backend'] or '-'}, {current['source_type'] or '-'} source), round {current['current_round']}"
+            f" of {current['target_round']}{f', {rate:.1f} rounds/s' if rate else ''}{eta}"
+        )
+        if current.get("last_error"):
+            lines.append(f"  last error: {current['last_error']}")
     schedule = report["schedule"]
     if schedule and (schedule["paused"] or schedule["last_fire"]):
         state = f"PAUSED: {schedule['pause_reason']}" if schedule["paused"] else "active"
@@ -291,6 +324,26 @@ def render_status(report: dict[str, Any]) -> str:
             f"  target {run['target_round']}  {outcome}"
         )
     return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("run_id", required=False)
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), required=True, help="Where to write the report.")
+@click.option("--work-dir", type=click.Path(file_okay=False), default=".hiero-replay", show_default=True)
+def report(run_id: str | None, html_file: str, work_dir: str) -> None:
+    """Write a self-contained HTML report of a run (default: the latest)."""
+    if not (Path(work_dir) / DATABASE).exists():
+        raise MissingInputError(f"No runs recorded in {work_dir}.", hint="Pass the --work-dir the runs used.")
+    store = RunStore(Path(work_dir))
+    try:
+        record = store.run(run_id) if run_id else next(iter(store.runs(1)), None)
+        if record is None:
+            raise MissingInputError(f"No run {run_id or ''} in {work_dir}.".replace("  ", " "), hint="`hiero-replay status` lists the runs.")
+        page = render_report(record, store.segments(record.id))
+    finally:
+        store.close()
+    Path(html_file).write_text(page, encoding="utf-8")
+    click.echo(f"report of run {record.id} written to {html_file}")
 
 
 DEMO_MARKER = ".hiero-replay-demo"
@@ -332,7 +385,8 @@ def demo(directory: str, log_format: str) -> None:
             "simulate": True,
         },
     )
-    result = _with_sigterm(lambda: run_replay(settings))
+    observer, _ = _observers(settings)
+    result = _with_sigterm(lambda: run_replay(settings, observer=observer))
     click.echo(render_result(result))
     click.echo(f"the final state matches the reference snapshot {history.expected_state}")
 

@@ -136,6 +136,14 @@ class ScheduleConfig(_Section):
         return self
 
 
+class MetricsConfig(_Section):
+    port: int | None = Field(None, ge=1, le=65535, description="Serve Prometheus metrics over HTTP on this port.")
+    address: str = Field("127.0.0.1", description="Address the metrics endpoint listens on (0.0.0.0 for all).")
+    textfile: Path | None = Field(None, description="Rewrite metrics atomically into this file (node_exporter textfile collector).")
+    pushgateway: str | None = Field(None, description="Push-add metrics to this Pushgateway URL at the end of each run.")
+    job: str = Field("hiero-replay", description="Pushgateway job name (the grouping key).")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -149,6 +157,7 @@ class Settings(BaseSettings):
     pace: PaceConfig = Field(default_factory=PaceConfig)
     backends: BackendsConfig = Field(default_factory=BackendsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     work_dir: Path = Field(Path(".hiero-replay"), description="Run records, staging and intermediate states.")
     simulate: bool = Field(False, description="Use the built-in simulators for both backends (a rehearsal).")
 

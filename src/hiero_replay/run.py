@@ -23,6 +23,7 @@ from .backends.process import SupervisorFiles, find_supervisor, follow_backend, 
 from .config import Settings, load_settings
 from .errors import ConfigError, HashMismatchError, MissingInputError, ReplayError, ReplayInterrupted
 from .lock import work_dir_lock
+from .observe.events import RunObserver
 from .observe.logging import bind_run_context, get_logger, unbind_run_context
 from .pacing import Clock, Pacer
 from .plan import ReplayPlan, Segment, load_plan_inputs, make_plan
@@ -135,11 +136,16 @@ def _staged_name(key: str) -> tuple[str, Compression]:
     return name.name.removesuffix(".gz"), Compression.NONE
 
 
-def stage_inputs(segment: Segment, source: ReplaySource) -> None:
-    """Give the segment its own input folder: hard links where possible, copies across file systems."""
+def stage_inputs(segment: Segment, source: ReplaySource) -> int:
+    """Give the segment its own input folder: hard links where possible, copies across file systems.
+
+    Returns the bytes fetched from the source.
+    """
     segment.input_dir.mkdir(parents=True, exist_ok=True)
+    fetched = 0
     for key in segment.files:
         original = source.fetch(key)
+        fetched += original.stat().st_size
         staged_name, compression = _staged_name(key)
         target = segment.input_dir / staged_name
         if target.exists():
@@ -157,6 +163,7 @@ def stage_inputs(segment: Segment, source: ReplaySource) -> None:
             temporary = target.with_name(target.name + ".tmp")
             shutil.copyfile(original, temporary)
             os.replace(temporary, target)
+    return fetched
 
 
 def _remove(path: Path) -> None:
@@ -182,12 +189,14 @@ class Runner:
         sources: dict[str, ReplaySource],
         store: RunStore,
         pacer: Pacer,
+        observer: RunObserver | None = None,
     ) -> None:
         self.plan = plan
         self.backends = backends
         self.sources = sources
         self.store = store
         self.pacer = pacer
+        self.observer = observer or RunObserver()
         self.log = get_logger()
 
     def start(self, *, trigger: str, settings: dict[str, Any]) -> RunResult:
@@ -218,10 +227,12 @@ class Runner:
         )
         result = RunResult(plan)
         started = time.monotonic()
+        self.observer.run_started(plan, {url: source.kind for url, source in self.sources.items()})
         try:
             for segment in plan.segments:
                 result.segments.append(self._segment(segment, records.get(segment.index)))
         except ReplayError as error:
+            self.observer.run_failed(error)
             self.store.finish_run(
                 plan.run_id,
                 "interrupted" if isinstance(error, ReplayInterrupted) else "failed",
@@ -234,6 +245,7 @@ class Runner:
             raise
         except KeyboardInterrupt:
             self.store.finish_run(plan.run_id, "interrupted", error_kind=ReplayInterrupted.kind, exit_code=ReplayInterrupted.exit_code)
+            self.observer.run_failed(ReplayInterrupted("Interrupted by SIGINT; the backend was stopped."))
             raise
         finally:
             unbind_run_context("backend", "segment")
@@ -241,6 +253,7 @@ class Runner:
         result.paced_seconds = self.pacer.waited_seconds
         self.store.finish_run(plan.run_id, "succeeded", final_round=result.final_round, final_hash=result.final_hash, exit_code=0)
         (plan.run_dir / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
+        self.observer.run_finished(result)
         self.log.info(
             "run finished",
             final_round=result.final_round,
@@ -274,10 +287,21 @@ class Runner:
             state=str(segment.state_dir),
             argv=list(segment.argv),
         )
-        stage_inputs(segment, self.sources[segment.source])
+        self.observer.segment_started(segment)
+        source = self.sources[segment.source]
+        fetch_started = time.monotonic()
+        try:
+            fetched = stage_inputs(segment, source)
+        except ReplayError:
+            self.observer.fetched(source.kind, 0, 0, time.monotonic() - fetch_started, False)
+            raise
+        fetch_seconds = time.monotonic() - fetch_started
+        self.observer.fetched(source.kind, len(segment.files), fetched, fetch_seconds, True)
+        self.store.segment_fetched(plan.run_id, segment.index, files=len(segment.files), size=fetched, seconds=fetch_seconds)
         _remove(segment.out_dir)
         waited = self.pacer.release(segment.workload)
         if waited > 0:
+            self.observer.paced(waited)
             self.log.info("pacing wait", seconds=round(waited, 3), rate=plan.rate)
         started_at = time.time()
         self.store.segment_starting(plan.run_id, segment.index, started_at)
@@ -289,8 +313,9 @@ class Runner:
         self, segment: Segment, backend: ReplayBackend, files: SupervisorFiles, pid: int, started_at: float, process: Any = None
     ) -> SegmentResult:
         try:
-            progress = _ProgressLog(self.log, segment)
-            follow_backend(backend, files, pid, started_at=started_at, on_line=self._log_line, on_round=progress.applied, process=process)
+            follow_backend(
+                backend, files, pid, started_at=started_at, on_line=self._log_line, on_round=self.observer.round_applied, process=process
+            )
             metadata = self._verify(segment, segment.out_dir, backend)
         except HashMismatchError as error:
             kept = self._keep_mismatched_state(segment)
@@ -376,6 +401,7 @@ class Runner:
         result = SegmentResult(
             segment.index, segment.backend, segment.first_round, segment.last_round, metadata.round, metadata.hash, seconds, consensus_seconds
         )
+        self.observer.segment_verified(segment, result, _consensus_ns(metadata))
         self.log.info(
             "segment verified",
             round=metadata.round,
@@ -403,39 +429,30 @@ class Runner:
             self.log.debug(line, stream=stream)
 
 
-class _ProgressLog:
-    """One progress line every few seconds from the rounds a backend reports as applied."""
-
-    INTERVAL_SECONDS = 5.0
-
-    def __init__(self, log: Any, segment: Segment) -> None:
-        self.log = log
-        self.segment = segment
-        self.started = self.last = time.monotonic()
-
-    def applied(self, round_number: int) -> None:
-        now = time.monotonic()
-        if now - self.last < self.INTERVAL_SECONDS:
-            return
-        self.last = now
-        done = round_number - self.segment.first_round + 1
-        self.log.info("progress", round=round_number, target_round=self.segment.last_round, rounds_per_second=round(done / (now - self.started), 2))
-
-
-def run_replay(settings: Settings, *, trigger: str = "manual", run_id: str | None = None, clock: Clock | None = None) -> RunResult:
+def run_replay(
+    settings: Settings,
+    *,
+    trigger: str = "manual",
+    run_id: str | None = None,
+    clock: Clock | None = None,
+    observer: RunObserver | None = None,
+) -> RunResult:
     """Plan, verify and run a replay under the work-directory lock, recording it in the run store."""
     with work_dir_lock(settings.work_dir):
         store = RunStore(settings.work_dir)
         try:
             inputs = load_plan_inputs(settings)
             plan = make_plan(inputs, run_id)
-            runner = Runner(plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=Pacer(settings.pace.rate, clock))
+            pacer = Pacer(settings.pace.rate, clock)
+            runner = Runner(plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=pacer, observer=observer)
             return runner.start(trigger=trigger, settings=settings.model_dump(mode="json"))
         finally:
             store.close()
 
 
-def resume_replay(work_dir: Path, run_id: str | None = None, *, clock: Clock | None = None) -> RunResult:
+def resume_replay(
+    work_dir: Path, run_id: str | None = None, *, clock: Clock | None = None, observer: RunObserver | None = None
+) -> RunResult:
     """Continue a run that did not finish, from its last verified checkpoint."""
     with work_dir_lock(work_dir):
         store = RunStore(work_dir)
@@ -451,7 +468,8 @@ def resume_replay(work_dir: Path, run_id: str | None = None, *, clock: Clock | N
             settings = load_settings(None, record.settings)
             plan = ReplayPlan.from_json(record.plan)
             sources = {segment.source: open_source(segment.source) for segment in plan.segments}
-            runner = Runner(plan, backends=create_backends(settings), sources=sources, store=store, pacer=Pacer(settings.pace.rate, clock))
+            pacer = Pacer(settings.pace.rate, clock)
+            runner = Runner(plan, backends=create_backends(settings), sources=sources, store=store, pacer=pacer, observer=observer)
             return runner.resume()
         finally:
             store.close()

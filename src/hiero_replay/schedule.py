@@ -23,6 +23,7 @@ from cronsim import CronSim, CronSimError
 
 from .config import Settings
 from .errors import ConfigError, NothingToReplay, ReplayError, ReplayInterrupted
+from .observe.events import RunObserver
 from .observe.logging import get_logger
 from .plan import new_run_id
 from .run import run_replay
@@ -113,6 +114,7 @@ class Scheduler:
         *,
         clock: WallClock | None = None,
         rng: random.Random | None = None,
+        observer: RunObserver | None = None,
     ) -> None:
         self.trigger = trigger
         self.policy = policy
@@ -121,6 +123,7 @@ class Scheduler:
         self.clock = clock or SystemWallClock()
         self.rng = rng or random.Random()
         self.counters = ScheduleCounters()
+        self.observer = observer or RunObserver()
         self.log = get_logger()
 
     def run(self, *, max_fires: int | None = None) -> None:
@@ -151,11 +154,11 @@ class Scheduler:
             return
         window = self.policy.catch_up
         if window > timedelta(0) and now - missed[-1] <= window:
-            self.counters.missed += len(missed) - 1
+            self._missed(len(missed) - 1)
             self.log.info("schedule catching up after downtime", missed=len(missed), catching_up=missed[-1].isoformat())
             self._fire(missed[-1])
         else:
-            self.counters.missed += len(missed)
+            self._missed(len(missed))
             self._save(last_fire=missed[-1])
             self.log.warning("schedule missed fires while down (outside the catch-up window)", missed=len(missed))
 
@@ -164,7 +167,7 @@ class Scheduler:
         last = self.store.schedule(SCHEDULE_NAME).last_fire_datetime or self.clock.now()
         missed = list(_between(self.trigger, last, self.clock.now()))
         if missed:
-            self.counters.missed += len(missed) - (1 if self.policy.overlap == "queue-one" else 0)
+            self._missed(len(missed) - (1 if self.policy.overlap == "queue-one" else 0))
             self._save(last_fire=missed[-1])
             self.log.warning("schedule fires missed while a run was busy", missed=len(missed), overlap=self.policy.overlap)
         return len(missed)
@@ -194,6 +197,11 @@ class Scheduler:
                 continue
             self.log.error("scheduled run failed", exit_code=exit_code, attempts=attempt + 1)
             return
+
+    def _missed(self, fires: int) -> None:
+        if fires > 0:
+            self.counters.missed += fires
+            self.observer.schedule_missed(fires)
 
     def _wait_while_paused(self) -> None:
         announced = False
@@ -257,20 +265,26 @@ def _point_latest(folder: Path, target: Path) -> None:
     os.replace(temporary, link)
 
 
-def replay_job(settings: Settings, store: RunStore) -> Callable[[], int]:
-    """One scheduled replay, as an exit code (the scheduler's policies key on it)."""
+def replay_job(
+    settings: Settings, store: RunStore, *, observer: RunObserver | None = None, after: Callable[[], None] | None = None
+) -> Callable[[], int]:
+    """One scheduled replay, as an exit code (the scheduler's policies key on it); ``after`` runs
+    once the run ended, however it ended (pushing metrics, for instance)."""
     log = get_logger()
 
     def job() -> int:
         run_id = new_run_id()
         run_settings = follow_settings(settings, store, run_id) if settings.schedule.follow else settings
         try:
-            result = run_replay(run_settings, trigger="schedule", run_id=run_id)
+            result = run_replay(run_settings, trigger="schedule", run_id=run_id, observer=observer)
         except NothingToReplay as nothing:
             log.info("scheduled run: nothing new to replay", detail=str(nothing))
             return 0
         except ReplayError as error:
             return error.exit_code
+        finally:
+            if after is not None:
+                after()
         store.save_schedule(replace(store.schedule(SCHEDULE_NAME), last_run_id=run_id))
         if settings.schedule.follow:
             _point_latest(result.plan.out.parent, result.plan.out)

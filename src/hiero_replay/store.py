@@ -72,6 +72,12 @@ _MIGRATIONS = [
         updated_at REAL NOT NULL
     );
     """,
+    # 2: what staging fetched for each segment
+    """
+    ALTER TABLE segments ADD COLUMN fetched_files INTEGER;
+    ALTER TABLE segments ADD COLUMN fetched_bytes INTEGER;
+    ALTER TABLE segments ADD COLUMN fetch_seconds REAL;
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -110,6 +116,9 @@ class SegmentRecord:
     seconds: float | None
     consensus_seconds: float | None
     error_message: str | None
+    fetched_files: int | None
+    fetched_bytes: int | None
+    fetch_seconds: float | None
 
 
 @dataclass(frozen=True)
@@ -216,6 +225,13 @@ class RunStore:
             self._db.execute(
                 "UPDATE segments SET state = 'running', supervisor_pid = NULL, started_at = ?, error_message = NULL WHERE run_id = ? AND idx = ?",
                 (started_at, run_id, idx),
+            )
+
+    def segment_fetched(self, run_id: str, idx: int, *, files: int, size: int, seconds: float) -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE segments SET fetched_files = ?, fetched_bytes = ?, fetch_seconds = ? WHERE run_id = ? AND idx = ?",
+                (files, size, seconds, run_id, idx),
             )
 
     def segment_supervised(self, run_id: str, idx: int, supervisor_pid: int) -> None:

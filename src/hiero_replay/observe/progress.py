@@ -1,0 +1,85 @@
+"""Progress on a terminal: a bar with rounds, rate and ETA; plain periodic lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO, TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .events import RunObserver
+from .logging import get_logger
+
+if TYPE_CHECKING:
+    from ..errors import ReplayError
+    from ..plan import ReplayPlan, Segment
+    from ..run import RunResult, SegmentResult
+
+PLAIN_INTERVAL_SECONDS = 5.0
+
+
+class ProgressDisplay(RunObserver):
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.terminal = self.stream.isatty()
+        self._bar: Progress | None = None
+        self._task = None
+        self._base = self._target = self._current = 0
+        self._started = self._last = time.monotonic()
+
+    def run_started(self, plan: "ReplayPlan", source_types: dict[str, str]) -> None:
+        self._base, self._target, self._current = plan.bootstrap_round, plan.target_round, plan.bootstrap_round
+        self._started = self._last = time.monotonic()
+        if self.terminal:
+            self._bar = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("rounds  {task.fields[rate]}"),
+                TimeRemainingColumn(),
+                console=Console(file=self.stream),
+                transient=False,
+            )
+            self._task = self._bar.add_task("replay", total=self._target - self._base, rate="")
+            self._bar.start()
+
+    def segment_started(self, segment: "Segment") -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, description=f"segment {segment.index} {segment.backend}")
+
+    def round_applied(self, round_number: int) -> None:
+        self._advance(round_number)
+
+    def segment_verified(self, segment: "Segment", result: "SegmentResult", consensus_time_ns: int | None) -> None:
+        self._advance(result.round, force=True)
+
+    def _advance(self, round_number: int, *, force: bool = False) -> None:
+        self._current = max(self._current, round_number)
+        now = time.monotonic()
+        done = self._current - self._base
+        rate = done / (now - self._started) if now > self._started else 0.0
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, rate=f"{rate:.1f}/s")
+        elif force or now - self._last >= PLAIN_INTERVAL_SECONDS:
+            self._last = now
+            eta = (self._target - self._current) / rate if rate > 0 else None
+            get_logger().info(
+                "progress",
+                round=self._current,
+                target_round=self._target,
+                rounds_per_second=round(rate, 2),
+                eta_seconds=None if eta is None else round(eta, 1),
+            )
+
+    def _stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def run_finished(self, result: "RunResult") -> None:
+        self._stop()
+
+    def run_failed(self, error: "ReplayError") -> None:
+        self._stop()

@@ -1,0 +1,95 @@
+"""``<work_dir>/status.json``: where the current run stands, replaced atomically as it moves."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .events import RunObserver
+
+if TYPE_CHECKING:
+    from ..errors import ReplayError
+    from ..plan import ReplayPlan, Segment
+    from ..run import RunResult, SegmentResult
+
+STATUS_FILE = "status.json"
+_MIN_INTERVAL_SECONDS = 0.25
+
+
+def read_status(work_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((work_dir / STATUS_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+
+
+class StatusFile(RunObserver):
+    def __init__(self, work_dir: Path) -> None:
+        self.path = work_dir / STATUS_FILE
+        self.status: dict[str, Any] = {}
+        self._source_types: dict[str, str] = {}
+        self._started = time.monotonic()
+        self._written = 0.0
+
+    def _write(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._written < _MIN_INTERVAL_SECONDS:
+            return
+        self._written = now
+        status = self.status
+        elapsed = now - self._started
+        done = status["current_round"] - status["bootstrap_round"]
+        rate = done / elapsed if elapsed > 0 and done > 0 else None
+        status["effective_rate_rounds_per_second"] = None if rate is None else round(rate, 3)
+        status["eta_seconds"] = None if not rate else round((status["target_round"] - status["current_round"]) / rate, 1)
+        status["updated_at"] = time.time()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(status, indent=2), encoding="utf-8")
+        os.replace(temporary, self.path)
+
+    def run_started(self, plan: "ReplayPlan", source_types: dict[str, str]) -> None:
+        self._source_types = source_types
+        self._started = time.monotonic()
+        self.status = {
+            "run_id": plan.run_id,
+            "state": "running",
+            "mode": plan.mode,
+            "rate": plan.rate,
+            "backend": None,
+            "source_type": None,
+            "segment": 0,
+            "segments": len(plan.segments),
+            "bootstrap_round": plan.bootstrap_round,
+            "current_round": plan.bootstrap_round,
+            "target_round": plan.target_round,
+            "last_error": None,
+            "started_at": time.time(),
+        }
+        self._write(force=True)
+
+    def segment_started(self, segment: "Segment") -> None:
+        self.status.update(
+            backend=segment.backend, source_type=self._source_types.get(segment.source, "unknown"), segment=segment.index
+        )
+        self._write(force=True)
+
+    def round_applied(self, round_number: int) -> None:
+        self.status["current_round"] = max(self.status["current_round"], round_number)
+        self._write()
+
+    def segment_verified(self, segment: "Segment", result: "SegmentResult", consensus_time_ns: int | None) -> None:
+        self.status["current_round"] = max(self.status["current_round"], result.round)
+        self._write(force=True)
+
+    def run_finished(self, result: "RunResult") -> None:
+        self.status.update(state="succeeded", final_hash=result.final_hash)
+        self._write(force=True)
+
+    def run_failed(self, error: "ReplayError") -> None:
+        if self.status:
+            self.status.update(state="interrupted" if error.exit_code == 8 else "failed", last_error=str(error))
+            self._write(force=True)

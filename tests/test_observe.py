@@ -1,0 +1,177 @@
+"""Observability end to end: metrics over HTTP, textfile and Pushgateway; status.json; the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from hiero_replay.simulate.history import History, write_history
+from hiero_replay.simulate.state import ROUND_SECONDS_ENV
+
+CLI = [sys.executable, "-m", "hiero_replay"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def samples(text: str) -> dict[str, float]:
+    """``name{labels}`` -> value, for every sample of a Prometheus text exposition."""
+    values = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            values[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return values
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> History:
+    return write_history(tmp_path_factory.mktemp("history"), bootstrap_round=10, cutover_round=61, target_round=120)
+
+
+def start_run(history: History, tmp_path: Path, *extra: str, round_seconds: str = "0.02") -> subprocess.Popen:
+    args = [
+        "run", "--simulate", "--events", history.events_dir, "--blocks", history.blocks_dir,
+        "--bootstrap-state", history.bootstrap_state, "--expected-state", history.expected_state,
+        "--node-id", "3", "--segment-rounds", "20", "--work-dir", tmp_path / "work", "--out", tmp_path / "out", *extra,
+    ]  # fmt: skip
+    env = {**os.environ, ROUND_SECONDS_ENV: round_seconds}
+    return subprocess.Popen([*CLI, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_metrics_endpoint_and_textfile(history: History, tmp_path: Path) -> None:
+    port, textfile = free_port(), tmp_path / "metrics" / "hiero_replay.prom"
+    process = start_run(history, tmp_path, "--metrics-port", str(port), "--metrics-textfile", textfile)
+    scraped: list[dict[str, float]] = []
+    while process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+                scraped.append(samples(response.read().decode()))
+        except OSError:
+            pass
+        time.sleep(0.1)
+    _, stderr = process.communicate()
+    assert process.returncode == 0, stderr
+    applied = [s.get("hiero_replay_rounds_applied_total", 0.0) for s in scraped]
+    assert len(scraped) >= 5 and applied == sorted(applied)  # counters only move forward
+    assert 0 < applied[-1] <= 110 and any(0 < a < 110 for a in applied)  # seen mid-run
+    assert scraped[-1]["hiero_replay_target_round"] == 120
+    assert any(s.get("hiero_replay_backend_info{backend=event-stream}") == 1 for s in scraped)
+    final = samples(textfile.read_text())
+    assert final["hiero_replay_rounds_applied_total"] == 110
+    assert final["hiero_replay_current_round"] == 120
+    assert final["hiero_replay_last_success_timestamp_seconds"] > time.time() - 300
+    assert final["hiero_replay_effective_rate_rounds_per_second"] > 0
+    assert final["hiero_replay_files_fetched_total{result=ok,source_type=local}"] > 0
+    assert final["hiero_replay_fetched_bytes_total{result=ok,source_type=local}"] > 0
+    assert final["hiero_replay_segment_duration_seconds_count{backend=block-stream}"] == 3
+    assert final["hiero_replay_backend_info{backend=block-stream}"] == 1
+    assert final["hiero_replay_mode_info{cutover_round=61,mode=auto,rate=unlimited}"] == 1
+    assert "hiero_replay_consensus_lag_seconds" in final
+    assert not [p for p in textfile.parent.iterdir() if p != textfile]  # written atomically, no leftovers
+
+
+def test_push_to_a_real_pushgateway(history: History, tmp_path: Path) -> None:
+    binary = shutil.which("prometheus-pushgateway")
+    if binary is None:
+        pytest.skip("prometheus-pushgateway is not installed (Debian package prometheus-pushgateway)")
+    port = free_port()
+    gateway = subprocess.Popen(
+        [binary, f"--web.listen-address=127.0.0.1:{port}", f"--persistence.file={tmp_path / 'pgw'}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        process = start_run(history, tmp_path, "--pushgateway", f"http://127.0.0.1:{port}", round_seconds="0")
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            pushed = samples(response.read().decode())
+        assert pushed['hiero_replay_rounds_applied_total{instance=,job=hiero-replay}'] == 110
+        assert pushed['hiero_replay_current_round{instance=,job=hiero-replay}'] == 120
+    finally:
+        gateway.terminate()
+        gateway.wait(timeout=30)
+
+
+def test_status_file_always_parses_and_never_goes_backwards(history: History, tmp_path: Path) -> None:
+    status_file = tmp_path / "work" / "status.json"
+    process = start_run(history, tmp_path)
+    reads, rounds, states = 0, [], set()
+    while process.poll() is None:
+        if status_file.exists():
+            status = json.loads(status_file.read_text())  # must always parse
+            reads += 1
+            rounds.append(status["current_round"])
+            states.add(status["state"])
+    process.communicate()
+    status = json.loads(status_file.read_text())
+    assert process.returncode == 0
+    assert reads > 100 and rounds == sorted(rounds)
+    assert status["state"] == "succeeded" and status["current_round"] == 120 and status["segments"] == status["segment"]
+    assert {"running"} <= states | {status["state"]}
+    shown = subprocess.run([*CLI, "status", "--work-dir", tmp_path / "work"], capture_output=True, text=True)
+    assert "round 120 of 120" in shown.stdout and "succeeded" in shown.stdout
+
+
+class _Resources(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.references: list[str] = []
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.references += [value or "" for name, value in attrs if name in ("src", "href", "xlink:href", "srcset")]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_html_report_is_self_contained_and_holds_the_numbers(history: History, tmp_path: Path) -> None:
+    process = start_run(history, tmp_path, "--rate", "400 rounds/s", round_seconds="0")
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    result = json.loads(next((tmp_path / "work/runs").glob("*/result.json")).read_text())
+    page = tmp_path / "report.html"
+    made = subprocess.run([*CLI, "report", "--work-dir", tmp_path / "work", "--html", page], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    parser = _Resources()
+    parser.feed(page.read_text())
+    text = " ".join(parser.text)
+    assert parser.references == [] and "script" not in parser.tags and "link" not in parser.tags
+    assert parser.tags.count("svg") == 2
+    assert result["run_id"] in text and result["final_hash"] in text and "succeeded" in text
+    assert "configured 400 rounds/s" in text
+    for segment in result["segments"]:
+        assert f"{segment['first_round']}..{segment['last_round']}" in text
+    assert "http://" not in page.read_text() and "https://" not in page.read_text()
+
+
+def test_plain_progress_lines_when_not_a_terminal(history: History, tmp_path: Path) -> None:
+    process = start_run(history, tmp_path, round_seconds="0")
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0
+    progress = [line for line in stderr.splitlines() if re.search(r"\] progress\s", line)]
+    assert progress and "eta_seconds=" in progress[-1] and "round=120" in progress[-1]
