@@ -14,7 +14,7 @@ import click
 
 from .config import describe_validation_error, load_settings, settings_schema
 from .errors import ConfigError, MissingInputError, ReplayError, ReplayInterrupted
-from .inventory import Inventory, scan_source
+from .inventory import Inventory, open_stream_source, read_workers, scan_source
 from .observe.logging import configure_logging
 from .plan import ReplayPlan, load_plan_inputs, make_plan
 from .run import RunResult, resume_replay, run_replay
@@ -25,7 +25,6 @@ from .observe.progress import ProgressDisplay
 from .observe.report import render_report
 from .observe.status import StatusFile, read_status
 from .schedule import SCHEDULE_NAME, Scheduler, policy_from, replay_job, resume_schedule, trigger_from
-from .sources import open_source
 from .store import DATABASE, RunStore
 from .streams.timestamps import format_consensus_time
 
@@ -88,9 +87,13 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the summary table.")
 @click.option("--from-round", type=click.IntRange(min=0), help="First round of interest.")
 @click.option("--to-round", type=click.IntRange(min=0), help="Last round of interest.")
-def inspect(path: str, as_json: bool, from_round: int | None, to_round: int | None) -> None:
-    """Order and verify the stream files under PATH; exit 0 only when complete and verified."""
-    inventory = scan_source(open_source(path), from_round=from_round, to_round=to_round)
+@click.option("--config", type=click.Path(dir_okay=False), help="TOML configuration ([buckets] options for bucket URLs).")
+def inspect(path: str, as_json: bool, from_round: int | None, to_round: int | None, config: str | None) -> None:
+    """Order and verify the stream files under PATH (a folder, gs:// or s3:// URL); exit 0 only when
+    complete and verified."""
+    settings = load_settings(Path(config) if config else None)
+    source = open_stream_source(path, settings)
+    inventory = scan_source(source, from_round=from_round, to_round=to_round, workers=read_workers(source, settings))
     click.echo(json.dumps(inventory.to_json(), indent=2) if as_json else render_inventory(inventory))
     error = inventory.first_error()
     if error is not None:

@@ -49,13 +49,15 @@ class SourceConfig(_Section):
 
 class ReplayConfig(_Section):
     mode: Mode = Field("auto", description="event-stream, block-stream, or auto (cross the cutover).")
-    bootstrap_state: Path | None = Field(None, description="Saved round directory to start from.")
+    bootstrap_state: str | None = Field(None, description="Saved round directory to start from (a path or a bucket URL).")
     node_id: int = Field(0, ge=0, description="Node id passed to the backends.")
     out: Path | None = Field(None, description="Directory for the final state; must not exist.")
     target_round: int | None = Field(None, ge=1, description="Last round to apply (default: newest available).")
     expected_hash: str | None = Field(None, description="Expected HASH of the final state (96 hex digits).")
-    expected_state: Path | None = Field(
-        None, description="Reference round directory: its ROUND and HASH become target_round and expected_hash."
+    expected_state: str | None = Field(
+        None,
+        description="Reference round directory (a path or a bucket URL; a folder of rounds means the newest): "
+        "its ROUND and HASH become target_round and expected_hash.",
     )
     cutover_round: int | None = Field(None, ge=1, description="First round replayed from blocks (default: first block round).")
     segment_rounds: int = Field(0, ge=0, description="Rounds per segment; 0 = one segment per backend.")
@@ -136,6 +138,20 @@ class ScheduleConfig(_Section):
         return self
 
 
+class BucketsConfig(_Section):
+    billing_project: str | None = Field(None, description="GCS requester pays: the project billed (x-goog-user-project on every request).")
+    requester_pays: bool = Field(False, description="S3 requester pays (x-amz-request-payer on every request).")
+    anonymous: bool = Field(False, description="Send unsigned requests (public buckets).")
+    endpoint: str | None = Field(None, description="S3-compatible endpoint or GCS emulator URL (default: AWS_ENDPOINT_URL / STORAGE_EMULATOR_HOST).")
+    region: str | None = Field(None, description="S3 region (default: AWS_REGION, else us-east-1).")
+    path_style: bool = Field(False, description="S3 path-style addressing (most S3-compatible servers).")
+    allow_http: bool = Field(False, description="Allow plain HTTP endpoints (loopback test servers only).")
+    retries: int = Field(6, ge=1, description="Attempts per request: throttling, 5xx, timeouts, resets, truncated or corrupt bodies.")
+    download_workers: int = Field(32, ge=1, le=256, description="Parallel downloads.")
+    cache_dir: Path | None = Field(None, description="Verified local cache (default <work_dir>/cache).")
+    cache_max_bytes: int = Field(50 * 2**30, gt=0, description="Size bound of the cache; least recently used files are evicted.")
+
+
 class MetricsConfig(_Section):
     port: int | None = Field(None, ge=1, le=65535, description="Serve Prometheus metrics over HTTP on this port.")
     address: str = Field("127.0.0.1", description="Address the metrics endpoint listens on (0.0.0.0 for all).")
@@ -158,6 +174,7 @@ class Settings(BaseSettings):
     backends: BackendsConfig = Field(default_factory=BackendsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    buckets: BucketsConfig = Field(default_factory=BucketsConfig)
     work_dir: Path = Field(Path(".hiero-replay"), description="Run records, staging and intermediate states.")
     simulate: bool = Field(False, description="Use the built-in simulators for both backends (a rehearsal).")
 

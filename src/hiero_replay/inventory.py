@@ -25,6 +25,8 @@ from .errors import (
     MissingInputError,
     ReplayError,
 )
+from .config import BucketsConfig, Settings
+from .sources import open_source
 from .sources.base import ReplaySource
 from .streams.block_hash import Algorithm, StreamingTree
 from .streams.blocks import BlockFile, read_block
@@ -32,6 +34,7 @@ from .streams.compression import decompress
 from .streams.events import EventStreamFile, metadata_hash, read_event_file, read_event_signature
 from .streams.naming import FileKind, StreamFileName, parse_stream_file_name
 from .streams.timestamps import format_consensus_time
+from .streams.validate import validate_stream_file
 
 READ_WORKERS = max(2, os.cpu_count() or 1)
 #: From this many files on, files are decoded and hashed in worker processes.
@@ -353,7 +356,7 @@ def _executor(jobs: int, workers: int, source: ReplaySource) -> Executor:
     Threads serve small sets (no start-up cost) and sources that cannot travel to a process.
     """
     processes = min(workers, os.cpu_count() or 1)
-    if jobs >= PROCESS_THRESHOLD and processes > 1:
+    if jobs >= PROCESS_THRESHOLD and processes > 1 and source.cpu_bound_reads:
         try:
             pickle.dumps(source)
         except (pickle.PicklingError, TypeError, AttributeError):
@@ -672,6 +675,18 @@ class StreamFiles:
     events: list[StreamFile] = field(default_factory=list)
     block_problems: list[Problem] = field(default_factory=list)
     event_problems: list[Problem] = field(default_factory=list)
+
+
+def open_stream_source(location: str, settings: Settings) -> ReplaySource:
+    """A stream source whose downloads are checked as stream files before they are cached."""
+    return open_source(location, settings.buckets, work_dir=settings.work_dir, validator=validate_stream_file)
+
+
+def read_workers(source: ReplaySource, settings: Settings | None = None) -> int:
+    """Processes for local files (decoding is the work), many threads for downloads."""
+    if source.cpu_bound_reads:
+        return READ_WORKERS
+    return settings.buckets.download_workers if settings is not None else BucketsConfig().download_workers
 
 
 def load_stream_files(source: ReplaySource, *, workers: int = READ_WORKERS) -> StreamFiles:

@@ -19,8 +19,10 @@ from .backends.factory import create_backends
 from .config import Settings
 from .errors import ConfigError, ContinuityError, NothingToReplay
 from .pacing import Rate, Workload, cost_seconds
-from .inventory import StreamFile, StreamFiles, load_stream_files, verify_stream_files
-from .sources import ReplaySource, open_source
+from .inventory import StreamFile, StreamFiles, load_stream_files, open_stream_source, read_workers, verify_stream_files
+from .sources import ReplaySource, is_bucket_url, open_source
+from .sources.factory import cache_root
+from .sources.folders import download_folder
 from .states import METADATA_FILE, read_state_metadata
 from .streams.naming import FileKind
 
@@ -333,9 +335,9 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
         if not location:
             return None
         if location not in loaded:
-            opened = open_source(location)
+            opened = open_stream_source(location, settings)
             sources[opened.url] = opened
-            loaded[location] = load_stream_files(opened)
+            loaded[location] = load_stream_files(opened, workers=read_workers(opened, settings))
         return loaded[location]
 
     events = load(source.events) if replay.mode != "block-stream" else None
@@ -352,15 +354,24 @@ def newest_state_dir(path: Path) -> Path:
     return max(rounds, key=lambda child: int(child.name)) if rounds else path
 
 
+def resolve_state(location: str, settings: Settings) -> Path:
+    """A saved round directory as a local folder: bucket URLs are downloaded once into the cache."""
+    if not is_bucket_url(location):
+        return Path(location)
+    source = open_source(location, settings.buckets, work_dir=settings.work_dir)
+    return download_folder(source, cache_root(settings.buckets, settings.work_dir) / "states")  # type: ignore[arg-type]
+
+
 def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     """Decide, verify and lay out the replay; raises the typed error of the first problem found."""
     settings = inputs.settings
     replay = settings.replay
     assert replay.bootstrap_state is not None and replay.out is not None
-    bootstrap = read_state_metadata(replay.bootstrap_state, role="bootstrap")
+    bootstrap_dir = resolve_state(replay.bootstrap_state, settings)
+    bootstrap = read_state_metadata(bootstrap_dir, role="bootstrap")
     target, expected_hash = replay.target_round, replay.expected_hash
     if replay.expected_state is not None:
-        reference = read_state_metadata(newest_state_dir(replay.expected_state), role="expected")
+        reference = read_state_metadata(newest_state_dir(resolve_state(replay.expected_state, settings)), role="expected")
         target, expected_hash = reference.round, reference.hash
     events_files = inputs.events.events if inputs.events else []
     blocks_files = inputs.blocks.blocks if inputs.blocks else []
@@ -393,7 +404,7 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     rate = settings.pace.rate
     pieces = pace_ranges(split_ranges(choice.ranges, replay.segment_rounds), rate, settings.pace.max_segment_seconds, workload)
     segments: list[Segment] = []
-    state_dir = replay.bootstrap_state
+    state_dir = bootstrap_dir
     for index, piece in enumerate(pieces, start=1):
         last = index == len(pieces)
         folder = run_dir / "segments" / f"{index:03d}-{piece.backend}"
@@ -434,7 +445,7 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         run_dir=run_dir,
         mode=replay.mode,
         reason=choice.reason,
-        bootstrap_state=replay.bootstrap_state,
+        bootstrap_state=bootstrap_dir,
         bootstrap_round=bootstrap.round,
         bootstrap_hash=bootstrap.hash,
         start_round=start,

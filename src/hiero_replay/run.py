@@ -27,7 +27,7 @@ from .observe.events import RunObserver
 from .observe.logging import bind_run_context, get_logger, unbind_run_context
 from .pacing import Clock, Pacer
 from .plan import ReplayPlan, Segment, load_plan_inputs, make_plan
-from .sources import open_source
+from .inventory import open_stream_source
 from .sources.base import ReplaySource
 from .states import StateMetadata, read_state_metadata
 from .store import RunStore, SegmentRecord
@@ -467,7 +467,7 @@ def resume_replay(
                 raise ConfigError(f"Run {record.id} already succeeded; there is nothing to resume.")
             settings = load_settings(None, record.settings)
             plan = ReplayPlan.from_json(record.plan)
-            sources = {segment.source: open_source(segment.source) for segment in plan.segments}
+            sources = {segment.source: open_stream_source(segment.source, settings) for segment in plan.segments}
             pacer = Pacer(settings.pace.rate, clock)
             runner = Runner(plan, backends=create_backends(settings), sources=sources, store=store, pacer=pacer, observer=observer)
             return runner.resume()

@@ -251,7 +251,7 @@ def follow_settings(settings: Settings, store: RunStore, run_id: str) -> Setting
     if replay.out is None:
         raise ConfigError("Follow mode needs replay.out: the folder the replica's states are kept in.")
     previous = next((run for run in store.runs(limit=200) if run.trigger == "schedule" and run.state == "succeeded"), None)
-    bootstrap = Path(previous.plan["out"]) if previous is not None else replay.bootstrap_state
+    bootstrap = previous.plan["out"] if previous is not None else replay.bootstrap_state
     changes = {"bootstrap_state": bootstrap, "out": replay.out / run_id}
     return settings.model_copy(update={"replay": replay.model_copy(update=changes)})
 

@@ -1,7 +1,7 @@
 """Where stream files and states come from: ``ReplaySource`` and its implementations."""
 
 from .base import ReplaySource, SourceObject
+from .factory import is_bucket_url, open_source
 from .local import LocalDirSource
-from .factory import open_source
 
-__all__ = ["LocalDirSource", "ReplaySource", "SourceObject", "open_source"]
+__all__ = ["LocalDirSource", "ReplaySource", "SourceObject", "is_bucket_url", "open_source"]

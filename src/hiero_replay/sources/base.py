@@ -21,8 +21,11 @@ class ReplaySource(Protocol):
     #: Where the source points, for messages (never contains credentials).
     url: str
 
-    def list(self) -> Iterator[SourceObject]:
-        """Every object under the root, in no particular order."""
+    #: Reading is CPU-bound (local files: decode in worker processes) or I/O-bound (downloads: threads).
+    cpu_bound_reads: bool
+
+    def list(self, start_after: str | None = None) -> Iterator[SourceObject]:
+        """Every object under the root (after the key ``start_after``), in no particular order."""
         ...
 
     def read(self, key: str) -> bytes:

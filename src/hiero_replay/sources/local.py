@@ -12,18 +12,21 @@ from .base import SourceObject
 
 class LocalDirSource:
     kind = "local"
+    cpu_bound_reads = True
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.url = str(self.root)
 
-    def list(self) -> Iterator[SourceObject]:
+    def list(self, start_after: str | None = None) -> Iterator[SourceObject]:
         if not self.root.is_dir():
             raise MissingInputError(
                 f"Stream folder {self.root} does not exist or is not a directory.",
                 hint="Check the path given as the stream source.",
             )
-        yield from self._walk(str(self.root), "")
+        for obj in self._walk(str(self.root), ""):
+            if start_after is None or obj.key > start_after:
+                yield obj
 
     def _walk(self, directory: str, prefix: str) -> Iterator[SourceObject]:
         try:

@@ -1,0 +1,147 @@
+"""Buckets as replay sources: ``gs://bucket/prefix`` and ``s3://bucket/prefix`` through obstore.
+
+Requests are retried here (obstore's own retries are off, so every retry is counted and logged);
+fetched objects are checked by the caller's validator before they enter the local cache, so a
+truncated or corrupted download is fetched again and never handed to a backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from urllib.parse import urlparse
+
+import obstore
+from obstore.store import GCSStore, S3Store
+
+from ..config import BucketsConfig
+from ..errors import ConfigError, CorruptFileError, MissingInputError, SourceError
+from ..observe.logging import get_logger
+from .base import SourceObject
+from .cache import FileCache
+from .retry import RetryPolicy, is_transient
+
+#: Checks a downloaded object's bytes; raises ``CorruptFileError`` when they are not usable.
+Validator = Callable[[str, bytes], None]
+
+
+@dataclass(frozen=True)
+class BucketUrl:
+    scheme: str
+    bucket: str
+    prefix: str
+
+    @classmethod
+    def parse(cls, url: str) -> "BucketUrl":
+        parsed = urlparse(url)
+        if parsed.scheme not in ("gs", "s3") or not parsed.netloc:
+            raise ConfigError(f"{url} is not a bucket URL (gs://bucket/prefix or s3://bucket/prefix).")
+        prefix = parsed.path.strip("/")
+        return cls(parsed.scheme, parsed.netloc, f"{prefix}/" if prefix else "")
+
+
+def _store(url: BucketUrl, options: BucketsConfig) -> Any:
+    client: dict[str, Any] = {"allow_http": options.allow_http, "timeout": "120s", "connect_timeout": "10s"}
+    retry = {"max_retries": 0}
+    if url.scheme == "s3":
+        config: dict[str, Any] = {
+            "region": options.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+            "virtual_hosted_style_request": not options.path_style,
+            "request_payer": options.requester_pays,
+            "skip_signature": options.anonymous,
+        }
+        endpoint = options.endpoint or os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            config["endpoint"] = endpoint
+        return S3Store(url.bucket, config=config, client_options=client, retry_config=retry)
+    if options.billing_project:
+        client["default_headers"] = {"x-goog-user-project": options.billing_project}
+    emulator = options.endpoint or os.environ.get("STORAGE_EMULATOR_HOST")
+    if emulator:
+        base = emulator if "://" in emulator else f"http://{emulator}"
+        key = {"gcs_base_url": base.rstrip("/"), "disable_oauth": True, "client_email": "", "private_key": "", "private_key_id": ""}
+        return GCSStore(url.bucket, service_account_key=json.dumps(key), client_options=client, retry_config=retry)
+    return GCSStore(url.bucket, skip_signature=options.anonymous, client_options=client, retry_config=retry)
+
+
+class ObjectStoreSource:
+    cpu_bound_reads = False  # downloads: threads, not processes
+
+    def __init__(self, url: str, options: BucketsConfig, cache: FileCache, validator: Validator | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.location = BucketUrl.parse(url)
+        self.kind = "gcs" if self.location.scheme == "gs" else "s3"
+        self.options = options
+        self.cache = cache
+        self.validator = validator
+        self.retry = RetryPolicy(attempts=options.retries)
+        self.retries = 0
+        self.store = _store(self.location, options)
+        self.log = get_logger()
+
+    def _request(self, what: str, action: Callable[[], Any]) -> Any:
+        def retrying(attempt: int, error: BaseException) -> None:
+            self.retries += 1
+            self.log.warning("bucket request retried", source=self.url, request=what, attempt=attempt, error=str(error).splitlines()[0])
+
+        try:
+            return self.retry.run(action, retryable=is_transient, on_retry=retrying)
+        except FileNotFoundError:
+            raise
+        except Exception as error:  # noqa: BLE001 - every client failure becomes a typed one
+            raise SourceError(
+                f"{self.url}: {what} failed after {self.retry.attempts} attempt(s): {str(error).splitlines()[0]}",
+                hint="Check the bucket URL, credentials (and billing project for requester-pays buckets), and the network.",
+            ) from error
+
+    def list(self, start_after: str | None = None) -> Iterator[SourceObject]:
+        """Every object under the prefix (after ``start_after``, a key relative to the prefix)."""
+        prefix = self.location.prefix
+        offset = prefix + start_after if start_after else None
+
+        def batches() -> list[list[dict[str, Any]]]:
+            return list(obstore.list(self.store, prefix=prefix or None, offset=offset, chunk_size=1000))
+
+        found = False
+        for batch in self._request("list", batches):
+            for meta in batch:
+                key = meta["path"][len(prefix) :]
+                if offset is not None and meta["path"] <= offset:
+                    continue  # some servers ignore start-after
+                found = True
+                yield SourceObject(key, meta["size"])
+        if not found and start_after is None:
+            raise MissingInputError(f"No objects under {self.url}.", hint="Check the bucket URL and its prefix.")
+
+    def read(self, key: str) -> bytes:
+        return self.fetch(key).read_bytes()
+
+    def download(self, key: str) -> bytes:
+        """The object's bytes straight from the bucket (retried, not validated, not cached)."""
+        try:
+            return self._request(f"get {key}", lambda: bytes(obstore.get(self.store, self.location.prefix + key).bytes()))
+        except FileNotFoundError as error:
+            raise MissingInputError(f"{self.url}/{key} does not exist (it was listed a moment ago, or never).", file=key) from error
+
+    def fetch(self, key: str) -> Path:
+        """A verified local copy: from the cache, or downloaded, checked and cached; a corrupt
+        download is fetched again, and never cached."""
+        cached = self.cache.get(self.url, key)
+        if cached is not None:
+            return cached
+        for attempt in range(1, self.retry.attempts + 1):
+            data = self.download(key)
+            try:
+                if self.validator is not None:
+                    self.validator(key, data)
+            except CorruptFileError as error:
+                if attempt == self.retry.attempts:
+                    raise
+                self.retries += 1
+                self.log.warning("corrupt download fetched again", source=self.url, key=key, attempt=attempt, error=error.message)
+                continue
+            return self.cache.put(self.url, key, data)
+        raise AssertionError("unreachable")

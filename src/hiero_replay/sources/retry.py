@@ -1,0 +1,50 @@
+"""Retries with exponential backoff and jitter for object-store requests."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+_STATUS = re.compile(r"status code:? (\d{3})")
+_TRANSIENT_TEXT = ("connection reset", "connection closed", "timed out", "timeout", "error sending request", "error decoding response body",
+                   "incomplete", "broken pipe", "unexpected eof", "connection refused")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Throttling (429, 503), other 5xx, timeouts, resets and truncated bodies are worth another try."""
+    if isinstance(error, (TimeoutError, ConnectionError)):
+        return True
+    text = str(error).lower()
+    status = _STATUS.search(text)
+    if status:
+        code = int(status.group(1))
+        return code == 429 or code >= 500
+    return any(marker in text for marker in _TRANSIENT_TEXT)
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 6
+    base_seconds: float = 0.2
+    cap_seconds: float = 10.0
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2^attempt)]."""
+        return self.rng.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
+
+    def run(self, action: Callable[[], T], *, retryable: Callable[[BaseException], bool], on_retry: Callable[[int, BaseException], None]) -> T:
+        for attempt in range(self.attempts):
+            try:
+                return action()
+            except Exception as error:  # noqa: BLE001 - classified right below
+                if attempt + 1 >= self.attempts or not retryable(error):
+                    raise
+                on_retry(attempt + 1, error)
+                self.sleep(self.delay(attempt))
+        raise AssertionError("unreachable")
