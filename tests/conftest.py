@@ -8,6 +8,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Object-store tests talk only to servers on 127.0.0.1: give the clients static credentials so no
+# credential chain ever looks for a cloud metadata service.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "hiero-replay-test")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "hiero-replay-test")
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 SAMPLES = Path(os.environ.get("HIERO_REPLAY_SAMPLES", REPO.parent / "shared" / "samples"))
 
 

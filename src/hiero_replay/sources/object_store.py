@@ -93,7 +93,7 @@ class ObjectStoreSource:
             raise
         except Exception as error:  # noqa: BLE001 - every client failure becomes a typed one
             raise SourceError(
-                f"{self.url}: {what} failed after {self.retry.attempts} attempt(s): {str(error).splitlines()[0]}",
+                f"{self.url}: {what} failed after {getattr(error, 'attempts', 1)} attempt(s): {str(error).splitlines()[0]}",
                 hint="Check the bucket URL, credentials (and billing project for requester-pays buckets), and the network.",
             ) from error
 

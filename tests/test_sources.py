@@ -1,0 +1,229 @@
+"""One contract suite for ReplaySource, run against a local folder, a real S3-compatible server
+(SeaweedFS) and a real GCS emulator (fake-gcs-server), all on 127.0.0.1; plus requester-pays
+headers and fault injection through a proxy in front of the servers."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from hiero_replay.config import BucketsConfig, Settings, load_settings
+from hiero_replay.errors import CorruptFileError, MissingInputError
+from hiero_replay.inventory import open_stream_source, scan_source
+from hiero_replay.sources import open_source
+from hiero_replay.sources.base import ReplaySource
+
+from .helpers import write_blocks, write_events
+from .object_servers import Fault, FakeGcs, FaultProxy, SeaweedS3
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweed"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_gcs() -> Iterator[FakeGcs]:
+    server = FakeGcs()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Bucket:
+    """A fresh bucket (or folder) with a way to put objects into it and to open it as a source."""
+
+    kind: str
+    url: str
+    put: Callable[[str, bytes], None]
+    delete: Callable[[str], None]
+    options: BucketsConfig
+    work_dir: Path
+
+    def settings(self) -> Settings:
+        return load_settings(None, {"buckets": self.options.model_dump(mode="json"), "work_dir": str(self.work_dir)})
+
+    def source(self) -> ReplaySource:
+        return open_stream_source(self.url, self.settings())
+
+    def upload_folder(self, folder: Path, prefix: str = "") -> list[str]:
+        keys = []
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            key = prefix + path.relative_to(folder).as_posix()
+            self.put(key, path.read_bytes())
+            keys.append(key)
+        return keys
+
+
+def make_bucket(kind: str, tmp_path: Path, seaweed: SeaweedS3 | None, fake_gcs: FakeGcs | None, endpoint: str | None = None, **options: object) -> Bucket:
+    name = f"replay-{next(_names)}"
+    if kind == "local":
+        root = tmp_path / name
+        root.mkdir()
+
+        def put(key: str, data: bytes) -> None:
+            (root / key).parent.mkdir(parents=True, exist_ok=True)
+            (root / key).write_bytes(data)
+
+        return Bucket(kind, str(root), put, lambda key: (root / key).unlink(), BucketsConfig(), tmp_path / "work")
+    server = seaweed if kind == "s3" else fake_gcs
+    assert server is not None
+    server.create_bucket(name)
+    settings = BucketsConfig(**{"endpoint": endpoint or server.endpoint, "allow_http": True, "path_style": True, "retries": 4, **options})
+    scheme = "s3" if kind == "s3" else "gs"
+    return Bucket(
+        kind, f"{scheme}://{name}/streams", lambda key, data: server.put(name, f"streams/{key}", data),
+        lambda key: server.delete(name, f"streams/{key}"), settings, tmp_path / "work",
+    )  # fmt: skip
+
+
+@pytest.fixture(params=["local", "s3", "gcs"])
+def bucket(request: pytest.FixtureRequest, tmp_path: Path) -> Bucket:
+    seaweed = request.getfixturevalue("seaweed") if request.param == "s3" else None
+    fake_gcs = request.getfixturevalue("fake_gcs") if request.param == "gcs" else None
+    return make_bucket(request.param, tmp_path, seaweed, fake_gcs)
+
+
+# --- the contract ---------------------------------------------------------------------------
+
+
+def test_list_read_fetch(bucket: Bucket, tmp_path: Path) -> None:
+    keys = bucket.upload_folder(write_blocks(tmp_path / "b", 1, 20, rounds_per_block=5)[0].parent, "blocks/")
+    bucket.put("blocks/000000000000000000000000000000000004.mf", b"")
+    source = bucket.source()
+    listed = {obj.key: obj.size for obj in source.list()}
+    assert set(listed) == {*keys, "blocks/000000000000000000000000000000000004.mf"}
+    local = {p.name: p for p in (tmp_path / "b").iterdir()}
+    for key in keys:
+        data = local[key.rsplit("/", 1)[1]].read_bytes()
+        assert listed[key] == len(data)
+        assert source.read(key) == data
+        assert source.fetch(key).read_bytes() == data
+    after = [obj.key for obj in source.list(start_after=keys[1])]
+    assert sorted(after) == sorted(k for k in listed if k > keys[1])
+
+
+def test_missing_object_is_a_typed_error(bucket: Bucket, tmp_path: Path) -> None:
+    bucket.put("blocks/000000000000000000000000000000000000.blk", b"x")
+    with pytest.raises(MissingInputError):
+        bucket.source().read("blocks/000000000000000000000000000000000009.blk.gz")
+
+
+def test_inventory_over_the_source(bucket: Bucket, tmp_path: Path) -> None:
+    bucket.upload_folder(write_events(tmp_path / "e", 1, 60)[0].parent, "events_0.0.3/")
+    inventory = scan_source(bucket.source(), workers=8)
+    assert inventory.ok and inventory.hash_chain == "verified"
+    assert (inventory.first_round, inventory.last_round) == (1, 60)
+
+
+def test_a_missing_object_in_the_middle_is_a_gap(bucket: Bucket, tmp_path: Path) -> None:
+    keys = bucket.upload_folder(write_blocks(tmp_path / "b", 1, 40, rounds_per_block=5)[0].parent)
+    bucket.delete(keys[3])
+    inventory = scan_source(bucket.source(), workers=8)
+    assert inventory.first_error().exit_code == 4
+    assert [g.to_json() for g in inventory.gaps if g.kind == "blocks"][0]["first"] == 3
+
+
+# --- bucket specifics -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def s3_proxy(seaweed: SeaweedS3) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(seaweed.endpoint)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def gcs_proxy(fake_gcs: FakeGcs) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(fake_gcs.endpoint)
+    yield proxy
+    proxy.stop()
+
+
+def test_gcs_requester_pays_sends_the_billing_project_on_list_and_get(tmp_path: Path, fake_gcs: FakeGcs, gcs_proxy: FaultProxy) -> None:
+    bucket = make_bucket("gcs", tmp_path, None, fake_gcs, endpoint=gcs_proxy.endpoint, billing_project="replay-billing")
+    bucket.upload_folder(write_blocks(tmp_path / "b", 1, 10)[0].parent)
+    assert scan_source(bucket.source()).ok
+    reads = [(method, headers) for method, path, headers in gcs_proxy.requests if method == "GET"]
+    assert any("list-type" in path or "/o?" in path for _, path, _ in gcs_proxy.requests)
+    assert len(reads) >= 3 and all(headers.get("x-goog-user-project") == "replay-billing" for _, headers in reads)
+
+
+def test_s3_requester_pays_header_on_list_and_get(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:
+    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint, requester_pays=True)
+    bucket.upload_folder(write_blocks(tmp_path / "b", 1, 10)[0].parent)
+    assert scan_source(bucket.source()).ok
+    lists = [h for m, p, h in s3_proxy.requests if m == "GET" and "list-type" in p]
+    gets = [h for m, p, h in s3_proxy.requests if m == "GET" and "list-type" not in p]
+    assert lists and gets
+    assert all(h.get("x-amz-request-payer") == "requester" for h in lists + gets)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("status:503", ".blk.gz", times=3, method="GET"),
+        Fault("status:429", ".blk.gz", times=2, method="GET"),
+        Fault("status:500", "list-type", times=2, method="GET"),
+        Fault("truncate", "000000000000000000000000000000000002", times=1, method="GET"),
+        Fault("flip", "000000000000000000000000000000000003", times=2, method="GET"),
+        Fault("reset", "000000000000000000000000000000000001", times=1, method="GET"),
+    ],
+    ids=["503-burst", "429-burst", "list-500", "truncated-body", "flipped-bytes", "connection-reset"],
+)
+def test_recoverable_faults_complete_with_counted_retries(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy, fault: Fault) -> None:
+    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint, retries=5)
+    bucket.upload_folder(write_blocks(tmp_path / "b", 1, 30, rounds_per_block=5)[0].parent)
+    s3_proxy.faults.append(fault)
+    source = bucket.source()
+    inventory = scan_source(source, workers=4)
+    assert inventory.ok and inventory.hash_chain == "verified"
+    assert fault.times == 0  # every injected fault was hit
+    assert source.retries >= 1
+
+
+def test_a_persistently_corrupt_object_never_reaches_the_cache(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:
+    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint, retries=3)
+    bucket.upload_folder(write_blocks(tmp_path / "b", 1, 10, rounds_per_block=5)[0].parent)
+    s3_proxy.faults.append(Fault("flip", "000000000000000000000000000000000001", times=100, method="GET"))
+    source = bucket.source()
+    with pytest.raises(CorruptFileError):
+        source.fetch("000000000000000000000000000000000001.blk.gz")
+    inventory = scan_source(source, workers=2)
+    assert inventory.first_error().exit_code == 7
+    assert not list((tmp_path / "work" / "cache").rglob("000000000000000000000000000000000001.blk.gz"))
+
+
+def test_cache_is_reused_and_bounded(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:
+    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint)
+    keys = bucket.upload_folder(write_blocks(tmp_path / "b", 1, 20, rounds_per_block=5)[0].parent)
+    assert scan_source(bucket.source()).ok
+    gets = sum(1 for m, p, _ in s3_proxy.requests if m == "GET" and "list-type" not in p)
+    assert gets == len(keys)
+    assert scan_source(bucket.source()).ok  # a resumed or repeated scan reuses the verified cache
+    assert sum(1 for m, p, _ in s3_proxy.requests if m == "GET" and "list-type" not in p) == gets
+    size = (tmp_path / "b" / Path(keys[0]).name).stat().st_size
+    small = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint, cache_max_bytes=size * 2 + 10)
+    small.upload_folder(tmp_path / "b")
+    small.work_dir = tmp_path / "small-work"
+    source = small.source()
+    for key in keys:
+        source.fetch(key)
+    cached = [p for p in (tmp_path / "small-work" / "cache").rglob("*.blk.gz")]
+    assert 1 <= len(cached) <= 2 and cached[-1].exists()
+
+
+def test_open_source_refuses_unknown_schemes() -> None:
+    from hiero_replay.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        open_source("ftp://host/path")
