@@ -26,3 +26,5 @@ test: $(BIN)/hiero-replay pushgateway
 bench: $(BIN)/hiero-replay
 	$(BIN)/python -m bench.preflight --size-mb 1024 --workers 2 --repeat 5
 	$(BIN)/python -m bench.pacing --seconds 8
+	@command -v rclone >/dev/null || (apt-get update -qq && apt-get install -y -qq rclone >/dev/null)
+	$(BIN)/python -m bench.fetch --files 2000

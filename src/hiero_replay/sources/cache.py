@@ -13,6 +13,7 @@ class FileCache:
         self.root = root
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
+        self._total: int | None = None  # bytes held, counted once, then kept up to date
 
     def path_for(self, url: str, key: str) -> Path:
         """One file per (source, key); the source part is hashed so any URL maps to a folder name."""
@@ -32,19 +33,27 @@ class FileCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
         temporary.write_bytes(data)
-        os.replace(temporary, path)
-        self._evict(keep=path)
+        with self._lock:
+            replaced = path.stat().st_size if path.exists() else 0
+            os.replace(temporary, path)
+            self._total = (self._total if self._total is not None else self._scan_total()) + len(data) - replaced
+            if self._total > self.max_bytes:
+                self._evict(keep=path)
         return path
 
+    def _files(self) -> list[Path]:
+        return [p for p in self.root.rglob("*") if p.is_file() and not p.name.endswith(".part")]
+
+    def _scan_total(self) -> int:
+        return sum(p.stat().st_size for p in self._files())
+
     def _evict(self, keep: Path) -> None:
-        with self._lock:
-            files = [p for p in self.root.rglob("*") if p.is_file() and not p.name.endswith(".part")]
-            sizes = {p: p.stat() for p in files}
-            total = sum(s.st_size for s in sizes.values())
-            for path in sorted(files, key=lambda p: sizes[p].st_mtime):
-                if total <= self.max_bytes:
-                    return
-                if path == keep:
-                    continue
+        stats = {p: p.stat() for p in self._files()}
+        total = sum(s.st_size for s in stats.values())
+        for path in sorted(stats, key=lambda p: stats[p].st_mtime):
+            if total <= self.max_bytes:
+                break
+            if path != keep:
                 path.unlink(missing_ok=True)
-                total -= sizes[path].st_size
+                total -= stats[path].st_size
+        self._total = total
