@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import click
 
-from .config import describe_validation_error, load_settings, settings_schema
+from .config import load_settings, settings_schema
 from .errors import ConfigError, MissingInputError, ReplayError, ReplayInterrupted
 from .inventory import Inventory, open_stream_source, read_workers, scan_source
 from .observe.logging import configure_logging

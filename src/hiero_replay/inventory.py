@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import pickle
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
@@ -351,18 +350,11 @@ def _read_job(job: tuple[ReplaySource, StreamFileName, int, StreamFileName | Non
 
 
 def _executor(jobs: int, workers: int, source: ReplaySource) -> Executor:
-    """Processes for large sets: hashing hundreds of small items per block holds the GIL.
-
-    Threads serve small sets (no start-up cost) and sources that cannot travel to a process.
-    """
+    """Processes for large sets of local files: decoding hundreds of small items per block holds
+    the GIL. Threads for small sets (no start-up cost) and for downloads (waiting, not decoding)."""
     processes = min(workers, os.cpu_count() or 1)
     if jobs >= PROCESS_THRESHOLD and processes > 1 and source.cpu_bound_reads:
-        try:
-            pickle.dumps(source)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            pass
-        else:
-            return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(_START_METHOD))
+        return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(_START_METHOD))
     return ThreadPoolExecutor(max_workers=workers)
 
 

@@ -60,3 +60,11 @@ def generic_failure(tool: str, exit_code: int, tail: Sequence[str]) -> BackendEr
 
 def find_line(tail: Sequence[str], marker: str) -> str | None:
     return next((line for line in reversed(tail) if marker in line), None)
+
+
+def message_of(line: str) -> str:
+    """The message part of a Java exception line or a log line."""
+    for separator in ("Exception: ", "Error: ", "] "):
+        if separator in line:
+            return line.split(separator, 1)[1].strip()
+    return line.strip()

@@ -7,7 +7,7 @@ from typing import Sequence
 
 from ..config import BlockStreamBackendConfig
 from ..errors import ContinuityError, CorruptFileError, HashMismatchError, MissingInputError, ReplayError
-from .base import Invocation, find_line, generic_failure
+from .base import Invocation, find_line, generic_failure, message_of
 
 _EXPECTED = re.compile(r"Expected:\s*([0-9a-fA-F]+)")
 _ACTUAL = re.compile(r"Actual:\s*([0-9a-fA-F]+)")
@@ -62,19 +62,12 @@ class BlockStreamBackend:
         for marker in _CONTINUITY_MARKERS:
             line = find_line(tail, marker)
             if line is not None:
-                return ContinuityError(f"apply-blocks: {_message(line)}", hint="Run `hiero-replay inspect` on the block source.")
+                return ContinuityError(f"apply-blocks: {message_of(line)}", hint="Run `hiero-replay inspect` on the block source.")
         line = find_line(tail, "State directory does not exist")
         if line is not None:
-            return MissingInputError(f"apply-blocks: {_message(line)}")
+            return MissingInputError(f"apply-blocks: {message_of(line)}")
         line = find_line(tail, "Failed reading block @")
         if line is not None:
-            return CorruptFileError(f"apply-blocks: {_message(line)}", hint="Fetch the block again; .blk.zstd is not readable by apply-blocks.")
+            return CorruptFileError(f"apply-blocks: {message_of(line)}", hint="Fetch the block again; .blk.zstd is not readable by apply-blocks.")
         return generic_failure("apply-blocks", exit_code, tail)
 
-
-def _message(line: str) -> str:
-    """The message part of a log or exception line."""
-    for separator in ("Exception: ", "] "):
-        if separator in line:
-            return line.split(separator, 1)[1].strip()
-    return line.strip()

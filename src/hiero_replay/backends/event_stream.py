@@ -7,7 +7,7 @@ from typing import Sequence
 
 from ..config import EventStreamBackendConfig
 from ..errors import BackendError, ContinuityError, CorruptFileError, ReplayError
-from .base import Invocation, find_line, generic_failure
+from .base import Invocation, find_line, generic_failure, message_of
 
 _APPLYING = re.compile(r"Applying (\d+) events from round (\d+)")
 
@@ -51,13 +51,13 @@ class EventStreamBackend:
     def failure(self, exit_code: int, tail: Sequence[str]) -> ReplayError:
         line = find_line(tail, "missing event stream file prior to")
         if line is not None:
-            return ContinuityError(f"PCLI: {line.split('Exception: ', 1)[-1].strip()}", hint="Run `hiero-replay inspect` on the event source.")
+            return ContinuityError(f"PCLI: {message_of(line)}", hint="Run `hiero-replay inspect` on the event source.")
         line = find_line(tail, "NoSuchElementException")
         if line is not None:
-            return ContinuityError(f"PCLI could not find the start round: {line.split('Exception: ', 1)[-1].strip()}")
+            return ContinuityError(f"PCLI could not find the start round: {message_of(line)}")
         line = find_line(tail, "terminates early")
         if line is not None:
-            return CorruptFileError(f"PCLI: {line.split('Exception: ', 1)[-1].strip()}")
+            return CorruptFileError(f"PCLI: {message_of(line)}")
         if find_line(tail, "the JVM classpath is empty") is not None:
             return BackendError(
                 "pcli.sh found no jars: the JVM classpath is empty.",

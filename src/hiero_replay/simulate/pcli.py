@@ -24,7 +24,7 @@ from pathlib import Path
 from ..errors import ReplayError
 from ..states import read_state_metadata
 from ..streams.events import read_event_file
-from .state import JavaFailure, RoundLedger, die_like_java, fail_unexpectedly, log, next_state_hash, write_state_directory
+from .state import JavaFailure, RoundLedger, log, next_state_hash, run_like_java, write_state_directory
 
 WORKFLOW = "org.hiero.consensus.pcli.recovery.EventRecoveryWorkflow.recoverState(EventRecoveryWorkflow.java:118)"
 # pcli.sh options consumed by the wrapper: name -> takes a value.
@@ -150,12 +150,7 @@ def recover(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     print("PCLI -- hiero-replay SIMULATOR of the Hiero platform CLI", flush=True)
     args = _parser().parse_args(strip_wrapper_options(list(sys.argv[1:] if argv is None else argv)))
-    try:
-        recover(args)
-    except JavaFailure as failure:
-        die_like_java(failure)
-    except Exception:  # noqa: BLE001 - a crash of the tool is still exit 1 with a stack trace
-        fail_unexpectedly()
+    run_like_java(lambda: recover(args))
 
 
 if __name__ == "__main__":

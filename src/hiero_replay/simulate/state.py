@@ -9,7 +9,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Iterable, NoReturn
+from typing import Callable, Iterable, NoReturn
 
 from ..states import format_state_metadata
 from ..streams.timestamps import format_consensus_time
@@ -115,6 +115,12 @@ def die_like_java(failure: JavaFailure) -> NoReturn:
     sys.exit(1)
 
 
-def fail_unexpectedly() -> NoReturn:
-    """A bug in the simulator itself: still a stack trace and exit 1, like a Java crash."""
-    die_like_java(JavaFailure(traceback.format_exc().strip().splitlines()[-1], "java.lang.IllegalStateException"))
+def run_like_java(action: Callable[[], None]) -> None:
+    """Run a simulated command; fail the way picocli reports an uncaught exception (exit 1), also
+    for a bug in the simulator itself."""
+    try:
+        action()
+    except JavaFailure as failure:
+        die_like_java(failure)
+    except Exception:  # noqa: BLE001 - a crash of the tool is still exit 1 with a stack trace
+        die_like_java(JavaFailure(traceback.format_exc().strip().splitlines()[-1], "java.lang.IllegalStateException"))

@@ -22,7 +22,7 @@ from ..states import read_state_metadata
 from ..streams.blocks import read_block, read_round_items
 from ..streams.compression import decompress
 from ..streams.naming import Compression
-from .state import JavaFailure, RoundLedger, die_like_java, fail_unexpectedly, log, next_state_hash, write_state_directory
+from .state import JavaFailure, RoundLedger, log, next_state_hash, run_like_java, write_state_directory
 
 LONG_MAX = 9223372036854775807
 INT_MAX = 2147483647
@@ -171,12 +171,7 @@ def apply_blocks(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     started = time.monotonic()
-    try:
-        apply_blocks(args)
-    except JavaFailure as failure:
-        die_like_java(failure)
-    except Exception:  # noqa: BLE001 - a crash of the tool is still exit 1 with a stack trace
-        fail_unexpectedly()
+    run_like_java(lambda: apply_blocks(args))
     log("INFO", f"Execution time: {int((time.monotonic() - started) * 1000)} ms.")
 
 
