@@ -5,8 +5,8 @@ of them to a local folder, 32 transfers in parallel:
 
 - ``rclone copy --transfers 32`` (Debian package rclone; the usual shell-script baseline);
 - the raw client library: obstore ``get`` calls, 32 at a time (no checks, no cache);
-- hiero-replay's ``ObjectStoreSource.fetch``: download, decode and verify every block, then an
-  atomic write into the cache.
+- hiero-replay's preflight from the bucket: list, download, decode and verify every block and its
+  hash chain, and write each verified copy atomically into the cache.
 
 Also: the wall time of a bucket-sourced simulated replay against the same replay from a warm cache.
 
@@ -35,8 +35,8 @@ os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.object_servers import SeaweedS3  # noqa: E402 - the same server the tests use
 
-from hiero_replay.config import BucketsConfig  # noqa: E402
-from hiero_replay.inventory import open_stream_source  # noqa: E402
+from hiero_replay.config import BucketsConfig, load_settings  # noqa: E402
+from hiero_replay.inventory import open_stream_source, scan_source  # noqa: E402
 from hiero_replay.streams.compression import compress  # noqa: E402
 from hiero_replay.streams.naming import Compression, block_file_name  # noqa: E402
 from hiero_replay.streams.writers import generate_rounds, write_block_stream  # noqa: E402
@@ -87,15 +87,17 @@ def raw_library(server: SeaweedS3, bucket: str, keys: list[str], target: Path) -
 
 
 def ours(server: SeaweedS3, bucket: str, keys: list[str], work: Path) -> float:
+    """The preflight from a bucket: list, download (32 at a time), decode and verify every block and
+    its links, and keep each verified copy in the cache."""
     os.environ["AWS_ENDPOINT_URL"] = server.endpoint
-    from hiero_replay.config import load_settings
-
     settings = load_settings(None, {"buckets": BucketsConfig(allow_http=True, path_style=True, anonymous=True).model_dump(mode="json"), "work_dir": str(work)})
-    source = open_stream_source(f"s3://{bucket}", settings)
+    source = open_stream_source(f"s3://{bucket}/blocks", settings)
     started = time.perf_counter()
-    with ThreadPoolExecutor(WORKERS) as pool:
-        list(pool.map(source.fetch, keys))
-    return time.perf_counter() - started
+    inventory = scan_source(source, workers=WORKERS)
+    elapsed = time.perf_counter() - started
+    if not inventory.ok or len(inventory.block_files) != len(keys):
+        raise SystemExit(f"the preflight did not verify the bucket: {inventory.problems[:3]}")
+    return elapsed
 
 
 def replay_cold_and_warm(server: SeaweedS3, folder: Path) -> tuple[float, float]:
@@ -136,7 +138,7 @@ def main() -> None:
             results = {
                 "rclone copy --transfers 32": rclone(server, "bench", folder / "rclone"),
                 "raw obstore get x32": raw_library(server, "bench", keys, folder / "raw"),
-                "hiero-replay fetch (verified, cached) x32": ours(server, "bench", keys, folder / "ours"),
+                "hiero-replay preflight (verified, cached) x32": ours(server, "bench", keys, folder / "ours"),
             }
             megabytes = sum(p.stat().st_size for p in (folder / "raw").iterdir()) / 1e6
             cold, warm = replay_cold_and_warm(server, folder)
@@ -145,7 +147,7 @@ def main() -> None:
     print(f"{len(keys)} block files, {megabytes:.0f} MB, from SeaweedFS S3 on 127.0.0.1")
     for name, seconds in results.items():
         print(f"  {name:<44} {seconds:6.2f} s  {len(keys) / seconds:7.0f} files/s")
-    ours_rate = len(keys) / results["hiero-replay fetch (verified, cached) x32"]
+    ours_rate = len(keys) / results["hiero-replay preflight (verified, cached) x32"]
     print(f"ratio vs rclone: {ours_rate / (len(keys) / results['rclone copy --transfers 32']):.2f} (target >= 2)")
     print(f"ratio vs raw library: {ours_rate / (len(keys) / results['raw obstore get x32']):.2f} (target >= 0.9)")
     print(f"simulated replay of 1,590 rounds: from the bucket {cold:.2f} s, from the warm cache {warm:.2f} s (ratio {cold / warm:.2f})")

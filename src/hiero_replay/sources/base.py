@@ -23,13 +23,20 @@ class ReplaySource(Protocol):
 
     #: Reading is CPU-bound (local files: decode in worker processes) or I/O-bound (downloads: threads).
     cpu_bound_reads: bool
+    #: Can a bad copy be fetched again (a download), or is what was read all there is (a local file)?
+    refetchable: bool
 
     def list(self, start_after: str | None = None) -> Iterator[SourceObject]:
         """Every object under the root (after the key ``start_after``), in no particular order."""
         ...
 
-    def read(self, key: str) -> bytes:
-        """The whole object; a typed ``SourceError`` when it cannot be read."""
+    def read(self, key: str, *, fresh: bool = False) -> bytes:
+        """The whole object; ``fresh`` skips any local copy (the one read before did not decode).
+        A typed ``SourceError`` when it cannot be read."""
+        ...
+
+    def remember(self, key: str, data: bytes) -> None:
+        """Keep bytes the caller has verified, so that ``fetch`` needs no new download."""
         ...
 
     def fetch(self, key: str) -> Path:

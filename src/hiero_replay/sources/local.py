@@ -13,6 +13,7 @@ from .base import SourceObject
 class LocalDirSource:
     kind = "local"
     cpu_bound_reads = True
+    refetchable = False
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
@@ -39,13 +40,16 @@ class LocalDirSource:
             elif entry.is_file():
                 yield SourceObject(prefix + entry.name, entry.stat().st_size)
 
-    def read(self, key: str) -> bytes:
+    def read(self, key: str, *, fresh: bool = False) -> bytes:
         try:
             return (self.root / key).read_bytes()
         except FileNotFoundError as exc:
             raise MissingInputError(f"{self.root / key} disappeared while it was being read.", file=key) from exc
         except OSError as exc:
             raise SourceError(f"Cannot read {self.root / key}: {exc.strerror}.", file=key) from exc
+
+    def remember(self, key: str, data: bytes) -> None:
+        """Local files need no cache."""
 
     def fetch(self, key: str) -> Path:
         path = self.root / key

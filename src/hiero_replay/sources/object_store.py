@@ -69,6 +69,7 @@ def _store(url: BucketUrl, options: BucketsConfig) -> Any:
 
 class ObjectStoreSource:
     cpu_bound_reads = False  # downloads: threads, not processes
+    refetchable = True
 
     def __init__(self, url: str, options: BucketsConfig, cache: FileCache, validator: Validator | None = None) -> None:
         self.url = url.rstrip("/")
@@ -116,8 +117,18 @@ class ObjectStoreSource:
         if not found and start_after is None:
             raise MissingInputError(f"No objects under {self.url}.", hint="Check the bucket URL and its prefix.")
 
-    def read(self, key: str) -> bytes:
-        return self.fetch(key).read_bytes()
+    def read(self, key: str, *, fresh: bool = False) -> bytes:
+        """From the verified cache, else straight from the bucket (the caller verifies and remembers);
+        ``fresh``: the copy read before was damaged, download it again (counted as a retry)."""
+        if fresh:
+            self.retries += 1
+            self.log.warning("damaged download fetched again", source=self.url, key=key)
+            return self.download(key)
+        cached = self.cache.get(self.url, key)
+        return cached.read_bytes() if cached is not None else self.download(key)
+
+    def remember(self, key: str, data: bytes) -> None:
+        self.cache.put(self.url, key, data)
 
     def download(self, key: str) -> bytes:
         """The object's bytes straight from the bucket (retried, not validated, not cached)."""
@@ -128,7 +139,8 @@ class ObjectStoreSource:
 
     def fetch(self, key: str) -> Path:
         """A verified local copy: from the cache, or downloaded, checked and cached; a corrupt
-        download is fetched again, and never cached."""
+        download is fetched again, and never cached. (The inventory verifies while it reads and
+        remembers what passed, so this downloads only what the cache lost since.)"""
         cached = self.cache.get(self.url, key)
         if cached is not None:
             return cached
