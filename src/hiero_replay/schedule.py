@@ -22,7 +22,18 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim, CronSimError
 
 from .config import Settings
-from .errors import ConfigError, NothingToReplay, ReplayError, ReplayInterrupted
+from .errors import (
+    AlreadyRunningError,
+    BackendError,
+    ConfigError,
+    ContinuityError,
+    HashMismatchError,
+    MissingInputError,
+    NothingToReplay,
+    ReplayError,
+    ReplayInterrupted,
+    SourceError,
+)
 from .observe.events import RunObserver
 from .observe.logging import get_logger
 from .plan import new_run_id
@@ -31,9 +42,9 @@ from .store import RunStore, ScheduleRecord
 
 SCHEDULE_NAME = "default"
 #: Exit codes worth another try: backend failure, source/IO failure, work directory busy.
-TRANSIENT_EXIT_CODES = frozenset({6, 7, 9})
+TRANSIENT_EXIT_CODES = frozenset(error.exit_code for error in (BackendError, SourceError, AlreadyRunningError))
 #: Exit codes no retry can fix: configuration, missing input, continuity gap, hash mismatch.
-PAUSING_EXIT_CODES = frozenset({2, 3, 4, 5})
+PAUSING_EXIT_CODES = frozenset(error.exit_code for error in (ConfigError, MissingInputError, ContinuityError, HashMismatchError))
 PAUSED_POLL_SECONDS = 5.0
 
 
