@@ -98,3 +98,28 @@ def test_a_half_downloaded_state_is_never_used(remote: History, tmp_path: Path, 
         assert (again / COMPLETE_MARKER).stat().st_mtime == mtime  # reused, not downloaded again
     finally:
         del os.environ["AWS_ENDPOINT_URL"]
+
+
+def test_nested_zstd_bucket_layout_replays_through_apply_blocks(tmp_path: Path, seaweed: SeaweedS3, fake_gcs: FakeGcs) -> None:  # noqa: F811
+    """Block-node buckets hold AAAA/BBBB/CCCC/DDDD/EEE.blk.zstd; apply-blocks reads only flat raw or
+    gzip names, so staging rewrites them."""
+    import gzip
+
+    from hiero_replay.streams.compression import compress
+    from hiero_replay.streams.naming import Compression, nested_block_key, parse_stream_file_name
+
+    history = write_history(tmp_path / "history", bootstrap_round=60, cutover_round=61, target_round=120, last_block_round=120)
+    seaweed.create_bucket("block-node")
+    for path in history.blocks_dir.iterdir():
+        number = parse_stream_file_name(path.name).block_number  # type: ignore[union-attr]
+        seaweed.put("block-node", "blocks/" + nested_block_key(number), compress(gzip.decompress(path.read_bytes()), Compression.ZSTD))
+    out = tmp_path / "out"
+    result = run(
+        tmp_path, bucket_env(seaweed, fake_gcs), "run", "--simulate", "--mode", "block-stream", "--blocks", "s3://block-node/blocks",
+        "--bootstrap-state", str(history.bootstrap_state), "--expected-state", str(history.expected_state), "--node-id", "3",
+        "--work-dir", str(tmp_path / "work"), "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert read_state_metadata(out).hash == read_state_metadata(history.expected_state).hash
+    staged = sorted(p.name for p in (tmp_path / "work").glob("runs/*/segments/*/input/*"))
+    assert staged and all(name.endswith(".blk") and len(name) == 40 for name in staged)
