@@ -132,6 +132,8 @@ class FaultProxy:
     upstream: str
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    #: Wall-clock time of each request, in the order of ``requests``.
+    request_times: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         proxy = self
@@ -147,6 +149,7 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 proxy.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
+                proxy.request_times.append(time.time())
                 fault = proxy._take(self.command, self.path)
                 if fault is not None and fault.action == "reset":
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -227,3 +227,49 @@ def test_open_source_refuses_unknown_schemes() -> None:
 
     with pytest.raises(ConfigError):
         open_source("ftp://host/path")
+
+
+def test_next_segment_is_fetched_while_the_current_one_replays(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:
+    """With a cache too small to keep what the preflight verified, each segment's files must be
+    downloaded again; the prefetcher does it while the segment before is replaying."""
+    import os as _os
+
+    from hiero_replay.run import run_replay
+    from hiero_replay.simulate.history import write_history
+    from hiero_replay.simulate.state import ROUND_SECONDS_ENV
+    from hiero_replay.states import read_state_metadata
+    from hiero_replay.store import RunStore
+
+    history = write_history(tmp_path / "history", bootstrap_round=60, cutover_round=61, target_round=120, last_block_round=120)
+    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint, cache_max_bytes=1)
+    bucket.upload_folder(history.blocks_dir)
+    settings = load_settings(
+        None,
+        {
+            "source": {"blocks": bucket.url},
+            "replay": {"mode": "block-stream", "bootstrap_state": str(history.bootstrap_state), "node_id": 3,
+                       "expected_state": str(history.expected_state), "segment_rounds": 10, "out": str(tmp_path / "out")},
+            "buckets": bucket.options.model_dump(mode="json"),
+            "work_dir": str(tmp_path / "work"),
+            "simulate": True,
+        },
+    )  # fmt: skip
+    _os.environ[ROUND_SECONDS_ENV] = "0.03"
+    try:
+        result = run_replay(settings)
+    finally:
+        del _os.environ[ROUND_SECONDS_ENV]
+    assert read_state_metadata(tmp_path / "out").hash == read_state_metadata(history.expected_state).hash
+    store = RunStore(tmp_path / "work")
+    try:
+        segments = store.segments(result.plan.run_id)
+    finally:
+        store.close()
+    # Segment k+1's files are downloaded again between the end of segment k-1 and the end of
+    # segment k, i.e. while segment k is staged and replayed (the first pair would mix with the preflight).
+    ahead = 0
+    for earlier, before, segment in zip(segments, segments[1:], segments[2:]):
+        files = [Path(key).name for key in result.plan.segments[segment.idx - 1].files]
+        fetched = [t for (m, p, _), t in zip(s3_proxy.requests, s3_proxy.request_times) if m == "GET" and any(f in p for f in files)]
+        ahead += any(earlier.finished_at <= t < before.finished_at for t in fetched)
+    assert ahead == len(segments) - 2

@@ -27,6 +27,7 @@ from .observe.events import RunObserver
 from .observe.logging import bind_run_context, get_logger, unbind_run_context
 from .pacing import Clock, Pacer
 from .plan import ReplayPlan, Segment, load_plan_inputs, make_plan
+from .prefetch import Prefetcher
 from .inventory import open_stream_source
 from .sources.base import ReplaySource
 from .states import StateMetadata, read_state_metadata
@@ -190,12 +191,14 @@ class Runner:
         store: RunStore,
         pacer: Pacer,
         observer: RunObserver | None = None,
+        prefetch_workers: int = 32,
     ) -> None:
         self.plan = plan
         self.backends = backends
         self.sources = sources
         self.store = store
         self.pacer = pacer
+        self.prefetcher = Prefetcher(sources, prefetch_workers)
         self.observer = observer or RunObserver()
         self.log = get_logger()
 
@@ -229,7 +232,11 @@ class Runner:
         started = time.monotonic()
         self.observer.run_started(plan, {url: source.kind for url, source in self.sources.items()})
         try:
-            for segment in plan.segments:
+            for index, segment in enumerate(plan.segments):
+                self.prefetcher.ready(segment)
+                following = plan.segments[index + 1] if index + 1 < len(plan.segments) else None
+                if following is not None and getattr(records.get(following.index), "state", None) != "verified":
+                    self.prefetcher.ahead(following)
                 result.segments.append(self._segment(segment, records.get(segment.index)))
         except ReplayError as error:
             self.observer.run_failed(error)
@@ -248,6 +255,7 @@ class Runner:
             self.observer.run_failed(ReplayInterrupted("Interrupted by SIGINT; the backend was stopped."))
             raise
         finally:
+            self.prefetcher.close()
             unbind_run_context("backend", "segment")
         result.seconds = time.monotonic() - started
         result.paced_seconds = self.pacer.waited_seconds
@@ -444,7 +452,10 @@ def run_replay(
             inputs = load_plan_inputs(settings)
             plan = make_plan(inputs, run_id)
             pacer = Pacer(settings.pace.rate, clock)
-            runner = Runner(plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=pacer, observer=observer)
+            runner = Runner(
+                plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=pacer, observer=observer,
+                prefetch_workers=settings.buckets.download_workers,
+            )  # fmt: skip
             return runner.start(trigger=trigger, settings=settings.model_dump(mode="json"))
         finally:
             store.close()
@@ -469,7 +480,10 @@ def resume_replay(
             plan = ReplayPlan.from_json(record.plan)
             sources = {segment.source: open_stream_source(segment.source, settings) for segment in plan.segments}
             pacer = Pacer(settings.pace.rate, clock)
-            runner = Runner(plan, backends=create_backends(settings), sources=sources, store=store, pacer=pacer, observer=observer)
+            runner = Runner(
+                plan, backends=create_backends(settings), sources=sources, store=store, pacer=pacer, observer=observer,
+                prefetch_workers=settings.buckets.download_workers,
+            )  # fmt: skip
             return runner.resume()
         finally:
             store.close()
