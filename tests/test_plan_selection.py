@@ -74,3 +74,29 @@ def test_segmentation() -> None:
         (BL, 151, 200),
         (BL, 201, 220),
     ]
+
+
+def test_event_listing_starts_shortly_before_the_bootstrap_state(tmp_path, monkeypatch) -> None:
+    from hiero_replay import plan
+    from hiero_replay.config import load_settings
+    from hiero_replay.simulate.history import write_history
+
+    # One round a minute for 200 minutes (events 15 s apart: four 5-second files per round).
+    history = write_history(tmp_path / "h", bootstrap_round=150, cutover_round=201, target_round=190, last_event_round=200,
+                            last_block_round=201, round_interval_ns=60 * 10**9)  # fmt: skip
+    settings = load_settings(
+        None,
+        {
+            "source": {"events": str(history.events_dir)},
+            "replay": {"mode": "event-stream", "bootstrap_state": str(history.bootstrap_state), "target_round": 190, "out": str(tmp_path / "o")},
+            "work_dir": str(tmp_path / "w"),
+        },
+    )
+    total = len(list(history.events_dir.iterdir()))
+    listed = plan.load_plan_inputs(settings).events
+    assert listed is not None and len(listed.events) < total
+    assert 89 <= listed.events[0].first_round <= 91  # from an hour before round 150 on
+    assert [s.first_round for s in plan.make_plan(plan.load_plan_inputs(settings)).segments] == [151]
+    # A listing window that starts too late is noticed, and the whole folder is listed instead.
+    monkeypatch.setattr(plan, "EVENT_LISTING_MARGIN_NS", -600 * 10**9)
+    assert len(plan.load_plan_inputs(settings).events.events) == total

@@ -312,9 +312,9 @@ class _Listing:
     event_problems: list[Problem] = field(default_factory=list)
 
 
-def _list_stream_files(source: ReplaySource) -> _Listing:
+def _list_stream_files(source: ReplaySource, start_after: str | None = None) -> _Listing:
     listing = _Listing()
-    for obj in source.list():
+    for obj in source.list(start_after):
         name = parse_stream_file_name(obj.key)
         if name is None:
             continue
@@ -697,9 +697,10 @@ def read_workers(source: ReplaySource, settings: Settings | None = None) -> int:
     return settings.buckets.download_workers if settings is not None else BucketsConfig().download_workers
 
 
-def load_stream_files(source: ReplaySource, *, workers: int = READ_WORKERS) -> StreamFiles:
-    """List and read every stream file of ``source``: one pass over the bytes."""
-    listing = _list_stream_files(source)
+def load_stream_files(source: ReplaySource, *, workers: int = READ_WORKERS, start_after: str | None = None) -> StreamFiles:
+    """List and read every stream file of ``source`` (whose key sorts after ``start_after``): one
+    pass over the bytes."""
+    listing = _list_stream_files(source, start_after)
     blocks, events = _read_all(source, listing, workers)
     return StreamFiles(source.url, blocks, events, listing.block_problems, listing.event_problems)
 

@@ -23,8 +23,10 @@ from .inventory import StreamFile, StreamFiles, load_stream_files, open_stream_s
 from .sources import ReplaySource, is_bucket_url, open_source
 from .sources.factory import cache_root
 from .sources.folders import download_folder
-from .states import METADATA_FILE, read_state_metadata
-from .streams.naming import FileKind
+from .observe.logging import get_logger
+from .states import METADATA_FILE, StateMetadata, read_state_metadata
+from .streams.naming import FileKind, event_file_name
+from .streams.timestamps import parse_consensus_time
 
 
 @dataclass(frozen=True)
@@ -331,18 +333,43 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
     loaded: dict[str, StreamFiles] = {}
     sources: dict[str, ReplaySource] = {}
 
-    def load(location: str | None) -> StreamFiles | None:
+    def load(location: str | None, start_after: str | None = None) -> StreamFiles | None:
         if not location:
             return None
         if location not in loaded:
-            opened = open_stream_source(location, settings)
-            sources[opened.url] = opened
-            loaded[location] = load_stream_files(opened, workers=read_workers(opened, settings))
+            if location not in sources:
+                sources[location] = open_stream_source(location, settings)
+            opened = sources[location]
+            loaded[location] = load_stream_files(opened, workers=read_workers(opened, settings), start_after=start_after)
         return loaded[location]
 
-    events = load(source.events) if replay.mode != "block-stream" else None
+    events = None
+    if replay.mode != "block-stream" and source.events:
+        bootstrap = read_state_metadata(resolve_state(replay.bootstrap_state, settings), role="bootstrap")
+        # An event folder of its own is listed from a little before the bootstrap state on: a replay
+        # from yesterday does not list (or read) months of older files.
+        start_key = _event_listing_start(bootstrap) if source.events != source.blocks else None
+        events = load(source.events, start_key)
+        covered = coverage_of(events.events) if events is not None else None
+        if start_key is not None and (covered is None or covered.first > bootstrap.round + 1):
+            get_logger().info("event listing window started too late; listing the whole folder", start_after=start_key)
+            del loaded[source.events]
+            events = load(source.events)
     blocks = load(source.blocks) if replay.mode != "event-stream" else None
-    return PlanInputs(settings, events, blocks, create_backends(settings), sources)
+    return PlanInputs(settings, events, blocks, create_backends(settings), {s.url: s for s in sources.values()})
+
+
+#: How far before the bootstrap state's consensus time the event listing starts (files span a window).
+EVENT_LISTING_MARGIN_NS = 3600 * 10**9
+
+
+def _event_listing_start(bootstrap: StateMetadata) -> str | None:
+    """The key event files are listed after: a file name an hour older than the bootstrap state."""
+    try:
+        moment = parse_consensus_time(bootstrap.consensus_timestamp or "")
+    except ValueError:
+        return None
+    return event_file_name(moment - EVENT_LISTING_MARGIN_NS).removesuffix(".evts")
 
 
 def newest_state_dir(path: Path) -> Path:

@@ -41,12 +41,14 @@ def write_history(
     last_block_round: int | None = None,
     rounds_per_block: int = 10,
     start_time_ns: int = 1_767_225_600 * NANOS_PER_SECOND,
+    round_interval_ns: int = NANOS_PER_SECOND // 4,
     seed: int = 7,
 ) -> History:
     """Write the history under ``root`` (which must not hold one already) and return its layout."""
     last_event_round = last_event_round if last_event_round is not None else cutover_round + 20
     last_block_round = last_block_round if last_block_round is not None else target_round + 10
-    rounds = {r.number: r for r in generate_rounds(1, max(last_event_round, last_block_round), start_time_ns=start_time_ns, seed=seed)}
+    count = max(last_event_round, last_block_round)
+    rounds = {r.number: r for r in generate_rounds(1, count, start_time_ns=start_time_ns, seed=seed, round_interval_ns=round_interval_ns)}
 
     events_dir = root / "eventsStreams" / f"events_0.0.{NODE_ID}"
     events_dir.mkdir(parents=True)
