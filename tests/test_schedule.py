@@ -210,3 +210,24 @@ def test_follow_mode_keeps_a_replica_up_to_date(tmp_path: Path) -> None:
     assert [run.plan["bootstrap_state"] for run in runs[1:]] == [run.plan["out"] for run in runs[:-1]]
     latest = read_state_metadata(replica / "latest")
     assert (latest.round, latest.hash) == (130, read_state_metadata(history.expected_state).hash)
+
+
+def test_a_paused_schedule_does_not_catch_up_or_fire(store: RunStore) -> None:
+    clock = FakeWallClock()
+    job = Job(clock, duration=1, codes=[4])
+    scheduler(store, job, clock).run(max_fires=1)  # a continuity gap pauses it
+    clock.current += timedelta(minutes=5)
+
+    class Operator(FakeWallClock):
+        """Resumes the schedule after it has waited paused for a minute."""
+
+        def sleep(self, seconds: float) -> None:
+            super().sleep(seconds)
+            if self.current - T0 > timedelta(minutes=6) and store.schedule(SCHEDULE_NAME).paused:
+                resume_schedule(store)
+
+    operator = Operator(clock.current)
+    later = Job(operator, duration=1)
+    runner = Scheduler(IntervalTrigger(timedelta(seconds=10)), SchedulePolicy(catch_up=timedelta(hours=1)), later, store, clock=operator)
+    runner.run(max_fires=1)
+    assert later.started and later.started[0] > T0 + timedelta(minutes=6)  # nothing ran while paused

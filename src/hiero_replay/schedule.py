@@ -139,6 +139,7 @@ class Scheduler:
 
     def run(self, *, max_fires: int | None = None) -> None:
         """Serve fires until interrupted (or ``max_fires`` fires, for tests and one-off catch-ups)."""
+        self._wait_while_paused()  # a paused schedule does not catch up either
         self._catch_up()
         while max_fires is None or self.counters.fires < max_fires:
             self._wait_while_paused()
