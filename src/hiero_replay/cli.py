@@ -30,15 +30,15 @@ from .streams.timestamps import format_consensus_time
 
 # flag -> (config path, click type)
 _REPLAY_FLAGS: dict[str, tuple[tuple[str, ...], Any, str]] = {
-    "--events": (("source", "events"), str, "Event stream folder of one node (events_0.0.N)."),
-    "--blocks": (("source", "blocks"), str, "Block stream folder."),
+    "--events": (("source", "events"), str, "One node's event stream folder (events_0.0.N): a path, gs:// or s3:// URL."),
+    "--blocks": (("source", "blocks"), str, "Block stream folder: a path, gs:// or s3:// URL."),
     "--mode": (("replay", "mode"), click.Choice(["event-stream", "block-stream", "auto"]), "Backend selection (default auto)."),
-    "--bootstrap-state": (("replay", "bootstrap_state"), str, "Saved round directory to start from."),
+    "--bootstrap-state": (("replay", "bootstrap_state"), str, "Saved round directory to start from (path or bucket URL)."),
     "--node-id": (("replay", "node_id"), int, "Node id passed to the backends."),
     "--out": (("replay", "out"), str, "Directory for the final state (must not exist)."),
     "--target-round": (("replay", "target_round"), int, "Last round to apply."),
     "--expected-hash": (("replay", "expected_hash"), str, "Expected HASH of the final state."),
-    "--expected-state": (("replay", "expected_state"), str, "Reference round directory: its ROUND and HASH become the target."),
+    "--expected-state": (("replay", "expected_state"), str, "Reference round directory (path or bucket URL): its ROUND and HASH become the target."),
     "--cutover-round": (("replay", "cutover_round"), int, "First round replayed from blocks (auto mode)."),
     "--segment-rounds": (("replay", "segment_rounds"), int, "Rounds per segment (0 = one per backend)."),
     "--rate": (("pace", "rate"), str, "unlimited, 'N rounds/s', 'N blocks/s', 'N files/s' or 'Nx'."),
