@@ -100,3 +100,35 @@ def test_event_listing_starts_shortly_before_the_bootstrap_state(tmp_path, monke
     # A listing window that starts too late is noticed, and the whole folder is listed instead.
     monkeypatch.setattr(plan, "EVENT_LISTING_MARGIN_NS", -600 * 10**9)
     assert len(plan.load_plan_inputs(settings).events.events) == total
+
+
+def test_a_block_range_is_found_by_bisection_not_by_reading_every_block(tmp_path, monkeypatch) -> None:
+    from hiero_replay import inventory, plan
+    from hiero_replay.config import load_settings
+    from hiero_replay.run import run_replay
+    from hiero_replay.simulate.history import write_history
+    from hiero_replay.states import read_state_metadata
+
+    # 100 blocks of 2 rounds (rounds 2..201); the replay needs rounds 151..170 only.
+    history = write_history(tmp_path / "h", bootstrap_round=150, cutover_round=2, target_round=170, last_event_round=150,
+                            last_block_round=201, rounds_per_block=2)  # fmt: skip
+    settings = load_settings(
+        None,
+        {
+            "source": {"blocks": str(history.blocks_dir)},
+            "replay": {"mode": "block-stream", "bootstrap_state": str(history.bootstrap_state),
+                       "expected_state": str(history.expected_state), "out": str(tmp_path / "o"), "node_id": 3},
+            "work_dir": str(tmp_path / "w"),
+            "simulate": True,
+        },
+    )  # fmt: skip
+    reads: list[str] = []
+    original = inventory._read_stream_file
+    monkeypatch.setattr(inventory, "_read_stream_file", lambda source, name, *rest: reads.append(name.key) or original(source, name, *rest))
+    blocks = plan.load_plan_inputs(settings).blocks
+    assert blocks is not None
+    assert [(f.first_round, f.last_round) for f in blocks.blocks][:2] == [(148, 149), (150, 151)]
+    assert blocks.blocks[-1].last_round == 171 and len(blocks.blocks) == 12  # rounds 148..171
+    assert len(set(reads)) < 30  # 12 blocks plus about 2 x log2(100) probes, not 100
+    result = run_replay(settings)
+    assert result.final_hash == read_state_metadata(history.expected_state).hash

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import (
     ConfigError,
@@ -697,10 +697,55 @@ def read_workers(source: ReplaySource, settings: Settings | None = None) -> int:
     return settings.buckets.download_workers if settings is not None else BucketsConfig().download_workers
 
 
-def load_stream_files(source: ReplaySource, *, workers: int = READ_WORKERS, start_after: str | None = None) -> StreamFiles:
-    """List and read every stream file of ``source`` (whose key sorts after ``start_after``): one
-    pass over the bytes."""
+#: From this many block files on, a round range is located by bisection instead of reading them all.
+RANGE_SEARCH_THRESHOLD = 64
+
+
+def _blocks_for_rounds(
+    source: ReplaySource, blocks: list[tuple[StreamFileName, int]], first: int, last: int | None
+) -> list[tuple[StreamFileName, int]]:
+    """The blocks that hold rounds ``first..last`` (and the one before, whose root the first one
+    links to), found by reading O(log n) blocks: a day of a bucket is not downloaded for an hour.
+
+    Falls back to every block when a probe cannot tell its rounds (unreadable, wrapped records)."""
+    probed: dict[int, StreamFile] = {}
+
+    def rounds(index: int) -> tuple[int, int] | None:
+        if index not in probed:
+            probed[index] = _read_stream_file(source, *blocks[index], None)
+        found = probed[index]
+        return None if found.first_round is None or found.last_round is None else (found.first_round, found.last_round)
+
+    def bisect(predicate: Callable[[tuple[int, int]], bool]) -> int | None:
+        """The first index whose rounds satisfy ``predicate`` (monotonic), or len(blocks)."""
+        low, high = 0, len(blocks)
+        while low < high:
+            middle = (low + high) // 2
+            span = rounds(middle)
+            if span is None:
+                return None
+            low, high = (low, middle) if predicate(span) else (middle + 1, high)
+        return low
+
+    start = bisect(lambda span: span[1] >= first)
+    stop = len(blocks) if last is None else bisect(lambda span: span[0] > last)
+    if start is None or stop is None:
+        return blocks
+    return blocks[max(0, start - 1) : max(stop, start + 1)]
+
+
+def load_stream_files(
+    source: ReplaySource,
+    *,
+    workers: int = READ_WORKERS,
+    start_after: str | None = None,
+    rounds: tuple[int, int | None] | None = None,
+) -> StreamFiles:
+    """List and read the stream files of ``source``: all of them (whose key sorts after
+    ``start_after``), or, for many blocks and a round range ``rounds``, only the blocks it needs."""
     listing = _list_stream_files(source, start_after)
+    if rounds is not None and len(listing.blocks) >= RANGE_SEARCH_THRESHOLD:
+        listing.blocks = _blocks_for_rounds(source, listing.blocks, *rounds)
     blocks, events = _read_all(source, listing, workers)
     return StreamFiles(source.url, blocks, events, listing.block_problems, listing.event_problems)
 

@@ -333,6 +333,11 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
     loaded: dict[str, StreamFiles] = {}
     sources: dict[str, ReplaySource] = {}
 
+    bootstrap = read_state_metadata(resolve_state(replay.bootstrap_state, settings), role="bootstrap")
+    target = replay.target_round
+    if replay.expected_state is not None:
+        target = read_state_metadata(newest_state_dir(resolve_state(replay.expected_state, settings)), role="expected").round
+
     def load(location: str | None, start_after: str | None = None) -> StreamFiles | None:
         if not location:
             return None
@@ -340,12 +345,14 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
             if location not in sources:
                 sources[location] = open_stream_source(location, settings)
             opened = sources[location]
-            loaded[location] = load_stream_files(opened, workers=read_workers(opened, settings), start_after=start_after)
+            # A folder of blocks only needs the blocks holding the replay's rounds (and it starts
+            # with the cutover when the replay starts before it).
+            rounds = (bootstrap.round + 1, target) if location != source.events else None
+            loaded[location] = load_stream_files(opened, workers=read_workers(opened, settings), start_after=start_after, rounds=rounds)
         return loaded[location]
 
     events = None
     if replay.mode != "block-stream" and source.events:
-        bootstrap = read_state_metadata(resolve_state(replay.bootstrap_state, settings), role="bootstrap")
         # An event folder of its own is listed from a little before the bootstrap state on: a replay
         # from yesterday does not list (or read) months of older files.
         start_key = _event_listing_start(bootstrap) if source.events != source.blocks else None
