@@ -314,6 +314,12 @@ class PlanInputs:
     backends: dict[str, ReplayBackend]
     #: Open sources by their URL (``StreamFiles.source``), to fetch the planned files from.
     sources: dict[str, ReplaySource]
+    #: The bootstrap state as a local folder, and what its stateMetadata.txt says.
+    bootstrap_dir: Path
+    bootstrap: StateMetadata
+    #: From the configuration, or from the expected state's ROUND and HASH.
+    target_round: int | None
+    expected_hash: str | None
 
 
 def load_plan_inputs(settings: Settings) -> PlanInputs:
@@ -333,10 +339,12 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
     loaded: dict[str, StreamFiles] = {}
     sources: dict[str, ReplaySource] = {}
 
-    bootstrap = read_state_metadata(resolve_state(replay.bootstrap_state, settings), role="bootstrap")
-    target = replay.target_round
+    bootstrap_dir = resolve_state(replay.bootstrap_state, settings)
+    bootstrap = read_state_metadata(bootstrap_dir, role="bootstrap")
+    target, expected_hash = replay.target_round, replay.expected_hash
     if replay.expected_state is not None:
-        target = read_state_metadata(newest_state_dir(resolve_state(replay.expected_state, settings)), role="expected").round
+        reference = read_state_metadata(newest_state_dir(resolve_state(replay.expected_state, settings)), role="expected")
+        target, expected_hash = reference.round, reference.hash
 
     def load(location: str | None, start_after: str | None = None) -> StreamFiles | None:
         if not location:
@@ -363,7 +371,10 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
             del loaded[source.events]
             events = load(source.events)
     blocks = load(source.blocks) if replay.mode != "event-stream" else None
-    return PlanInputs(settings, events, blocks, create_backends(settings), {s.url: s for s in sources.values()})
+    return PlanInputs(
+        settings, events, blocks, create_backends(settings), {s.url: s for s in sources.values()},
+        bootstrap_dir, bootstrap, target, expected_hash,
+    )  # fmt: skip
 
 
 #: How far before the bootstrap state's consensus time the event listing starts (files span a window).
@@ -400,13 +411,9 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     """Decide, verify and lay out the replay; raises the typed error of the first problem found."""
     settings = inputs.settings
     replay = settings.replay
-    assert replay.bootstrap_state is not None and replay.out is not None
-    bootstrap_dir = resolve_state(replay.bootstrap_state, settings)
-    bootstrap = read_state_metadata(bootstrap_dir, role="bootstrap")
-    target, expected_hash = replay.target_round, replay.expected_hash
-    if replay.expected_state is not None:
-        reference = read_state_metadata(newest_state_dir(resolve_state(replay.expected_state, settings)), role="expected")
-        target, expected_hash = reference.round, reference.hash
+    assert replay.out is not None
+    bootstrap_dir, bootstrap = inputs.bootstrap_dir, inputs.bootstrap
+    target, expected_hash = inputs.target_round, inputs.expected_hash
     events_files = inputs.events.events if inputs.events else []
     blocks_files = inputs.blocks.blocks if inputs.blocks else []
     events, blocks = coverage_of(events_files), coverage_of(blocks_files)

@@ -33,7 +33,7 @@ from .sources.base import ReplaySource
 from .states import StateMetadata, read_state_metadata
 from .store import RunStore, SegmentRecord
 from .streams.compression import decompress
-from .streams.naming import Compression, FileKind, block_file_name, parse_stream_file_name
+from .streams.naming import Compression, FileKind, StreamFileName, block_file_name, parse_stream_file_name
 from .streams.timestamps import parse_consensus_time
 
 
@@ -122,14 +122,12 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def _staged_name(key: str) -> tuple[str, Compression]:
+def _staged_name(name: StreamFileName) -> tuple[str, Compression]:
     """The name a backend can read, and the compression the staged copy must have.
 
     apply-blocks parses the number from the base name and reads only raw or gzip; PCLI keeps only
     names ending in ``.evts``. Nested or zstd names are therefore rewritten.
     """
-    name = parse_stream_file_name(key)
-    assert name is not None, key
     if name.kind is FileKind.BLOCK:
         assert name.block_number is not None
         compression = Compression.NONE if name.compression is Compression.ZSTD else name.compression
@@ -147,12 +145,12 @@ def stage_inputs(segment: Segment, source: ReplaySource) -> int:
     for key in segment.files:
         original = source.fetch(key)
         fetched += original.stat().st_size
-        staged_name, compression = _staged_name(key)
+        stored = parse_stream_file_name(key)
+        assert stored is not None, key
+        staged_name, compression = _staged_name(stored)
         target = segment.input_dir / staged_name
         if target.exists():
             continue
-        stored = parse_stream_file_name(key)
-        assert stored is not None
         if stored.compression is not compression:
             temporary = target.with_name(target.name + ".tmp")
             temporary.write_bytes(decompress(original.read_bytes(), stored.compression, name=key))
