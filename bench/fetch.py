@@ -46,7 +46,7 @@ WORKERS = 32
 
 def populate(server: SeaweedS3, bucket: str, files: int) -> list[str]:
     server.create_bucket(bucket)
-    rounds = generate_rounds(1, files * 2, start_time_ns=1_767_225_600 * 10**9, events_per_round=6, transactions_per_event=2, transaction_size=700)
+    rounds = generate_rounds(1, files * 2, start_time_ns=1_767_225_600 * 10**9, events_per_round=6, transactions_per_event=2, transaction_size=2100)
     keys = []
     with ThreadPoolExecutor(16) as pool:
         for block in write_block_stream(rounds, rounds_per_block=2):

@@ -27,6 +27,7 @@ from .errors import (
 from .config import BucketsConfig, Settings
 from .sources import open_source
 from .sources.base import ReplaySource
+from .sources.read_ahead import ReadAhead
 from .streams.block_hash import Algorithm, StreamingTree
 from .streams.blocks import BlockFile, read_block
 from .streams.compression import decompress
@@ -365,11 +366,11 @@ def _read_job(job: tuple[ReplaySource, StreamFileName, int, StreamFileName | Non
     return _read_stream_file(*job)
 
 
-def _executor(jobs: int, workers: int, source: ReplaySource) -> Executor:
+def _executor(jobs: int, workers: int) -> Executor:
     """Processes for large sets of local files: decoding hundreds of small items per block holds
-    the GIL. Threads for small sets (no start-up cost) and for downloads (waiting, not decoding)."""
+    the GIL. Threads for small sets (no start-up cost)."""
     processes = min(workers, os.cpu_count() or 1)
-    if jobs >= PROCESS_THRESHOLD and processes > 1 and source.cpu_bound_reads:
+    if jobs >= PROCESS_THRESHOLD and processes > 1:
         return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(_START_METHOD))
     return ThreadPoolExecutor(max_workers=workers)
 
@@ -377,8 +378,15 @@ def _executor(jobs: int, workers: int, source: ReplaySource) -> Executor:
 def _read_all(source: ReplaySource, listing: _Listing, workers: int) -> tuple[list[StreamFile], list[StreamFile]]:
     jobs = [(source, name, size, None) for name, size in listing.blocks]
     jobs += [(source, name, size, listing.signatures.get(name.sort_key[0])) for name, size in listing.events]
-    with _executor(len(jobs), workers, source) as pool:
-        files = list(pool.map(_read_job, jobs, chunksize=max(1, min(64, len(jobs) // (workers * 8)))))
+    if source.cpu_bound_reads:
+        with _executor(len(jobs), workers) as pool:
+            files = list(pool.map(_read_job, jobs, chunksize=max(1, min(64, len(jobs) // (workers * 8)))))
+    else:  # downloads run ahead in threads; decoding stays in this one
+        keys = []
+        for _, name, _, signature in jobs:
+            keys += [name.key] if signature is None else [name.key, signature.key]
+        with ReadAhead(source, keys, workers) as downloads:
+            files = [_read_stream_file(downloads, name, size, signature) for _, name, size, signature in jobs]
     return files[: len(listing.blocks)], files[len(listing.blocks) :]
 
 

@@ -1,0 +1,82 @@
+"""ReadAhead: downloads run ahead of the reader in a bounded window, each object once, in order."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from hiero_replay.errors import MissingInputError
+from hiero_replay.sources.local import LocalDirSource
+from hiero_replay.sources.read_ahead import WINDOW_PER_WORKER, ReadAhead
+
+
+class RecordingSource(LocalDirSource):
+    """A real folder source that records every read and every remembered object."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.reads: list[tuple[str, bool]] = []
+        self.remembered: list[str] = []
+        self._lock = threading.Lock()
+
+    def read(self, key: str, *, fresh: bool = False) -> bytes:
+        with self._lock:
+            self.reads.append((key, fresh))
+        return super().read(key, fresh=fresh)
+
+    def remember(self, key: str, data: bytes) -> None:
+        if data == b"unwritable":
+            raise OSError(28, "No space left on device")
+        self.remembered.append(key)
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> RecordingSource:
+    for index in range(100):
+        (tmp_path / f"{index:03d}").write_bytes(f"object {index}".encode())
+    return RecordingSource(tmp_path)
+
+
+KEYS = [f"{index:03d}" for index in range(100)]
+
+
+def test_each_object_is_downloaded_once_in_order(source: RecordingSource) -> None:
+    with ReadAhead(source, KEYS, workers=4) as ahead:
+        assert [ahead.read(key) for key in KEYS] == [f"object {index}".encode() for index in range(100)]
+    assert sorted(source.reads) == [(key, False) for key in KEYS]
+
+
+def test_downloads_run_ahead_in_a_bounded_window(source: RecordingSource) -> None:
+    with ReadAhead(source, KEYS, workers=2) as ahead:
+        ahead._pool.shutdown(wait=True)  # let every download started so far finish, before any read
+        assert len(source.reads) == 2 * WINDOW_PER_WORKER < len(KEYS)
+
+
+def test_skipped_keys_are_dropped_and_other_reads_go_to_the_source(source: RecordingSource) -> None:
+    with ReadAhead(source, KEYS, workers=2) as ahead:
+        assert ahead.read("005") == b"object 5"  # 000..004 skipped
+        assert ahead.read("002") == b"object 2"  # no longer ahead: read directly
+        assert ahead.read("006", fresh=True) == b"object 6"  # a fresh read never takes the early copy
+        assert ahead.read("006") == b"object 6"
+    assert ("002", False) in source.reads and ("006", True) in source.reads
+    assert len([read for read in source.reads if read[0] == "005"]) == 1
+
+
+def test_a_failed_download_is_raised_to_the_reader(source: RecordingSource, tmp_path: Path) -> None:
+    (tmp_path / "003").unlink()
+    with ReadAhead(source, KEYS, workers=2) as ahead:
+        with pytest.raises(MissingInputError):
+            ahead.read("003")
+        assert ahead.read("004") == b"object 4"
+
+
+def test_cache_writes_are_waited_for_and_their_failures_raised(source: RecordingSource) -> None:
+    with ReadAhead(source, KEYS[:3], workers=2) as ahead:
+        for key in KEYS[:3]:
+            ahead.remember(key, ahead.read(key))
+    assert sorted(source.remembered) == KEYS[:3]
+    with pytest.raises(OSError, match="No space left"):
+        with ReadAhead(source, [], workers=2) as ahead:
+            ahead.remember("000", b"unwritable")
