@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from hiero_replay.streams.naming import (
     Compression,
     FileKind,
     block_file_name,
+    block_key_positioner,
     event_file_name,
     nested_block_key,
     parse_stream_file_name,
@@ -85,3 +88,27 @@ def test_name_writers_round_trip() -> None:
     nanos = parse_consensus_time("2025-02-14T00:00:00.005716199Z")
     assert event_file_name(nanos) == "2025-02-14T00_00_00.005716199Z.evts"
     assert format_consensus_time(nanos) == "2025-02-14T00:00:00.005716199Z"
+
+
+@pytest.mark.parametrize(
+    "key_of",
+    [
+        lambda n: f"blocks/{block_file_name(n)}",
+        lambda n: block_file_name(n, Compression.ZSTD, digits=19),
+        lambda n: f"streams/{nested_block_key(n)}",
+    ],
+    ids=["flat-36", "flat-19", "nested-4/4/4/4/3"],
+)
+def test_block_positions_sort_between_lower_blocks_and_their_own(key_of) -> None:
+    rng = random.Random(7)
+    position = block_key_positioner(parse_stream_file_name(key_of(5)))
+    assert position is not None
+    for _ in range(500):
+        lower, number = sorted(rng.sample(range(10**12), 2))
+        assert key_of(lower) < position(number) < key_of(number)
+
+
+def test_names_that_are_not_fixed_width_cannot_be_positioned() -> None:
+    assert block_key_positioner(parse_stream_file_name("blocks/12.blk.gz")) is None
+    nineteen = block_key_positioner(parse_stream_file_name(nested_block_key(12)))
+    assert nineteen is not None and nineteen(10**19 - 1) is not None and nineteen(10**19) is None

@@ -5,6 +5,7 @@ headers and fault injection through a proxy in front of the servers."""
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -13,7 +14,7 @@ import pytest
 
 from hiero_replay.config import BucketsConfig, Settings, load_settings
 from hiero_replay.errors import CorruptFileError, MissingInputError
-from hiero_replay.inventory import open_stream_source, scan_source
+from hiero_replay.inventory import EVENT_PROBE_INTERVAL, load_stream_files, open_stream_source, scan_source, verify_stream_files
 from hiero_replay.sources import open_source
 from hiero_replay.sources.base import ReplaySource
 
@@ -273,3 +274,56 @@ def test_next_segment_is_fetched_while_the_current_one_replays(tmp_path: Path, s
         fetched = [t for (m, p, _), t in zip(s3_proxy.requests, s3_proxy.request_times) if m == "GET" and any(f in p for f in files)]
         ahead += any(earlier.finished_at <= t < before.finished_at for t in fetched)
     assert ahead == len(segments) - 2
+
+
+def test_a_round_range_lists_only_its_part_of_a_large_bucket_folder(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:
+    """1,200 blocks of one round (two listing pages): rounds 900..950 are found with a few one-page
+    listings from a key and block reads; the folder is never paged through from its start."""
+    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint)
+    paths = write_blocks(tmp_path / "b", 1, 1200, rounds_per_block=1, events_per_round=1, transactions_per_event=1)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda path: bucket.put(path.name, path.read_bytes()), paths))
+    s3_proxy.requests.clear()
+    files = load_stream_files(bucket.source(), workers=8, rounds=(900, 950))
+    lists = [path for _, path, _ in s3_proxy.requests if "list-type" in path]
+    gets = [path for method, path, _ in s3_proxy.requests if method == "GET" and "list-type" not in path]
+    assert not any("continuation-token" in path for path in lists)
+    assert len(lists) <= 10 and len(gets) <= 52 + 10
+    assert [f.name.block_number for f in files.blocks] == list(range(898, 950))  # block n holds round n + 1
+    assert verify_stream_files(files, from_round=900, to_round=950).hash_chain == "verified"
+
+    # An incomplete range is a continuity error, never a shorter replay.
+    bucket.delete(paths[920].name)
+    gap = verify_stream_files(load_stream_files(bucket.source(), rounds=(900, 950)), from_round=900, to_round=950)
+    assert [g.to_json()["first"] for g in gap.gaps if g.kind == "blocks"] == [920]
+    beyond = verify_stream_files(load_stream_files(bucket.source(), rounds=(1150, 1300)), from_round=1150, to_round=1300)
+    assert [(g.first, g.last) for g in beyond.gaps if g.kind == "rounds"] == [(1201, 1300)]
+
+
+def test_a_failed_listing_page_is_listed_again_from_the_last_key_received(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:
+    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint, retries=4)
+    keys = [f"{number:036d}.blk.gz" for number in range(1500)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda key: bucket.put(key, b"x"), keys))
+    fault = Fault("status:503", "continuation-token", times=1, method="GET")
+    s3_proxy.faults.append(fault)
+    source = bucket.source()
+    listed = [obj.key for obj in source.list()]
+    assert listed == keys and fault.times == 0 and source.retries == 1
+    assert any(f"start-after=streams%2F{keys[999]}" in path for _, path, _ in s3_proxy.requests)
+
+
+def test_event_files_are_listed_and_read_only_up_to_the_last_round(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:
+    """1,500 event files of one round (two listing pages): rounds 100..150 list one page and read
+    about a hundred files past round 150, not the 1,350 after it."""
+    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint)
+    paths = write_events(tmp_path / "e", 1, 1500, round_interval_ns=5 * 10**9, events_per_round=1, transactions_per_event=1)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda path: bucket.put(f"events_0.0.3/{path.name}", path.read_bytes()), paths))
+    s3_proxy.requests.clear()
+    files = load_stream_files(bucket.source(), workers=8, rounds=(100, 150))
+    lists = [path for _, path, _ in s3_proxy.requests if "list-type" in path]
+    gets = [path for method, path, _ in s3_proxy.requests if method == "GET" and "list-type" not in path]
+    assert len(lists) == 1 and len(gets) <= 150 + 2 * EVENT_PROBE_INTERVAL
+    assert files.events[0].first_round == 1 and 150 < files.events[-1].first_round <= 150 + EVENT_PROBE_INTERVAL
+    assert verify_stream_files(files, from_round=100, to_round=150).hash_chain == "verified"

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+from bisect import bisect_left
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain, islice, takewhile
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import (
@@ -24,15 +26,16 @@ from .errors import (
     MissingInputError,
     ReplayError,
 )
+from .block_search import BlockSearch, Unsearchable
 from .config import BucketsConfig, Settings
 from .sources import open_source
-from .sources.base import ReplaySource
+from .sources.base import ReplaySource, SourceObject
 from .sources.read_ahead import ReadAhead
 from .streams.block_hash import Algorithm, StreamingTree
 from .streams.blocks import BlockFile, read_block
 from .streams.compression import decompress
 from .streams.events import EventStreamFile, metadata_hash, read_event_file, read_event_signature
-from .streams.naming import FileKind, StreamFileName, parse_stream_file_name
+from .streams.naming import FileKind, StreamFileName, block_key_positioner, parse_stream_file_name
 from .streams.timestamps import format_consensus_time
 from .streams.validate import validate_stream_file
 
@@ -313,9 +316,9 @@ class _Listing:
     event_problems: list[Problem] = field(default_factory=list)
 
 
-def _list_stream_files(source: ReplaySource, start_after: str | None = None) -> _Listing:
+def _list_stream_files(objects: Iterable[SourceObject]) -> _Listing:
     listing = _Listing()
-    for obj in source.list(start_after):
+    for obj in objects:
         name = parse_stream_file_name(obj.key)
         if name is None:
             continue
@@ -705,41 +708,87 @@ def read_workers(source: ReplaySource, settings: Settings | None = None) -> int:
     return settings.buckets.download_workers if settings is not None else BucketsConfig().download_workers
 
 
-#: From this many block files on, a round range is located by bisection instead of reading them all.
+#: From this many block files on, a round range is located by a search instead of reading them all.
 RANGE_SEARCH_THRESHOLD = 64
+#: A bucket folder with more objects than this (one listing page) is listed only around a round range.
+RANGE_LISTING_THRESHOLD = 1000
+#: Listing event files for a round range, the latest one is read after every this many objects
+#: listed, to see whether the range is passed.
+EVENT_PROBE_INTERVAL = 100
+
+Listed = tuple[StreamFileName, int]
 
 
-def _blocks_for_rounds(
-    source: ReplaySource, blocks: list[tuple[StreamFileName, int]], first: int, last: int | None
-) -> list[tuple[StreamFileName, int]]:
-    """The blocks that hold rounds ``first..last`` (and the one before, whose root the first one
-    links to), found by reading O(log n) blocks: a day of a bucket is not downloaded for an hour.
-
-    Falls back to every block when a probe cannot tell its rounds (unreadable, wrapped records)."""
-    probed: dict[int, StreamFile] = {}
-
-    def rounds(index: int) -> tuple[int, int] | None:
-        if index not in probed:
-            probed[index] = _read_stream_file(source, *blocks[index], None)
-        found = probed[index]
+def _block_search(source: ReplaySource, at_or_after: Callable[[int], Listed | None]) -> BlockSearch[Listed]:
+    def rounds(entry: Listed) -> tuple[int, int] | None:
+        found = _read_stream_file(source, *entry, None)
         return None if found.first_round is None or found.last_round is None else (found.first_round, found.last_round)
 
-    def bisect(predicate: Callable[[tuple[int, int]], bool]) -> int | None:
-        """The first index whose rounds satisfy ``predicate`` (monotonic), or len(blocks)."""
-        low, high = 0, len(blocks)
-        while low < high:
-            middle = (low + high) // 2
-            span = rounds(middle)
-            if span is None:
-                return None
-            low, high = (low, middle) if predicate(span) else (middle + 1, high)
-        return low
+    return BlockSearch(at_or_after, lambda entry: entry[0].sort_key[0], rounds)
 
-    start = bisect(lambda span: span[1] >= first)
-    stop = len(blocks) if last is None else bisect(lambda span: span[0] > last)
-    if start is None or stop is None:
+
+def _blocks_for_rounds(source: ReplaySource, blocks: list[Listed], first: int, last: int | None) -> list[Listed]:
+    """The listed blocks that hold rounds ``first..last`` (and the one before, whose root the
+    first one links to), found by reading O(log n) blocks: a day of blocks is not read for an hour.
+
+    Every block when a probe cannot tell its rounds (unreadable, wrapped records)."""
+    numbers = [name.sort_key[0] for name, _ in blocks]
+
+    def at_or_after(number: int) -> Listed | None:
+        index = bisect_left(numbers, number)
+        return blocks[index] if index < len(blocks) else None
+
+    try:
+        start, stop = _block_search(source, at_or_after).range(blocks[0], first, last)
+    except Unsearchable:
         return blocks
-    return blocks[max(0, start - 1) : max(stop, start + 1)]
+    return blocks[bisect_left(numbers, start) : len(blocks) if stop is None else bisect_left(numbers, stop)]
+
+
+def _block_objects(objects: Iterable[SourceObject]) -> Iterator[Listed]:
+    for obj in objects:
+        name = parse_stream_file_name(obj.key)
+        if name is not None and name.kind is FileKind.BLOCK:
+            yield name, obj.size
+
+
+def _list_block_range(source: ReplaySource, first_page: list[SourceObject], first: int, last: int | None) -> _Listing | None:
+    """The listing of a large bucket folder of blocks around rounds ``first..last`` only: probes
+    list one page from a key, and the range is listed from its first block to its last. ``None``
+    when the folder cannot be searched by key (names not fixed-width, a probe unreadable)."""
+    head = next(_block_objects(first_page), None)
+    position = block_key_positioner(head[0]) if head is not None else None
+    if head is None or position is None:
+        return None
+
+    def at_or_after(number: int) -> Listed | None:
+        key = position(number)
+        return None if key is None else next(_block_objects(source.list(key)), None)
+
+    try:
+        start, stop = _block_search(source, at_or_after).range(head, first, last)
+    except Unsearchable:
+        return None
+
+    def before_stop(obj: SourceObject) -> bool:
+        name = parse_stream_file_name(obj.key)
+        return stop is None or name is None or name.kind is not FileKind.BLOCK or name.sort_key[0] < stop
+
+    return _list_stream_files(takewhile(before_stop, source.list(position(start))))
+
+
+def _events_until_round(source: ReplaySource, objects: Iterable[SourceObject], last_round: int) -> Iterator[SourceObject]:
+    """The listing up to the stretch of it whose latest event file starts after ``last_round``
+    (read to tell): a replay of last month neither lists nor reads the year after it. Event file
+    names sort in time order, so nothing before that file is left out."""
+    objects = iter(objects)
+    while stretch := list(islice(objects, EVENT_PROBE_INTERVAL)):
+        yield from stretch
+        events = [(name, obj.size) for obj in stretch if (name := parse_stream_file_name(obj.key)) and name.kind is FileKind.EVENTS]
+        if events:
+            latest = _read_stream_file(source, *max(events, key=lambda entry: entry[0].sort_key), None)
+            if latest.first_round is not None and latest.first_round > last_round:
+                return
 
 
 def load_stream_files(
@@ -750,10 +799,22 @@ def load_stream_files(
     rounds: tuple[int, int | None] | None = None,
 ) -> StreamFiles:
     """List and read the stream files of ``source``: all of them (whose key sorts after
-    ``start_after``), or, for many blocks and a round range ``rounds``, only the blocks it needs."""
-    listing = _list_stream_files(source, start_after)
-    if rounds is not None and len(listing.blocks) >= RANGE_SEARCH_THRESHOLD:
-        listing.blocks = _blocks_for_rounds(source, listing.blocks, *rounds)
+    ``start_after``), or only what a replay of ``rounds`` needs from a folder of one kind: the
+    event files up to the last round, the blocks that hold the rounds (from a large bucket
+    folder, only those are listed)."""
+    objects: Iterable[SourceObject] = source.list(start_after)
+    listing = None
+    if rounds is not None:
+        first_page = list(islice(objects, RANGE_LISTING_THRESHOLD))
+        if source.positioned_listing and len(first_page) == RANGE_LISTING_THRESHOLD:
+            listing = _list_block_range(source, first_page, *rounds)
+        objects = chain(first_page, objects)
+        if rounds[1] is not None:
+            objects = _events_until_round(source, objects, rounds[1])
+    if listing is None:
+        listing = _list_stream_files(objects)
+        if rounds is not None and len(listing.blocks) >= RANGE_SEARCH_THRESHOLD:
+            listing.blocks = _blocks_for_rounds(source, listing.blocks, *rounds)
     blocks, events = _read_all(source, listing, workers)
     return StreamFiles(source.url, blocks, events, listing.block_problems, listing.event_problems)
 

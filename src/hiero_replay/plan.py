@@ -353,9 +353,9 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
             if location not in sources:
                 sources[location] = open_stream_source(location, settings)
             opened = sources[location]
-            # A folder of blocks only needs the blocks holding the replay's rounds (and it starts
-            # with the cutover when the replay starts before it).
-            rounds = (bootstrap.round + 1, target) if location != source.events else None
+            # A folder of one kind only needs the files holding the replay's rounds (a block folder
+            # starts with the cutover when the replay starts before it).
+            rounds = (bootstrap.round + 1, target) if source.events != source.blocks else None
             loaded[location] = load_stream_files(opened, workers=read_workers(opened, settings), start_after=start_after, rounds=rounds)
         return loaded[location]
 

@@ -23,6 +23,9 @@ class ReplaySource(Protocol):
 
     #: Reading is CPU-bound (local files: decode in worker processes) or I/O-bound (downloads: threads).
     cpu_bound_reads: bool
+    #: Does ``list(start_after)`` cost only what it returns (a bucket listing from a key), rather
+    #: than a walk of everything (a local folder)?
+    positioned_listing: bool
     #: Can a bad copy be fetched again (a download), or is what was read all there is (a local file)?
     refetchable: bool
 

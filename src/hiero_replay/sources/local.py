@@ -13,6 +13,7 @@ from .base import SourceObject
 class LocalDirSource:
     kind = "local"
     cpu_bound_reads = True
+    positioned_listing = False
     refetchable = False
 
     def __init__(self, root: str | os.PathLike[str]) -> None:

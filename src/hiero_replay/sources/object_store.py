@@ -67,8 +67,13 @@ def _store(url: BucketUrl, options: BucketsConfig) -> Any:
     return GCSStore(url.bucket, skip_signature=options.anonymous, client_options=client, retry_config=retry)
 
 
+#: Objects per listing page (the most S3 and GCS return per request).
+LIST_PAGE = 1000
+
+
 class ObjectStoreSource:
     cpu_bound_reads = False  # downloads: threads, not processes
+    positioned_listing = True
     refetchable = True
 
     def __init__(self, url: str, options: BucketsConfig, cache: FileCache, validator: Validator | None = None) -> None:
@@ -99,23 +104,38 @@ class ObjectStoreSource:
             ) from error
 
     def list(self, start_after: str | None = None) -> Iterator[SourceObject]:
-        """Every object under the prefix (after ``start_after``, a key relative to the prefix)."""
+        """Every object under the prefix (after ``start_after``, a key relative to the prefix), a
+        page at a time: a caller that stops early lists no further."""
         prefix = self.location.prefix
         offset = prefix + start_after if start_after else None
-
-        def batches() -> list[list[dict[str, Any]]]:
-            return list(obstore.list(self.store, prefix=prefix or None, offset=offset, chunk_size=1000))
-
         found = False
-        for batch in self._request("list", batches):
-            for meta in batch:
-                key = meta["path"][len(prefix) :]
+        for page in self._pages(offset):
+            for meta in page:
                 if offset is not None and meta["path"] <= offset:
-                    continue  # some servers ignore start-after
+                    continue  # some servers' start-after is inclusive
                 found = True
-                yield SourceObject(key, meta["size"])
+                yield SourceObject(meta["path"][len(prefix) :], meta["size"])
         if not found and start_after is None:
             raise MissingInputError(f"No objects under {self.url}.", hint="Check the bucket URL and its prefix.")
+
+    def _pages(self, offset: str | None) -> Iterator[list[dict[str, Any]]]:
+        """Listing pages; a page that fails is retried by listing again from the last key received."""
+        stream: Any = None
+
+        def next_page() -> list[dict[str, Any]] | None:
+            nonlocal stream
+            if stream is None:
+                stream = obstore.list(self.store, prefix=self.location.prefix or None, offset=offset, chunk_size=LIST_PAGE)
+            try:
+                return next(stream, None)
+            except Exception:
+                stream = None
+                raise
+
+        while (page := self._request("list", next_page)) is not None:
+            if page:
+                offset = page[-1]["path"]
+            yield page
 
     def read(self, key: str, *, fresh: bool = False) -> bytes:
         """From the verified cache, else straight from the bucket (the caller verifies and remembers);

@@ -28,6 +28,7 @@ class ReadAhead:
         self.url = source.url
         self.cpu_bound_reads = source.cpu_bound_reads
         self.refetchable = source.refetchable
+        self.positioned_listing = source.positioned_listing
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read-ahead")
         self._upcoming: Iterator[str] = iter(keys)
         self._window = max(1, workers * WINDOW_PER_WORKER)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import Callable
 
 from .timestamps import format_consensus_time, parse_consensus_time
 
@@ -73,11 +74,40 @@ def parse_stream_file_name(key: str) -> StreamFileName | None:
     if block:
         digits, extension = block.groups()
         compression = Compression(extension or "")
-        parents = parts[-5:-1]
-        if len(digits) == 3 and len(parents) == 4 and all(_NESTED_DIR.match(p) for p in parents):
-            digits = "".join(parents) + digits
+        if _is_nested(parts, digits):
+            digits = "".join(parts[-5:-1]) + digits
         return StreamFileName(key, FileKind.BLOCK, compression, block_number=int(digits))
     return None
+
+
+def _is_nested(parts: list[str], digits: str) -> bool:
+    parents = parts[-5:-1]
+    return len(digits) == 3 and len(parents) == 4 and all(_NESTED_DIR.match(p) for p in parents)
+
+
+def block_key_positioner(example: StreamFileName) -> Callable[[int], str | None] | None:
+    """For a folder of blocks named like ``example``: a function giving, for a block number, a key
+    that sorts after the keys of every lower block and before that block's own (``None`` past the
+    naming's width). ``None`` when the names are not fixed-width, so key order is not number order."""
+    parts = example.key.split("/")
+    match = _BLOCK_NAME.match(parts[-1])
+    assert match is not None and example.kind is FileKind.BLOCK
+    digits = match.group(1)
+    if _is_nested(parts, digits):
+        folder, width = parts[:-5], 19
+    elif len(digits) in (19, 36):
+        folder, width = parts[:-1], len(digits)
+    else:
+        return None
+    nested = len(digits) == 3
+
+    def position(number: int) -> str | None:
+        if number >= 10**width:
+            return None
+        stem = nested_block_key(number, Compression.NONE).removesuffix(".blk") if nested else f"{number:0{width}d}"
+        return "/".join([*folder, stem])
+
+    return position
 
 
 def block_file_name(number: int, compression: Compression = Compression.GZIP, *, digits: int = 36) -> str:
