@@ -327,3 +327,16 @@ def test_event_files_are_listed_and_read_only_up_to_the_last_round(tmp_path: Pat
     assert len(lists) == 1 and len(gets) <= 150 + 2 * EVENT_PROBE_INTERVAL
     assert files.events[0].first_round == 1 and 150 < files.events[-1].first_round <= 150 + EVENT_PROBE_INTERVAL
     assert verify_stream_files(files, from_round=100, to_round=150).hash_chain == "verified"
+
+
+def test_an_event_file_damaged_in_transit_is_fetched_again_and_only_the_good_copy_cached(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:
+    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint)
+    paths = write_events(tmp_path / "e", 1, 60)
+    bucket.upload_folder(tmp_path / "e")
+    fault = Fault("flip", paths[1].name, times=1, method="GET")  # decodes, but its running hash breaks
+    s3_proxy.faults.append(fault)
+    source = bucket.source()
+    inventory = scan_source(source, workers=4)
+    assert fault.times == 0 and source.retries == 1
+    assert inventory.ok and inventory.hash_chain == "verified"
+    assert source.fetch(paths[1].name).read_bytes() == paths[1].read_bytes()

@@ -31,6 +31,7 @@ from .config import BucketsConfig, Settings
 from .sources import open_source
 from .sources.base import ReplaySource, SourceObject
 from .sources.read_ahead import ReadAhead
+from .sources.verified import read_verified
 from .streams.block_hash import Algorithm, StreamingTree
 from .streams.blocks import BlockFile, read_block
 from .streams.compression import decompress
@@ -40,8 +41,6 @@ from .streams.timestamps import format_consensus_time
 from .streams.validate import validate_stream_file
 
 READ_WORKERS = max(2, os.cpu_count() or 1)
-#: Copies of a bucket object read before giving up on one that does not decode.
-READ_ATTEMPTS = 3
 #: From this many files on, files are decoded and hashed in worker processes.
 PROCESS_THRESHOLD = 256
 # forkserver: safe next to threads (metrics server, prefetch) where plain fork is not.
@@ -259,34 +258,31 @@ class Inventory:
 def _read_stream_file(source: ReplaySource, name: StreamFileName, size: int, signature: StreamFileName | None) -> StreamFile:
     """Read and decode one file; from a bucket, a copy that does not decode (or whose events do not
     hash to its end hash: damaged in transit) is fetched again, and only a good one is remembered."""
-    attempts = READ_ATTEMPTS if source.refetchable else 1
-    for attempt in range(attempts):
-        try:
-            raw = source.read(name.key, fresh=attempt > 0)
-            data = decompress(raw, name.compression, name=name.key)
-            if name.kind is FileKind.BLOCK:
-                result = StreamFile(name, size, block=read_block(data, name=name.key))
-            else:
-                info = EventFileInfo.of(read_event_file(data, name=name.key))
-                if not info.running_hash_ok and attempt + 1 < attempts:
-                    continue
-                if signature is not None:
-                    fault = _check_signature(source, signature, data, info)
-                    if fault is not None:
-                        info = EventFileInfo(**{**info.__dict__, "signature_fault": fault})
-                result = StreamFile(name, size, events=info)
-            source.remember(name.key, raw)
-            return result
-        except CorruptFileError as error:
-            if attempt + 1 == attempts:
-                return StreamFile(name, size, error=error)
-        except ReplayError as error:
-            return StreamFile(name, size, error=error)
-    raise AssertionError("unreachable")
+    try:
+        if name.kind is FileKind.BLOCK:
+            block = read_verified(source, name.key, lambda raw: read_block(_content(name, raw), name=name.key))
+            return StreamFile(name, size, block=block)
+
+        def decode(raw: bytes) -> tuple[EventFileInfo, bytes]:
+            data = _content(name, raw)
+            return EventFileInfo.of(read_event_file(data, name=name.key)), data
+
+        info, data = read_verified(source, name.key, decode, damaged=lambda decoded: not decoded[0].running_hash_ok)
+        if signature is not None:
+            fault = _check_signature(source, signature, data, info)
+            if fault is not None:
+                info = EventFileInfo(**{**info.__dict__, "signature_fault": fault})
+        return StreamFile(name, size, events=info)
+    except ReplayError as error:
+        return StreamFile(name, size, error=error)
+
+
+def _content(name: StreamFileName, raw: bytes) -> bytes:
+    return decompress(raw, name.compression, name=name.key)
 
 
 def _check_signature(source: ReplaySource, signature: StreamFileName, data: bytes, info: EventFileInfo) -> HashMismatchError | None:
-    sig = read_event_signature(decompress(source.read(signature.key), signature.compression, name=signature.key), name=signature.key)
+    sig = read_verified(source, signature.key, lambda raw: read_event_signature(_content(signature, raw), name=signature.key))
     file_hash = hashlib.sha384(data).digest()
     if sig.file_hash != file_hash:
         return HashMismatchError(

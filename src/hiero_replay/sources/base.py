@@ -26,8 +26,9 @@ class ReplaySource(Protocol):
     #: Does ``list(start_after)`` cost only what it returns (a bucket listing from a key), rather
     #: than a walk of everything (a local folder)?
     positioned_listing: bool
-    #: Can a bad copy be fetched again (a download), or is what was read all there is (a local file)?
-    refetchable: bool
+    #: Copies of an object read before giving up on a damaged one: several for a download, one for
+    #: a local file (what was read is all there is).
+    read_attempts: int
 
     def list(self, start_after: str | None = None) -> Iterator[SourceObject]:
         """Every object under the root (after the key ``start_after``), in no particular order."""

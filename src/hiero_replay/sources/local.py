@@ -14,7 +14,7 @@ class LocalDirSource:
     kind = "local"
     cpu_bound_reads = True
     positioned_listing = False
-    refetchable = False
+    read_attempts = 1
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)

@@ -18,11 +18,12 @@ import obstore
 from obstore.store import GCSStore, S3Store
 
 from ..config import BucketsConfig
-from ..errors import ConfigError, CorruptFileError, MissingInputError, SourceError
+from ..errors import ConfigError, MissingInputError, SourceError
 from ..observe.logging import get_logger
 from .base import SourceObject
 from .cache import FileCache
 from .retry import RetryPolicy, is_transient
+from .verified import read_verified
 
 #: Checks a downloaded object's bytes; raises ``CorruptFileError`` when they are not usable.
 Validator = Callable[[str, bytes], None]
@@ -74,7 +75,6 @@ LIST_PAGE = 1000
 class ObjectStoreSource:
     cpu_bound_reads = False  # downloads: threads, not processes
     positioned_listing = True
-    refetchable = True
 
     def __init__(self, url: str, options: BucketsConfig, cache: FileCache, validator: Validator | None = None) -> None:
         self.url = url.rstrip("/")
@@ -84,6 +84,7 @@ class ObjectStoreSource:
         self.cache = cache
         self.validator = validator
         self.retry = RetryPolicy(attempts=options.retries)
+        self.read_attempts = options.retries
         self.retries = 0
         self.store = _store(self.location, options)
         self.log = get_logger()
@@ -158,22 +159,11 @@ class ObjectStoreSource:
             raise MissingInputError(f"{self.url}/{key} does not exist (it was listed a moment ago, or never).", file=key) from error
 
     def fetch(self, key: str) -> Path:
-        """A verified local copy: from the cache, or downloaded, checked and cached; a corrupt
-        download is fetched again, and never cached. (The inventory verifies while it reads and
-        remembers what passed, so this downloads only what the cache lost since.)"""
+        """A verified local copy: from the cache, or downloaded, checked by the validator and cached
+        (a corrupt download is fetched again, and never cached). The inventory verifies while it
+        reads and remembers what passed, so this downloads only what the cache lost since."""
         cached = self.cache.get(self.url, key)
-        if cached is not None:
-            return cached
-        for attempt in range(1, self.retry.attempts + 1):
-            data = self.download(key)
-            try:
-                if self.validator is not None:
-                    self.validator(key, data)
-            except CorruptFileError as error:
-                if attempt == self.retry.attempts:
-                    raise
-                self.retries += 1
-                self.log.warning("corrupt download fetched again", source=self.url, key=key, attempt=attempt, error=error.message)
-                continue
-            return self.cache.put(self.url, key, data)
-        raise AssertionError("unreachable")
+        if cached is None:
+            read_verified(self, key, lambda data: self.validator(key, data) if self.validator else None)
+            cached = self.cache.path_for(self.url, key)
+        return cached

@@ -27,7 +27,7 @@ class ReadAhead:
         self.kind = source.kind
         self.url = source.url
         self.cpu_bound_reads = source.cpu_bound_reads
-        self.refetchable = source.refetchable
+        self.read_attempts = source.read_attempts
         self.positioned_listing = source.positioned_listing
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read-ahead")
         self._upcoming: Iterator[str] = iter(keys)
