@@ -42,9 +42,10 @@ def source(tmp_path: Path) -> RecordingSource:
 KEYS = [f"{index:03d}" for index in range(100)]
 
 
-def test_each_object_is_downloaded_once_in_order(source: RecordingSource) -> None:
+def test_each_object_is_downloaded_once_when_read_in_about_its_order(source: RecordingSource) -> None:
+    order = [KEYS[index ^ 1] for index in range(len(KEYS))]  # 001, 000, 003, 002, ...: two readers
     with ReadAhead(source, KEYS, workers=4) as ahead:
-        assert [ahead.read(key) for key in KEYS] == [f"object {index}".encode() for index in range(100)]
+        assert [ahead.read(key) for key in order] == [f"object {int(key)}".encode() for key in order]
     assert sorted(source.reads) == [(key, False) for key in KEYS]
 
 
@@ -54,14 +55,20 @@ def test_downloads_run_ahead_in_a_bounded_window(source: RecordingSource) -> Non
         assert len(source.reads) == 2 * WINDOW_PER_WORKER < len(KEYS)
 
 
-def test_skipped_keys_are_dropped_and_other_reads_go_to_the_source(source: RecordingSource) -> None:
+def test_a_key_left_a_window_behind_is_dropped_and_does_not_shrink_the_window(source: RecordingSource) -> None:
+    with ReadAhead(source, KEYS, workers=1) as ahead:
+        for key in [KEYS[0], *KEYS[2:20]]:  # 001 is never read
+            ahead.read(key)
+        ahead._pool.shutdown(wait=True)
+        assert len({key for key, _ in source.reads if key >= "020"}) == WINDOW_PER_WORKER
+        assert ahead.read("001") == b"object 1"  # no longer held: read from the source
+
+
+def test_a_fresh_read_never_takes_the_early_copy(source: RecordingSource) -> None:
     with ReadAhead(source, KEYS, workers=2) as ahead:
-        assert ahead.read("005") == b"object 5"  # 000..004 skipped
-        assert ahead.read("002") == b"object 2"  # no longer ahead: read directly
-        assert ahead.read("006", fresh=True) == b"object 6"  # a fresh read never takes the early copy
-        assert ahead.read("006") == b"object 6"
-    assert ("002", False) in source.reads and ("006", True) in source.reads
-    assert len([read for read in source.reads if read[0] == "005"]) == 1
+        assert ahead.read("000", fresh=True) == b"object 0"
+        assert ahead.read("000") == b"object 0"
+    assert ("000", True) in source.reads and ("000", False) in source.reads
 
 
 def test_a_failed_download_is_raised_to_the_reader(source: RecordingSource, tmp_path: Path) -> None:

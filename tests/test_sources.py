@@ -17,6 +17,7 @@ from hiero_replay.errors import CorruptFileError, MissingInputError
 from hiero_replay.inventory import EVENT_PROBE_INTERVAL, load_stream_files, open_stream_source, scan_source, verify_stream_files
 from hiero_replay.sources import open_source
 from hiero_replay.sources.base import ReplaySource
+from hiero_replay.streams.naming import Compression, block_file_name, nested_block_key
 
 from .helpers import write_blocks, write_events
 from .object_servers import Fault, FakeGcs, FaultProxy, SeaweedS3
@@ -276,13 +277,21 @@ def test_next_segment_is_fetched_while_the_current_one_replays(tmp_path: Path, s
     assert ahead == len(segments) - 2
 
 
-def test_a_round_range_lists_only_its_part_of_a_large_bucket_folder(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:
+@pytest.mark.parametrize(
+    ("compression", "key_of"),
+    [(Compression.GZIP, block_file_name), (Compression.ZSTD, nested_block_key)],
+    ids=["flat-36", "nested-4/4/4/4/3"],
+)
+def test_a_round_range_lists_only_its_part_of_a_large_bucket_folder(
+    tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy, compression: Compression, key_of: Callable[[int], str]
+) -> None:
     """1,200 blocks of one round (two listing pages): rounds 900..950 are found with a few one-page
     listings from a key and block reads; the folder is never paged through from its start."""
     bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint)
-    paths = write_blocks(tmp_path / "b", 1, 1200, rounds_per_block=1, events_per_round=1, transactions_per_event=1)
+    paths = write_blocks(tmp_path / "b", 1, 1200, rounds_per_block=1, compression=compression, events_per_round=1, transactions_per_event=1)
+    keys = [key_of(number) for number in range(len(paths))]
     with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda path: bucket.put(path.name, path.read_bytes()), paths))
+        list(pool.map(lambda key, path: bucket.put(key, path.read_bytes()), keys, paths))
     s3_proxy.requests.clear()
     files = load_stream_files(bucket.source(), workers=8, rounds=(900, 950))
     lists = [path for _, path, _ in s3_proxy.requests if "list-type" in path]
@@ -293,7 +302,7 @@ def test_a_round_range_lists_only_its_part_of_a_large_bucket_folder(tmp_path: Pa
     assert verify_stream_files(files, from_round=900, to_round=950).hash_chain == "verified"
 
     # An incomplete range is a continuity error, never a shorter replay.
-    bucket.delete(paths[920].name)
+    bucket.delete(keys[920])
     gap = verify_stream_files(load_stream_files(bucket.source(), rounds=(900, 950)), from_round=900, to_round=950)
     assert [g.to_json()["first"] for g in gap.gaps if g.kind == "blocks"] == [920]
     beyond = verify_stream_files(load_stream_files(bucket.source(), rounds=(1150, 1300)), from_round=1150, to_round=1300)

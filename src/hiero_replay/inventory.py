@@ -41,6 +41,8 @@ from .streams.timestamps import format_consensus_time
 from .streams.validate import validate_stream_file
 
 READ_WORKERS = max(2, os.cpu_count() or 1)
+#: Threads that decode and verify downloads (decompression and hashing release the GIL).
+DECODE_THREADS = min(4, max(2, os.cpu_count() or 1))
 #: From this many files on, files are decoded and hashed in worker processes.
 PROCESS_THRESHOLD = 256
 # forkserver: safe next to threads (metrics server, prefetch) where plain fork is not.
@@ -380,12 +382,12 @@ def _read_all(source: ReplaySource, listing: _Listing, workers: int) -> tuple[li
     if source.cpu_bound_reads:
         with _executor(len(jobs), workers) as pool:
             files = list(pool.map(_read_job, jobs, chunksize=max(1, min(64, len(jobs) // (workers * 8)))))
-    else:  # downloads run ahead in threads; decoding stays in this one
+    else:  # downloads run ahead in many threads, a few decode
         keys = []
         for _, name, _, signature in jobs:
             keys += [name.key] if signature is None else [name.key, signature.key]
-        with ReadAhead(source, keys, workers) as downloads:
-            files = [_read_stream_file(downloads, name, size, signature) for _, name, size, signature in jobs]
+        with ReadAhead(source, keys, workers) as downloads, ThreadPoolExecutor(DECODE_THREADS) as decoders:
+            files = list(decoders.map(lambda job: _read_stream_file(downloads, *job[1:]), jobs))
     return files[: len(listing.blocks)], files[len(listing.blocks) :]
 
 
