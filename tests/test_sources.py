@@ -211,8 +211,15 @@ def test_cache_is_reused_and_bounded(tmp_path: Path, seaweed: SeaweedS3, s3_prox
     assert scan_source(bucket.source()).ok
     gets = sum(1 for m, p, _ in s3_proxy.requests if m == "GET" and "list-type" not in p)
     assert gets == len(keys)
-    assert scan_source(bucket.source()).ok  # a resumed or repeated scan reuses the verified cache
+    cached = {p.name: p for p in (tmp_path / "work" / "cache").rglob("*.blk.gz")}
+    inodes = {name: path.stat().st_ino for name, path in cached.items()}
+    assert scan_source(bucket.source()).ok  # a resumed or repeated scan reuses the verified cache...
     assert sum(1 for m, p, _ in s3_proxy.requests if m == "GET" and "list-type" not in p) == gets
+    assert {name: path.stat().st_ino for name, path in cached.items()} == inodes  # ...and rewrites none of it
+    damaged = cached[Path(keys[2]).name]
+    damaged.write_bytes(damaged.read_bytes()[:-9])  # a cached copy damaged on disk is fetched again and replaced
+    assert scan_source(bucket.source()).ok
+    assert damaged.read_bytes() == (tmp_path / "b" / damaged.name).read_bytes()
     size = (tmp_path / "b" / Path(keys[0]).name).stat().st_size
     small = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint, cache_max_bytes=size * 2 + 10)
     small.upload_folder(tmp_path / "b")

@@ -14,27 +14,37 @@ class FileCache:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._total: int | None = None  # bytes held, counted once, then kept up to date
+        self._source_folders: dict[str, Path] = {}
 
     def path_for(self, url: str, key: str) -> Path:
         """One file per (source, key); the source part is hashed so any URL maps to a folder name."""
-        source = hashlib.sha256(url.encode()).hexdigest()[:16]
-        return self.root / source / key
+        folder = self._source_folders.get(url)
+        if folder is None:
+            folder = self._source_folders[url] = self.root / hashlib.sha256(url.encode()).hexdigest()[:16]
+        return folder / key
 
     def get(self, url: str, key: str) -> Path | None:
         path = self.path_for(url, key)
-        if not path.is_file():
+        try:
+            os.utime(path)  # recency for eviction
+        except FileNotFoundError:
             return None
-        os.utime(path)  # recency for eviction
         return path
 
     def put(self, url: str, key: str, data: bytes) -> Path:
         """Write atomically (temporary name, then rename), then evict the least recently used files."""
         path = self.path_for(url, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-        temporary.write_bytes(data)
+        try:
+            temporary.write_bytes(data)
+        except FileNotFoundError:  # a new folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(data)
         with self._lock:
-            replaced = path.stat().st_size if path.exists() else 0
+            try:
+                replaced = path.stat().st_size
+            except FileNotFoundError:
+                replaced = 0
             os.replace(temporary, path)
             self._total = (self._total if self._total is not None else self._scan_total()) + len(data) - replaced
             if self._total > self.max_bytes:

@@ -85,6 +85,7 @@ class ObjectStoreSource:
         self.validator = validator
         self.retry = RetryPolicy(attempts=options.retries)
         self.read_attempts = options.retries
+        self._read_from_cache: set[str] = set()
         self.retries = 0
         self.store = _store(self.location, options)
         self.log = get_logger()
@@ -144,12 +145,19 @@ class ObjectStoreSource:
         if fresh:
             self.retries += 1
             self.log.warning("damaged download fetched again", source=self.url, key=key)
+        cached = None if fresh else self.cache.get(self.url, key)
+        if cached is None:
+            self._read_from_cache.discard(key)
             return self.download(key)
-        cached = self.cache.get(self.url, key)
-        return cached.read_bytes() if cached is not None else self.download(key)
+        self._read_from_cache.add(key)
+        return cached.read_bytes()
 
     def remember(self, key: str, data: bytes) -> None:
-        self.cache.put(self.url, key, data)
+        """Cache a verified copy, unless it was read from the cache."""
+        if key in self._read_from_cache:
+            self._read_from_cache.discard(key)
+        else:
+            self.cache.put(self.url, key, data)
 
     def download(self, key: str) -> bytes:
         """The object's bytes straight from the bucket (retried, not validated, not cached)."""
