@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 import pytest
 
 from hiero_replay.config import BucketsConfig, Settings, load_settings
-from hiero_replay.errors import CorruptFileError, MissingInputError
+from hiero_replay.errors import ConfigError, CorruptFileError, MissingInputError
 from hiero_replay.inventory import EVENT_PROBE_INTERVAL, load_stream_files, open_stream_source, scan_source, verify_stream_files
 from hiero_replay.sources import open_source
 from hiero_replay.sources.base import ReplaySource
@@ -232,10 +232,34 @@ def test_cache_is_reused_and_bounded(tmp_path: Path, seaweed: SeaweedS3, s3_prox
 
 
 def test_open_source_refuses_unknown_schemes() -> None:
-    from hiero_replay.errors import ConfigError
-
     with pytest.raises(ConfigError):
         open_source("ftp://host/path")
+
+
+@pytest.mark.parametrize(
+    ("url", "options", "environment", "refused"),
+    [
+        ("s3://b/p", {"endpoint": "http://127.0.0.1:9000"}, {}, "allow_http does not allow"),
+        ("s3://b/p", {"endpoint": "http://10.1.2.3:9000", "allow_http": True}, {}, "not a loopback address"),
+        ("s3://b/p", {"allow_http": True}, {"AWS_ENDPOINT_URL": "http://minio.example.com"}, "not a loopback address"),
+        ("gs://b/p", {"allow_http": True}, {"STORAGE_EMULATOR_HOST": "gcs.example.com:4443"}, "not a loopback address"),
+        ("gs://b/p", {}, {"STORAGE_EMULATOR_HOST": "localhost:4443"}, "allow_http does not allow"),
+        ("s3://b/p", {"endpoint": "http://[::1]:9000", "allow_http": True}, {}, None),
+        ("s3://b/p", {"endpoint": "https://s3.example.com"}, {}, None),
+        ("gs://b/p", {"allow_http": True}, {"STORAGE_EMULATOR_HOST": "localhost:4443"}, None),
+    ],
+)
+def test_plain_http_only_to_a_loopback_server_and_only_when_allowed(
+    url: str, options: dict[str, object], environment: dict[str, str], refused: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    if refused is None:
+        open_source(url, BucketsConfig(**options))  # opening sends no request
+        return
+    with pytest.raises(ConfigError, match=refused) as raised:
+        open_source(url, BucketsConfig(**options))
+    assert raised.value.exit_code == 2
 
 
 def test_next_segment_is_fetched_while_the_current_one_replays(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:

@@ -7,6 +7,7 @@ truncated or corrupted download is fetched again and never handed to a backend.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from dataclasses import dataclass
@@ -44,6 +45,33 @@ class BucketUrl:
         return cls(parsed.scheme, parsed.netloc, f"{prefix}/" if prefix else "")
 
 
+def _checked_endpoint(endpoint: str, allow_http: bool, default_scheme: str) -> str:
+    """An endpoint override as a URL: plain HTTP only when allowed, and only to a loopback server
+    (credentials and data never cross a network in the clear)."""
+    url = endpoint if "://" in endpoint else f"{default_scheme}://{endpoint}"
+    parsed = urlparse(url)
+    if parsed.scheme != "http":
+        return url
+    if not allow_http:
+        raise ConfigError(
+            f"The endpoint {endpoint} is plain HTTP, which buckets.allow_http does not allow.",
+            hint="Use an https:// endpoint, or set buckets.allow_http = true for a test server on this machine.",
+        )
+    if not _is_loopback(parsed.hostname or ""):
+        raise ConfigError(
+            f"buckets.allow_http is for test servers on this machine only; {endpoint} is not a loopback address.",
+            hint="Use an https:// endpoint.",
+        )
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _store(url: BucketUrl, options: BucketsConfig) -> Any:
     client: dict[str, Any] = {"allow_http": options.allow_http, "timeout": "120s", "connect_timeout": "10s"}
     retry = {"max_retries": 0}
@@ -56,13 +84,13 @@ def _store(url: BucketUrl, options: BucketsConfig) -> Any:
         }
         endpoint = options.endpoint or os.environ.get("AWS_ENDPOINT_URL")
         if endpoint:
-            config["endpoint"] = endpoint
+            config["endpoint"] = _checked_endpoint(endpoint, options.allow_http, "https")
         return S3Store(url.bucket, config=config, client_options=client, retry_config=retry)
     if options.billing_project:
         client["default_headers"] = {"x-goog-user-project": options.billing_project}
     emulator = options.endpoint or os.environ.get("STORAGE_EMULATOR_HOST")
-    if emulator:
-        base = emulator if "://" in emulator else f"http://{emulator}"
+    if emulator:  # STORAGE_EMULATOR_HOST is host:port, plain HTTP by convention
+        base = _checked_endpoint(emulator, options.allow_http, "http")
         key = {"gcs_base_url": base.rstrip("/"), "disable_oauth": True, "client_email": "", "private_key": "", "private_key_id": ""}
         return GCSStore(url.bucket, service_account_key=json.dumps(key), client_options=client, retry_config=retry)
     return GCSStore(url.bucket, skip_signature=options.anonymous, client_options=client, retry_config=retry)
