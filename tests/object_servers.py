@@ -119,7 +119,7 @@ class FakeGcs:
 class Fault:
     """``action`` for the next ``times`` requests whose path contains ``match`` (and method, if given)."""
 
-    action: str  # "status:<code>", "truncate", "flip", "reset"
+    action: str  # "status:<code>", "truncate", "flip", "reset", "stall:<seconds>" (then answer normally)
     match: str = ""
     times: int = 1
     method: str | None = None
@@ -155,6 +155,8 @@ class FaultProxy:
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     self.close_connection = True
                     return
+                if fault is not None and fault.action.startswith("stall:"):
+                    time.sleep(float(fault.action.split(":")[1]))
                 if fault is not None and fault.action.startswith("status:"):
                     self.send_response(int(fault.action.split(":")[1]))
                     self.send_header("Content-Length", "0")

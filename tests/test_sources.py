@@ -179,11 +179,12 @@ def test_s3_requester_pays_header_on_list_and_get(tmp_path: Path, seaweed: Seawe
         Fault("truncate", "000000000000000000000000000000000002", times=1, method="GET"),
         Fault("flip", "000000000000000000000000000000000003", times=2, method="GET"),
         Fault("reset", "000000000000000000000000000000000001", times=1, method="GET"),
+        Fault("stall:3", "000000000000000000000000000000000004", times=1, method="GET"),
     ],
-    ids=["503-burst", "429-burst", "list-500", "truncated-body", "flipped-bytes", "connection-reset"],
+    ids=["503-burst", "429-burst", "list-500", "truncated-body", "flipped-bytes", "connection-reset", "timeout"],
 )
 def test_recoverable_faults_complete_with_counted_retries(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy, fault: Fault) -> None:
-    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint, retries=5)
+    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint, retries=5, timeout_seconds=1)
     bucket.upload_folder(write_blocks(tmp_path / "b", 1, 30, rounds_per_block=5)[0].parent)
     s3_proxy.faults.append(fault)
     source = bucket.source()

@@ -147,6 +147,7 @@ class BucketsConfig(_Section):
     path_style: bool = Field(False, description="S3 path-style addressing (most S3-compatible servers).")
     allow_http: bool = Field(False, description="Allow plain HTTP endpoints (loopback test servers only).")
     retries: int = Field(6, ge=1, description="Attempts per request: throttling, 5xx, timeouts, resets, truncated or corrupt bodies.")
+    timeout_seconds: float = Field(120, gt=0, description="A request that takes longer is abandoned and retried.")
     download_workers: int = Field(32, ge=1, le=256, description="Parallel downloads.")
     cache_dir: Path | None = Field(None, description="Verified local cache (default <work_dir>/cache).")
     cache_max_bytes: int = Field(50 * 2**30, gt=0, description="Size bound of the cache; least recently used files are evicted.")

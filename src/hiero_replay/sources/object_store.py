@@ -73,7 +73,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def _store(url: BucketUrl, options: BucketsConfig) -> Any:
-    client: dict[str, Any] = {"allow_http": options.allow_http, "timeout": "120s", "connect_timeout": "10s"}
+    timeout = options.timeout_seconds
+    client: dict[str, Any] = {"allow_http": options.allow_http, "timeout": f"{timeout}s", "connect_timeout": f"{min(timeout, 10)}s"}
     retry = {"max_retries": 0}
     if url.scheme == "s3":
         config: dict[str, Any] = {
