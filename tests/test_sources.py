@@ -381,3 +381,18 @@ def test_an_event_file_damaged_in_transit_is_fetched_again_and_only_the_good_cop
     assert fault.times == 0 and source.retries == 1
     assert inventory.ok and inventory.hash_chain == "verified"
     assert source.fetch(paths[1].name).read_bytes() == paths[1].read_bytes()
+
+
+def test_a_refetched_copy_must_be_the_one_verified(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:
+    """The cache lost the verified copies (size bound); one object was then replaced in the bucket by
+    another well-formed block: fetching it again is refused, never handed on."""
+    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint, cache_max_bytes=1, retries=2)
+    keys = bucket.upload_folder(write_blocks(tmp_path / "b", 1, 20, rounds_per_block=5)[0].parent)
+    source = bucket.source()
+    assert scan_source(source, workers=2).ok
+    other = write_blocks(tmp_path / "other", 1, 20, rounds_per_block=5, seed=9)
+    bucket.put(keys[2], other[2].read_bytes())
+    assert source.fetch(keys[1]).read_bytes() == (tmp_path / "b" / keys[1]).read_bytes()
+    with pytest.raises(CorruptFileError, match="not the copy verified") as raised:
+        source.fetch(keys[2])
+    assert raised.value.exit_code == 7

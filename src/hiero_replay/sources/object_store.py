@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -19,7 +20,7 @@ import obstore
 from obstore.store import GCSStore, S3Store
 
 from ..config import BucketsConfig
-from ..errors import ConfigError, MissingInputError, SourceError
+from ..errors import ConfigError, CorruptFileError, MissingInputError, SourceError
 from ..observe.logging import get_logger
 from .base import SourceObject
 from .cache import FileCache
@@ -115,6 +116,7 @@ class ObjectStoreSource:
         self.retry = RetryPolicy(attempts=options.retries)
         self.read_attempts = options.retries
         self._read_from_cache: set[str] = set()
+        self._verified: dict[str, int] = {}  # key -> CRC-32 of the copy the caller verified
         self.retries = 0
         self.store = _store(self.location, options)
         self.log = get_logger()
@@ -182,7 +184,8 @@ class ObjectStoreSource:
         return cached.read_bytes()
 
     def remember(self, key: str, data: bytes) -> None:
-        """Cache a verified copy, unless it was read from the cache."""
+        """Note a verified copy's checksum, and cache it unless it was read from the cache."""
+        self._verified[key] = zlib.crc32(data)
         if key in self._read_from_cache:
             self._read_from_cache.discard(key)
         else:
@@ -201,6 +204,18 @@ class ObjectStoreSource:
         reads and remembers what passed, so this downloads only what the cache lost since."""
         cached = self.cache.get(self.url, key)
         if cached is None:
-            read_verified(self, key, lambda data: self.validator(key, data) if self.validator else None)
+            read_verified(self, key, lambda data: self._check(key, data))
             cached = self.cache.path_for(self.url, key)
         return cached
+
+    def _check(self, key: str, data: bytes) -> None:
+        """A download is its format, and the very copy verified before (if one was)."""
+        if self.validator is not None:
+            self.validator(key, data)
+        verified = self._verified.get(key)
+        if verified is not None and zlib.crc32(data) != verified:
+            raise CorruptFileError(
+                f"{self.url}/{key} is not the copy verified before the replay started: it changed in the bucket, or was damaged.",
+                hint="Run again: the new copy is verified from scratch.",
+                file=key,
+            )
