@@ -265,9 +265,11 @@ def test_plain_http_only_to_a_loopback_server_and_only_when_allowed(
 
 def test_next_segment_is_fetched_while_the_current_one_replays(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:
     """With a cache too small to keep what the preflight verified, each segment's files must be
-    downloaded again; the prefetcher does it while the segment before is replaying."""
+    downloaded again; the prefetcher does it while the segment before is replaying. The run's
+    retries (a 503 burst in the preflight) are in its result and its metrics."""
     import os as _os
 
+    from hiero_replay.observe.metrics import ReplayMetrics
     from hiero_replay.run import run_replay
     from hiero_replay.simulate.history import write_history
     from hiero_replay.simulate.state import ROUND_SECONDS_ENV
@@ -285,15 +287,19 @@ def test_next_segment_is_fetched_while_the_current_one_replays(tmp_path: Path, s
                        "expected_state": str(history.expected_state), "segment_rounds": 10, "out": str(tmp_path / "out")},
             "buckets": bucket.options.model_dump(mode="json"),
             "work_dir": str(tmp_path / "work"),
+            "metrics": {"textfile": str(tmp_path / "metrics.prom")},
             "simulate": True,
         },
     )  # fmt: skip
+    s3_proxy.faults.append(Fault("status:503", ".blk.gz", times=3, method="GET"))
     _os.environ[ROUND_SECONDS_ENV] = "0.03"
     try:
-        result = run_replay(settings)
+        result = run_replay(settings, observer=ReplayMetrics(settings.metrics))
     finally:
         del _os.environ[ROUND_SECONDS_ENV]
     assert read_state_metadata(tmp_path / "out").hash == read_state_metadata(history.expected_state).hash
+    assert result.source_retries == {bucket.url: 3}
+    assert 'hiero_replay_source_retries_total{source_type="s3"} 3.0' in (tmp_path / "metrics.prom").read_text()
     store = RunStore(tmp_path / "work")
     try:
         segments = store.segments(result.plan.run_id)

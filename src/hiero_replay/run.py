@@ -70,6 +70,8 @@ class RunResult:
     segments: list[SegmentResult] = field(default_factory=list)
     seconds: float = 0.0
     paced_seconds: float = 0.0
+    #: Bucket requests retried and damaged downloads fetched again, by source URL.
+    source_retries: dict[str, int] = field(default_factory=dict)
 
     @property
     def final_round(self) -> int:
@@ -106,6 +108,7 @@ class RunResult:
             "rounds_per_second": round(self.rounds_per_second, 3),
             "consensus_speed": _rounded(self.consensus_speed),
             "rate": self.plan.rate,
+            "source_retries": self.source_retries,
             "segments": [
                 {
                     **s.__dict__,
@@ -230,12 +233,16 @@ class Runner:
         started = time.monotonic()
         self.observer.run_started(plan, {url: source.kind for url, source in self.sources.items()})
         try:
-            for index, segment in enumerate(plan.segments):
-                self.prefetcher.ready(segment)
-                following = plan.segments[index + 1] if index + 1 < len(plan.segments) else None
-                if following is not None and getattr(records.get(following.index), "state", None) != "verified":
-                    self.prefetcher.ahead(following)
-                result.segments.append(self._segment(segment, records.get(segment.index)))
+            try:
+                for index, segment in enumerate(plan.segments):
+                    self.prefetcher.ready(segment)
+                    following = plan.segments[index + 1] if index + 1 < len(plan.segments) else None
+                    if following is not None and getattr(records.get(following.index), "state", None) != "verified":
+                        self.prefetcher.ahead(following)
+                    result.segments.append(self._segment(segment, records.get(segment.index)))
+            finally:  # before the outcome is reported: a failed run's metrics carry its retries too
+                self.prefetcher.close()
+                result.source_retries = self._report_retries()
         except ReplayError as error:
             self.observer.run_failed(error)
             self.store.finish_run(
@@ -253,7 +260,6 @@ class Runner:
             self.observer.run_failed(ReplayInterrupted("Interrupted by SIGINT; the backend was stopped."))
             raise
         finally:
-            self.prefetcher.close()
             unbind_run_context("backend", "segment")
         result.seconds = time.monotonic() - started
         result.paced_seconds = self.pacer.waited_seconds
@@ -268,9 +274,17 @@ class Runner:
             rounds_per_second=round(result.rounds_per_second, 2),
             consensus_speed=_rounded(result.consensus_speed),
             paced_seconds=round(result.paced_seconds, 3),
+            source_retries=sum(result.source_retries.values()),
         )
         unbind_run_context("run_id")
         return result
+
+    def _report_retries(self) -> dict[str, int]:
+        """Retries of every source over the run (its preflight included), reported once at its end."""
+        retries = {url: source.retries for url, source in self.sources.items() if source.retries}
+        for url, count in retries.items():
+            self.observer.source_retried(self.sources[url].kind, count)
+        return retries
 
     # one segment -----------------------------------------------------------------------------
 

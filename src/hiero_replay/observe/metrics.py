@@ -34,6 +34,9 @@ class ReplayMetrics(RunObserver):
         self.consensus_speed = Gauge("hiero_replay_effective_consensus_speed_ratio", "Consensus seconds replayed per wall second.", registry=registry)
         self.files_fetched = Counter("hiero_replay_files_fetched", "Stream files fetched for segments.", ["source_type", "result"], registry=registry)
         self.bytes_fetched = Counter("hiero_replay_fetched_bytes", "Bytes of stream files fetched.", ["source_type", "result"], registry=registry)
+        self.source_retries = Counter(
+            "hiero_replay_source_retries", "Bucket requests retried and damaged downloads fetched again.", ["source_type"], registry=registry
+        )
         self.fetch_seconds = Histogram("hiero_replay_fetch_duration_seconds", "Time to fetch a segment's files.", ["source_type"], buckets=_DURATION_BUCKETS, registry=registry)
         self.segment_seconds = Histogram("hiero_replay_segment_duration_seconds", "Time to apply and verify a segment.", ["backend"], buckets=_DURATION_BUCKETS, registry=registry)
         self.failures = Counter("hiero_replay_failures", "Failed runs by reason (the error taxonomy).", ["reason"], registry=registry)
@@ -90,6 +93,9 @@ class ReplayMetrics(RunObserver):
         self.files_fetched.labels(source_type, result).inc(files)
         self.bytes_fetched.labels(source_type, result).inc(size)
         self.fetch_seconds.labels(source_type).observe(seconds)
+
+    def source_retried(self, source_type: str, retries: int) -> None:
+        self.source_retries.labels(source_type).inc(retries)
 
     def paced(self, seconds: float) -> None:
         self.pacer_wait.inc(seconds)

@@ -26,6 +26,8 @@ class ReplaySource(Protocol):
     #: Does ``list(start_after)`` cost only what it returns (a bucket listing from a key), rather
     #: than a walk of everything (a local folder)?
     positioned_listing: bool
+    #: Requests retried and damaged copies read again so far (always 0 for a local folder).
+    retries: int
     #: Copies of an object read before giving up on a damaged one: several for a download, one for
     #: a local file (what was read is all there is).
     read_attempts: int

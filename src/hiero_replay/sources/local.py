@@ -15,6 +15,7 @@ class LocalDirSource:
     cpu_bound_reads = True
     positioned_listing = False
     read_attempts = 1
+    retries = 0
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,13 +118,14 @@ class ObjectStoreSource:
         self.read_attempts = options.retries
         self._read_from_cache: set[str] = set()
         self._verified: dict[str, int] = {}  # key -> CRC-32 of the copy the caller verified
-        self.retries = 0
+        self.retries = 0  # requests retried and damaged copies fetched again, from every thread
+        self._retries_lock = threading.Lock()
         self.store = _store(self.location, options)
         self.log = get_logger()
 
     def _request(self, what: str, action: Callable[[], Any]) -> Any:
         def retrying(attempt: int, error: BaseException) -> None:
-            self.retries += 1
+            self._count_retry()
             self.log.warning("bucket request retried", source=self.url, request=what, attempt=attempt, error=str(error).splitlines()[0])
 
         try:
@@ -135,6 +137,10 @@ class ObjectStoreSource:
                 f"{self.url}: {what} failed after {getattr(error, 'attempts', 1)} attempt(s): {str(error).splitlines()[0]}",
                 hint="Check the bucket URL, credentials (and billing project for requester-pays buckets), and the network.",
             ) from error
+
+    def _count_retry(self) -> None:
+        with self._retries_lock:
+            self.retries += 1
 
     def list(self, start_after: str | None = None) -> Iterator[SourceObject]:
         """Every object under the prefix (after ``start_after``, a key relative to the prefix), a
@@ -174,7 +180,7 @@ class ObjectStoreSource:
         """From the verified cache, else straight from the bucket (the caller verifies and remembers);
         ``fresh``: the copy read before was damaged, download it again (counted as a retry)."""
         if fresh:
-            self.retries += 1
+            self._count_retry()
             self.log.warning("damaged download fetched again", source=self.url, key=key)
         cached = None if fresh else self.cache.get(self.url, key)
         if cached is None:

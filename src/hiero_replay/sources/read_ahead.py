@@ -77,6 +77,10 @@ class ReadAhead:
             return self.source.read(key, fresh=fresh)
         return entry[1].result()
 
+    @property
+    def retries(self) -> int:
+        return self.source.retries
+
     def list(self, start_after: str | None = None) -> Iterator[SourceObject]:
         return self.source.list(start_after)
 
