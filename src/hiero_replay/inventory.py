@@ -756,8 +756,8 @@ def _list_block_range(source: ReplaySource, first_page: list[SourceObject], firs
     when the folder cannot be searched by key (names not fixed-width, a probe unreadable)."""
     head = next(_block_objects(first_page), None)
     position = block_key_positioner(head[0]) if head is not None else None
-    if head is None or position is None:
-        return None
+    if head is None or position is None or any(_is_event_file(obj) for obj in first_page):
+        return None  # not a folder of fixed-width block names only
 
     def at_or_after(number: int) -> Listed | None:
         key = position(number)
@@ -773,6 +773,11 @@ def _list_block_range(source: ReplaySource, first_page: list[SourceObject], firs
         return stop is None or name is None or name.kind is not FileKind.BLOCK or name.sort_key[0] < stop
 
     return _list_stream_files(takewhile(before_stop, source.list(position(start))))
+
+
+def _is_event_file(obj: SourceObject) -> bool:
+    name = parse_stream_file_name(obj.key)
+    return name is not None and name.kind is FileKind.EVENTS
 
 
 def _events_until_round(source: ReplaySource, objects: Iterable[SourceObject], last_round: int) -> Iterator[SourceObject]:
@@ -797,9 +802,9 @@ def load_stream_files(
     rounds: tuple[int, int | None] | None = None,
 ) -> StreamFiles:
     """List and read the stream files of ``source``: all of them (whose key sorts after
-    ``start_after``), or only what a replay of ``rounds`` needs from a folder of one kind: the
-    event files up to the last round, the blocks that hold the rounds (from a large bucket
-    folder, only those are listed)."""
+    ``start_after``), or only what the rounds ``rounds`` need: the event files up to the last
+    round, the blocks that hold the rounds (from a large bucket folder of blocks, only those are
+    listed)."""
     objects: Iterable[SourceObject] = source.list(start_after)
     listing = None
     if rounds is not None:
@@ -856,7 +861,9 @@ def scan_source(
     to_round: int | None = None,
     workers: int = READ_WORKERS,
 ) -> Inventory:
-    """Read, order and verify every stream file of ``source`` that overlaps the round range."""
+    """Read, order and verify every stream file of ``source`` that overlaps the round range (only
+    what the range needs is listed and read)."""
     if from_round is not None and to_round is not None and from_round > to_round:
         raise ConfigError(f"--from-round {from_round} is after --to-round {to_round}.")
-    return verify_stream_files(load_stream_files(source, workers=workers), from_round=from_round, to_round=to_round)
+    rounds = None if from_round is None and to_round is None else (from_round or 0, to_round)
+    return verify_stream_files(load_stream_files(source, workers=workers, rounds=rounds), from_round=from_round, to_round=to_round)
