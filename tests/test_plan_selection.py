@@ -132,3 +132,31 @@ def test_a_block_range_is_found_by_bisection_not_by_reading_every_block(tmp_path
     assert len(set(reads)) < 30  # 12 blocks plus about 2 x log2(100) probes, not 100
     result = run_replay(settings)
     assert result.final_hash == read_state_metadata(history.expected_state).hash
+
+
+def test_auto_mode_lists_and_reads_event_files_only_up_to_the_cutover(tmp_path, monkeypatch) -> None:
+    from hiero_replay import inventory, plan
+    from hiero_replay.config import load_settings
+    from hiero_replay.run import run_replay
+    from hiero_replay.simulate.history import write_history
+    from hiero_replay.states import read_state_metadata
+
+    monkeypatch.setattr(inventory, "EVENT_PROBE_INTERVAL", 4)  # files listed between looks at the rounds
+    # The node kept writing event files long after the block stream started at round 101.
+    history = write_history(tmp_path / "h", bootstrap_round=10, cutover_round=101, target_round=400, last_event_round=600)
+    settings = load_settings(
+        None,
+        {
+            "source": {"events": str(history.events_dir), "blocks": str(history.blocks_dir)},
+            "replay": {"mode": "auto", "bootstrap_state": str(history.bootstrap_state), "node_id": 3,
+                       "expected_state": str(history.expected_state), "out": str(tmp_path / "o")},
+            "work_dir": str(tmp_path / "w"),
+            "simulate": True,
+        },
+    )  # fmt: skip
+    inputs = plan.load_plan_inputs(settings)
+    assert inputs.events is not None and 100 <= inputs.events.events[-1].first_round <= 100 + 4 * 20
+    assert len(inputs.events.events) < len(list(history.events_dir.glob("*.evts")))
+    result = run_replay(settings)
+    assert [s.backend for s in result.plan.segments] == ["event-stream", "block-stream"]
+    assert result.final_hash == read_state_metadata(history.expected_state).hash

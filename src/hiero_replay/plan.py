@@ -62,6 +62,11 @@ class BackendChoice:
     reason: str
 
 
+def _cutover(cutover_override: int | None, blocks: Coverage | None) -> int | None:
+    """The configured cutover, else the block stream's first round."""
+    return cutover_override if cutover_override is not None else (blocks.first if blocks else None)
+
+
 def _require(stream: str, covered: Coverage | None, first: int, last: int) -> None:
     if covered is None:
         raise ContinuityError(
@@ -101,7 +106,7 @@ def select_backends(
     if mode == "block-stream":
         _require("block", blocks, start, target)
         return BackendChoice((BackendRange("block-stream", start, target),), None, "mode block-stream")
-    cutover = cutover_override if cutover_override is not None else (blocks.first if blocks else None)
+    cutover = _cutover(cutover_override, blocks)
     if cutover is None:
         _require("event", events, start, target)
         return BackendChoice((BackendRange("event-stream", start, target),), None, "auto: no block stream, events only")
@@ -346,7 +351,7 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
         reference = read_state_metadata(newest_state_dir(resolve_state(replay.expected_state, settings)), role="expected")
         target, expected_hash = reference.round, reference.hash
 
-    def load(location: str | None, start_after: str | None = None) -> StreamFiles | None:
+    def load(location: str | None, start_after: str | None = None, last_round: int | None = target) -> StreamFiles | None:
         if not location:
             return None
         if location not in loaded:
@@ -355,26 +360,37 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
             opened = sources[location]
             # A folder of one kind only needs the files holding the replay's rounds (a block folder
             # starts with the cutover when the replay starts before it).
-            rounds = (bootstrap.round + 1, target) if source.events != source.blocks else None
+            rounds = (bootstrap.round + 1, last_round) if source.events != source.blocks else None
             loaded[location] = load_stream_files(opened, workers=read_workers(opened, settings), start_after=start_after, rounds=rounds)
         return loaded[location]
 
+    blocks = load(source.blocks) if replay.mode != "event-stream" else None
     events = None
     if replay.mode != "block-stream" and source.events:
-        # An event folder of its own is listed from a little before the bootstrap state on: a replay
-        # from yesterday does not list (or read) months of older files.
+        # An event folder of its own is listed from a little before the bootstrap state on, and up
+        # to the last round events replay: a replay from yesterday does not list (or read) months of
+        # older files, nor, across the cutover, the event files after it.
         start_key = _event_listing_start(bootstrap) if source.events != source.blocks else None
-        events = load(source.events, start_key)
+        last_round = _last_event_round(replay.mode, target, replay.cutover_round, blocks)
+        events = load(source.events, start_key, last_round)
         covered = coverage_of(events.events) if events is not None else None
         if start_key is not None and (covered is None or covered.first > bootstrap.round + 1):
             get_logger().info("event listing window started too late; listing the whole folder", start_after=start_key)
             del loaded[source.events]
-            events = load(source.events)
-    blocks = load(source.blocks) if replay.mode != "event-stream" else None
+            events = load(source.events, None, last_round)
     return PlanInputs(
         settings, events, blocks, create_backends(settings), {s.url: s for s in sources.values()},
         bootstrap_dir, bootstrap, target, expected_hash,
     )  # fmt: skip
+
+
+def _last_event_round(mode: str, target: int | None, cutover_override: int | None, blocks: StreamFiles | None) -> int | None:
+    """The last round event files may be needed for: the target, or in auto mode the round before
+    the cutover (as ``select_backends`` will place it) when that comes first."""
+    cutover = _cutover(cutover_override, coverage_of(blocks.blocks) if blocks is not None else None)
+    if mode != "auto" or cutover is None:
+        return target
+    return cutover - 1 if target is None else min(target, cutover - 1)
 
 
 #: How far before the bootstrap state's consensus time the event listing starts (files span a window).
