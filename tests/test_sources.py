@@ -269,6 +269,7 @@ def test_next_segment_is_fetched_while_the_current_one_replays(tmp_path: Path, s
     retries (a 503 burst in the preflight) are in its result and its metrics."""
     import os as _os
 
+    from hiero_replay.cli import render_result
     from hiero_replay.observe.metrics import ReplayMetrics
     from hiero_replay.run import run_replay
     from hiero_replay.simulate.history import write_history
@@ -299,6 +300,7 @@ def test_next_segment_is_fetched_while_the_current_one_replays(tmp_path: Path, s
         del _os.environ[ROUND_SECONDS_ENV]
     assert read_state_metadata(tmp_path / "out").hash == read_state_metadata(history.expected_state).hash
     assert result.source_retries == {bucket.url: 3}
+    assert f"3 ({bucket.url})" in render_result(result).splitlines()[-1]
     assert 'hiero_replay_source_retries_total{source_type="s3"} 3.0' in (tmp_path / "metrics.prom").read_text()
     store = RunStore(tmp_path / "work")
     try:

@@ -211,6 +211,7 @@ def render_result(result: RunResult) -> str:
             ("duration", f"{result.seconds:.2f} s ({result.paced_seconds:.2f} s waiting on the pacer)"),
             ("rate", result.plan.rate),
             ("effective rate", f"{result.rounds_per_second:.1f} rounds/s{speed}"),
+            *[("retries", f"{count} ({url})") for url, count in result.source_retries.items()],
         ]
     )
     return "\n".join(lines)
