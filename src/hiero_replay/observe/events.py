@@ -49,3 +49,11 @@ class Observers(RunObserver):
                 getattr(observer, name)(*args, **kwargs)
 
         return fan_out
+
+
+def rate_and_eta(done: int, remaining: int, elapsed: float) -> tuple[float | None, float | None]:
+    """Rounds per second so far, and the seconds left at that rate (``None`` until a round is done)."""
+    if elapsed <= 0 or done <= 0:
+        return None, None
+    rate = done / elapsed
+    return rate, remaining / rate

@@ -9,7 +9,7 @@ from typing import IO, TYPE_CHECKING
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .events import RunObserver
+from .events import RunObserver, rate_and_eta
 from .logging import get_logger
 
 if TYPE_CHECKING:
@@ -59,17 +59,16 @@ class ProgressDisplay(RunObserver):
         self._current = max(self._current, round_number)
         now = time.monotonic()
         done = self._current - self._base
-        rate = done / (now - self._started) if now > self._started else 0.0
+        rate, eta = rate_and_eta(done, self._target - self._current, now - self._started)
         if self._bar is not None:
-            self._bar.update(self._task, completed=done, rate=f"{rate:.1f}/s")
+            self._bar.update(self._task, completed=done, rate=f"{rate or 0:.1f}/s")
         elif force or now - self._last >= PLAIN_INTERVAL_SECONDS:
             self._last = now
-            eta = (self._target - self._current) / rate if rate > 0 else None
             get_logger().info(
                 "progress",
                 round=self._current,
                 target_round=self._target,
-                rounds_per_second=round(rate, 2),
+                rounds_per_second=round(rate or 0, 2),
                 eta_seconds=None if eta is None else round(eta, 1),
             )
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .events import RunObserver
+from .events import RunObserver, rate_and_eta
 
 if TYPE_CHECKING:
     from ..errors import ReplayError
@@ -40,11 +40,10 @@ class StatusFile(RunObserver):
             return
         self._written = now
         status = self.status
-        elapsed = now - self._started
-        done = status["current_round"] - status["bootstrap_round"]
-        rate = done / elapsed if elapsed > 0 and done > 0 else None
+        current = status["current_round"]
+        rate, eta = rate_and_eta(current - status["bootstrap_round"], status["target_round"] - current, now - self._started)
         status["effective_rate_rounds_per_second"] = None if rate is None else round(rate, 3)
-        status["eta_seconds"] = None if not rate else round((status["target_round"] - status["current_round"]) / rate, 1)
+        status["eta_seconds"] = None if eta is None else round(eta, 1)
         status["updated_at"] = time.time()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
