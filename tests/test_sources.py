@@ -408,3 +408,17 @@ def test_a_refetched_copy_must_be_the_one_verified(tmp_path: Path, seaweed: Seaw
     with pytest.raises(CorruptFileError, match="not the copy verified") as raised:
         source.fetch(keys[2])
     assert raised.value.exit_code == 7
+
+
+def test_a_full_cache_is_not_rescanned_on_every_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hiero_replay.sources.cache import FileCache
+
+    cache = FileCache(tmp_path / "cache", max_bytes=100 * 1000)
+    scans = []
+    original = FileCache._files
+    monkeypatch.setattr(FileCache, "_files", lambda self: scans.append(1) or original(self))
+    for number in range(1000):
+        cache.put("s3://b/p", f"{number:05d}", bytes(1000))
+    held = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert 90 <= len(held) <= 100 and held[-1] == "00999"  # the most recent are kept
+    assert len(scans) <= 1 + 1000 // 10  # one scan per tenth of the bound written, not one per write

@@ -8,6 +8,10 @@ import threading
 from pathlib import Path
 
 
+#: Eviction frees down to this share of the bound, so that a full cache is not rescanned on every write.
+LOW_WATER = 0.9
+
+
 class FileCache:
     def __init__(self, root: Path, max_bytes: int) -> None:
         self.root = root
@@ -61,7 +65,7 @@ class FileCache:
         stats = {p: p.stat() for p in self._files()}
         total = sum(s.st_size for s in stats.values())
         for path in sorted(stats, key=lambda p: stats[p].st_mtime):
-            if total <= self.max_bytes:
+            if total <= self.max_bytes * LOW_WATER:
                 break
             if path != keep:
                 path.unlink(missing_ok=True)
