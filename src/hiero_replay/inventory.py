@@ -743,10 +743,10 @@ def _blocks_for_rounds(source: ReplaySource, blocks: list[Listed], first: int, l
     return blocks[bisect_left(numbers, start) : len(blocks) if stop is None else bisect_left(numbers, stop)]
 
 
-def _block_objects(objects: Iterable[SourceObject]) -> Iterator[Listed]:
+def _stream_files_of(kind: FileKind, objects: Iterable[SourceObject]) -> Iterator[Listed]:
     for obj in objects:
         name = parse_stream_file_name(obj.key)
-        if name is not None and name.kind is FileKind.BLOCK:
+        if name is not None and name.kind is kind:
             yield name, obj.size
 
 
@@ -754,14 +754,14 @@ def _list_block_range(source: ReplaySource, first_page: list[SourceObject], firs
     """The listing of a large bucket folder of blocks around rounds ``first..last`` only: probes
     list one page from a key, and the range is listed from its first block to its last. ``None``
     when the folder cannot be searched by key (names not fixed-width, a probe unreadable)."""
-    head = next(_block_objects(first_page), None)
+    head = next(_stream_files_of(FileKind.BLOCK, first_page), None)
     position = block_key_positioner(head[0]) if head is not None else None
-    if head is None or position is None or any(_is_event_file(obj) for obj in first_page):
+    if head is None or position is None or next(_stream_files_of(FileKind.EVENTS, first_page), None) is not None:
         return None  # not a folder of fixed-width block names only
 
     def at_or_after(number: int) -> Listed | None:
         key = position(number)
-        return None if key is None else next(_block_objects(source.list(key)), None)
+        return None if key is None else next(_stream_files_of(FileKind.BLOCK, source.list(key)), None)
 
     try:
         start, stop = _block_search(source, at_or_after).range(head, first, last)
@@ -775,11 +775,6 @@ def _list_block_range(source: ReplaySource, first_page: list[SourceObject], firs
     return _list_stream_files(takewhile(before_stop, source.list(position(start))))
 
 
-def _is_event_file(obj: SourceObject) -> bool:
-    name = parse_stream_file_name(obj.key)
-    return name is not None and name.kind is FileKind.EVENTS
-
-
 def _events_until_round(source: ReplaySource, objects: Iterable[SourceObject], last_round: int) -> Iterator[SourceObject]:
     """The listing up to the stretch of it whose latest event file starts after ``last_round``
     (read to tell): a replay of last month neither lists nor reads the year after it. Event file
@@ -787,7 +782,7 @@ def _events_until_round(source: ReplaySource, objects: Iterable[SourceObject], l
     objects = iter(objects)
     while stretch := list(islice(objects, EVENT_PROBE_INTERVAL)):
         yield from stretch
-        events = [(name, obj.size) for obj in stretch if (name := parse_stream_file_name(obj.key)) and name.kind is FileKind.EVENTS]
+        events = list(_stream_files_of(FileKind.EVENTS, stretch))
         if events:
             latest = _read_stream_file(source, *max(events, key=lambda entry: entry[0].sort_key), None)
             if latest.first_round is not None and latest.first_round > last_round:
