@@ -28,10 +28,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import obstore
 from obstore.store import S3Store
@@ -41,14 +41,14 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.object_servers import SeaweedS3  # noqa: E402 - the same server the tests use
+from tests.object_servers import SeaweedS3
 
-from hiero_replay.config import BucketsConfig, load_settings  # noqa: E402
-from hiero_replay.inventory import open_stream_source, scan_source  # noqa: E402
-from hiero_replay.streams.blocks import read_block  # noqa: E402
-from hiero_replay.streams.compression import compress, decompress  # noqa: E402
-from hiero_replay.streams.naming import Compression, block_file_name  # noqa: E402
-from hiero_replay.streams.writers import generate_rounds, write_block_stream  # noqa: E402
+from hiero_replay.config import BucketsConfig, load_settings
+from hiero_replay.inventory import open_stream_source, scan_source
+from hiero_replay.streams.blocks import read_block
+from hiero_replay.streams.compression import compress, decompress
+from hiero_replay.streams.naming import Compression, block_file_name
+from hiero_replay.streams.writers import generate_rounds, write_block_stream
 
 WORKERS = 32
 

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from hiero_replay.config import load_settings
-from hiero_replay.observe.logging import configure_logging
+from hiero_replay.logs import configure_logging
 from hiero_replay.run import run_replay
 from hiero_replay.simulate.history import write_history
 from hiero_replay.simulate.state import LEDGER_ENV

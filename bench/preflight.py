@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hiero_replay.inventory import scan_source
-from hiero_replay.sources import LocalDirSource
+from hiero_replay.sources.local import LocalDirSource
 from hiero_replay.streams.naming import block_file_name
 from hiero_replay.streams.writers import generate_rounds, write_block_stream
 

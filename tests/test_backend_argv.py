@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hiero_replay.backends import BlockStreamBackend, EventStreamBackend, Invocation
-from hiero_replay.config import BlockStreamBackendConfig, EventStreamBackendConfig
+from hiero_replay.backends.apply_blocks import BlockStreamBackend, BlockStreamBackendConfig
+from hiero_replay.backends.pcli import EventStreamBackend, EventStreamBackendConfig
+from hiero_replay.model.plan import Invocation
 
 INVOCATION = Invocation(
     state_dir=Path("/states/100"),

@@ -7,7 +7,7 @@ from bisect import bisect_left
 
 import pytest
 
-from hiero_replay.block_search import BlockSearch, Unsearchable
+from hiero_replay.inventory.block_search import BlockSearch, Unsearchable
 
 #: (block number, first round, last round)
 Block = tuple[int, int, int]

@@ -81,8 +81,8 @@ def test_auto_replay_across_the_cutover_from_s3_and_gcs(remote: History, tmp_pat
 
 def test_a_half_downloaded_state_is_never_used(remote: History, tmp_path: Path, seaweed: SeaweedS3, fake_gcs: FakeGcs) -> None:  # noqa: F811
     from hiero_replay.config import BucketsConfig
-    from hiero_replay.sources import open_source
     from hiero_replay.sources.folders import COMPLETE_MARKER, download_folder
+    from hiero_replay.sources.registry import open_source
 
     os.environ["AWS_ENDPOINT_URL"] = seaweed.endpoint
     try:

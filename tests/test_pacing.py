@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -11,13 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from hiero_replay.pacing import Pacer, Rate, Workload, cost_seconds
-from hiero_replay.plan import BackendRange, pace_ranges
+from hiero_replay.backends.registry import create_backends
+from hiero_replay.config import Settings
+from hiero_replay.model.rate import Rate, Workload
+from hiero_replay.plan.segments import BackendRange, pace_ranges
+from hiero_replay.run.pacer import Pacer
 from hiero_replay.simulate.history import History, write_history
 from hiero_replay.simulate.state import LEDGER_ENV
 from hiero_replay.store import RunStore
 
 CLI = [sys.executable, "-m", "hiero_replay"]
+BACKENDS = create_backends(Settings().backends.of, simulate=False)
 
 
 class FakeClock:
@@ -57,15 +62,15 @@ def test_rate_rejects_nonsense(text: str) -> None:
         Rate.parse(text)
 
 
-def test_costs_and_apply_blocks_rate() -> None:
+def test_costs_and_rounds_per_second() -> None:
     work = Workload(rounds=100, files=10, consensus_seconds=50.0)
-    assert cost_seconds(Rate.parse("20 rounds/s"), work) == 5.0
-    assert cost_seconds(Rate.parse("5 blocks/s"), work) == 2.0
-    assert cost_seconds(Rate.parse("10x"), work) == 5.0
-    assert cost_seconds(Rate.unlimited(), work) == 0.0
-    assert Rate.parse("20.7 rounds/s").apply_blocks_rate(work) == 20
-    assert Rate.parse("10x").apply_blocks_rate(work) == 20  # 100 rounds in 5 s
-    assert Rate.unlimited().apply_blocks_rate(work) is None
+    assert Rate.parse("20 rounds/s").cost_seconds(work) == 5.0
+    assert Rate.parse("5 blocks/s").cost_seconds(work) == 2.0
+    assert Rate.parse("10x").cost_seconds(work) == 5.0
+    assert Rate.unlimited().cost_seconds(work) == 0.0
+    assert Rate.parse("20.7 rounds/s").rounds_per_second(work) == 20
+    assert Rate.parse("10x").rounds_per_second(work) == 20  # 100 rounds in 5 s
+    assert Rate.unlimited().rounds_per_second(work) is None
 
 
 def test_pacer_releases_on_due_times_and_never_catches_up() -> None:
@@ -97,7 +102,7 @@ def test_segments_are_cut_to_the_pace_window() -> None:
 
     ranges = [BackendRange("event-stream", 1, 100), BackendRange("block-stream", 101, 300)]
     # rounds/s: PCLI segments cut to 20 rounds/s x 2 s = 40 rounds; apply-blocks paces itself
-    pieces = pace_ranges(ranges, Rate.parse("20 rounds/s"), 2.0, workload)
+    pieces = pace_ranges(ranges, Rate.parse("20 rounds/s"), 2.0, workload, BACKENDS)
     assert [(p.backend, p.first, p.last) for p in pieces] == [
         ("event-stream", 1, 40),
         ("event-stream", 41, 80),
@@ -105,9 +110,9 @@ def test_segments_are_cut_to_the_pace_window() -> None:
         ("block-stream", 101, 300),
     ]
     # 2x consensus time, 10 s per segment: 40 rounds of 0.5 s each, for both backends
-    pieces = pace_ranges(ranges, Rate.parse("2x"), 10.0, workload)
+    pieces = pace_ranges(ranges, Rate.parse("2x"), 10.0, workload, BACKENDS)
     assert all(p.last - p.first + 1 <= 40 for p in pieces) and pieces[-1].last == 300
-    assert pace_ranges(ranges, Rate.unlimited(), 1.0, workload) == ranges
+    assert pace_ranges(ranges, Rate.unlimited(), 1.0, workload, BACKENDS) == ranges
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +167,7 @@ def test_paced_runs_hold_the_rate(history: History, tmp_path: Path, rate: str, r
         records = store.segments(summary["run_id"])
     finally:
         store.close()
-    for before, after in zip(records, records[1:]):
+    for before, after in itertools.pairwise(records):
         assert after.started_at - before.started_at >= (before.last_round - before.first_round + 1) / rounds_per_second - 0.005
     # apply-blocks paces every round itself: no round of a block segment runs ahead of first + k/rate.
     when = dict(applied)

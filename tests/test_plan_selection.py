@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 
 from hiero_replay.errors import ConfigError, ContinuityError
-from hiero_replay.plan import BackendRange, Coverage, select_backends, split_ranges
+from hiero_replay.model.plan import Coverage
+from hiero_replay.plan.segments import BackendRange, split_ranges
+from hiero_replay.plan.selection import select_streams
+from hiero_replay.streams.naming import FileKind
 
-EV, BL = "event-stream", "block-stream"
+EV, BL = FileKind.EVENTS, FileKind.BLOCK
+MODES = {"auto": None, "event-stream": EV, "block-stream": BL}
 
 
 @pytest.mark.parametrize(
@@ -30,8 +34,8 @@ EV, BL = "event-stream", "block-stream"
     ],
 )
 def test_selection(mode, start, target, events, blocks, cutover, expected, expected_cutover) -> None:
-    choice = select_backends(mode, start, target, events, blocks, cutover)
-    assert [(r.backend, r.first, r.last) for r in choice.ranges] == expected
+    choice = select_streams(MODES[mode], start, target, events, blocks, cutover)
+    assert [(r.kind, r.first, r.last) for r in choice.ranges] == expected
     assert choice.cutover_round == expected_cutover
     assert choice.reason
 
@@ -53,32 +57,33 @@ def test_selection(mode, start, target, events, blocks, cutover, expected, expec
 )
 def test_uncovered_rounds_are_named(mode, start, target, events, blocks, cutover, uncovered) -> None:
     with pytest.raises(ContinuityError) as raised:
-        select_backends(mode, start, target, events, blocks, cutover)
+        select_streams(MODES[mode], start, target, events, blocks, cutover)
     assert uncovered in str(raised.value)
     assert raised.value.exit_code == 4
 
 
 def test_target_before_start_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError):
-        select_backends("auto", 100, 50, Coverage(1, 200), None)
+        select_streams(None, 100, 50, Coverage(1, 200), None)
 
 
 def test_segmentation() -> None:
-    ranges = [BackendRange(EV, 11, 100), BackendRange(BL, 101, 220)]
+    ranges = [BackendRange("event-stream", 11, 100), BackendRange("block-stream", 101, 220)]
     assert split_ranges(ranges, 0) == ranges
     pieces = split_ranges(ranges, 50)
     assert [(p.backend, p.first, p.last) for p in pieces] == [
-        (EV, 11, 60),
-        (EV, 61, 100),
-        (BL, 101, 150),
-        (BL, 151, 200),
-        (BL, 201, 220),
+        ("event-stream", 11, 60),
+        ("event-stream", 61, 100),
+        ("block-stream", 101, 150),
+        ("block-stream", 151, 200),
+        ("block-stream", 201, 220),
     ]
 
 
 def test_event_listing_starts_shortly_before_the_bootstrap_state(tmp_path, monkeypatch) -> None:
     from hiero_replay import plan
     from hiero_replay.config import load_settings
+    from hiero_replay.plan import inputs
     from hiero_replay.simulate.history import write_history
 
     # One round a minute for 200 minutes (events 15 s apart: four 5-second files per round).
@@ -98,13 +103,14 @@ def test_event_listing_starts_shortly_before_the_bootstrap_state(tmp_path, monke
     assert 89 <= listed.events[0].first_round <= 91  # from an hour before round 150 on
     assert [s.first_round for s in plan.make_plan(plan.load_plan_inputs(settings)).segments] == [151]
     # A listing window that starts too late is noticed, and the whole folder is listed instead.
-    monkeypatch.setattr(plan, "EVENT_LISTING_MARGIN_NS", -600 * 10**9)
+    monkeypatch.setattr(inputs, "EVENT_LISTING_MARGIN_NS", -600 * 10**9)
     assert len(plan.load_plan_inputs(settings).events.events) == total
 
 
 def test_a_block_range_is_found_by_a_search_not_by_reading_every_block(tmp_path, monkeypatch) -> None:
-    from hiero_replay import inventory, plan
+    from hiero_replay import plan
     from hiero_replay.config import load_settings
+    from hiero_replay.inventory import listing, reading
     from hiero_replay.run import run_replay
     from hiero_replay.simulate.history import write_history
     from hiero_replay.states import read_state_metadata
@@ -123,8 +129,10 @@ def test_a_block_range_is_found_by_a_search_not_by_reading_every_block(tmp_path,
         },
     )  # fmt: skip
     reads: list[str] = []
-    original = inventory._read_stream_file
-    monkeypatch.setattr(inventory, "_read_stream_file", lambda source, name, *rest: reads.append(name.key) or original(source, name, *rest))
+    original = reading.read_stream_file
+    counting = lambda source, name, *rest: reads.append(name.key) or original(source, name, *rest)  # noqa: E731
+    monkeypatch.setattr(reading, "read_stream_file", counting)  # reads of the range
+    monkeypatch.setattr(listing, "read_stream_file", counting)  # probes of the search
     blocks = plan.load_plan_inputs(settings).blocks
     assert blocks is not None
     assert [(f.first_round, f.last_round) for f in blocks.blocks][:2] == [(148, 149), (150, 151)]
@@ -135,13 +143,14 @@ def test_a_block_range_is_found_by_a_search_not_by_reading_every_block(tmp_path,
 
 
 def test_auto_mode_lists_and_reads_event_files_only_up_to_the_cutover(tmp_path, monkeypatch) -> None:
-    from hiero_replay import inventory, plan
+    from hiero_replay import plan
     from hiero_replay.config import load_settings
+    from hiero_replay.inventory import listing
     from hiero_replay.run import run_replay
     from hiero_replay.simulate.history import write_history
     from hiero_replay.states import read_state_metadata
 
-    monkeypatch.setattr(inventory, "EVENT_PROBE_INTERVAL", 4)  # files listed between looks at the rounds
+    monkeypatch.setattr(listing, "EVENT_PROBE_INTERVAL", 4)  # files listed between looks at the rounds
     # The node kept writing event files long after the block stream started at round 101.
     history = write_history(tmp_path / "h", bootstrap_round=10, cutover_round=101, target_round=400, last_event_round=600)
     settings = load_settings(

@@ -84,6 +84,5 @@ def test_cache_writes_are_waited_for_and_their_failures_raised(source: Recording
         for key in KEYS[:3]:
             ahead.remember(key, ahead.read(key))
     assert sorted(source.remembered) == KEYS[:3]
-    with pytest.raises(OSError, match="No space left"):
-        with ReadAhead(source, [], workers=2) as ahead:
-            ahead.remember("000", b"unwritable")
+    with pytest.raises(OSError, match="No space left"), ReadAhead(source, [], workers=2) as ahead:
+        ahead.remember("000", b"unwritable")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 
 import pytest
 
 from hiero_replay.inventory import scan_source
-from hiero_replay.sources import LocalDirSource
+from hiero_replay.sources.local import LocalDirSource
 from hiero_replay.streams.block_hash import EMPTY_HASH, ZERO_HASH, Algorithm
 from hiero_replay.streams.blocks import read_block
 from hiero_replay.streams.compression import decompress
@@ -80,14 +81,14 @@ def _load_block(path: Path):
 def test_block_samples_match_readme(samples: Path, folder: str) -> None:
     algorithm, hapi, expected = BLOCK_SAMPLES[folder]
     blocks = [_load_block(samples / "blocks" / folder / file) for file, *_ in expected]
-    for block, (file, number, first_round, last_round, root_prefix) in zip(blocks, expected):
+    for block, (file, number, first_round, last_round, root_prefix) in zip(blocks, expected, strict=False):
         assert block.number == number, file
         assert block.hapi_version == hapi
         assert (block.first_round, block.last_round) == (first_round, last_round), file
         assert block.root_hashes[algorithm].hex().startswith(root_prefix), file
         assert block.footer is not None
     # Every link the README marks verified: footer(N+1).previous == computed root(N).
-    for before, after in zip(blocks, blocks[1:]):
+    for before, after in itertools.pairwise(blocks):
         assert after.footer.previous_block_root_hash == before.root_hashes[algorithm]
     genesis = blocks[0].footer.previous_block_root_hash
     assert genesis == (ZERO_HASH if algorithm is Algorithm.A2 else EMPTY_HASH)

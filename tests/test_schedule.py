@@ -8,17 +8,18 @@ import os
 import random
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from hiero_replay.errors import ConfigError
-from hiero_replay.schedule import SCHEDULE_NAME, CronTrigger, IntervalTrigger, SchedulePolicy, Scheduler, resume_schedule
+from hiero_replay.schedule.scheduler import SCHEDULE_NAME, SchedulePolicy, Scheduler, resume_schedule
+from hiero_replay.schedule.triggers import CronTrigger, IntervalTrigger
 from hiero_replay.store import RunStore
 
 CLI = [sys.executable, "-m", "hiero_replay"]
-T0 = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 class FakeWallClock:
@@ -126,15 +127,15 @@ def test_hash_mismatch_pauses_the_schedule_until_resumed(store: RunStore) -> Non
 
 def test_cron_trigger_in_a_time_zone() -> None:
     trigger = CronTrigger("0 9 * * 1-5", "Europe/Zurich")
-    saturday = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+    saturday = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
     first = next(trigger.fires(saturday))
-    assert first == datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)  # Monday 09:00 CET
+    assert first == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday 09:00 CET
     with pytest.raises(ConfigError):
         CronTrigger("every day")
 
 
 def test_interval_fires_on_a_fixed_grid() -> None:
-    fires = IntervalTrigger(timedelta(minutes=15)).fires(datetime(2026, 1, 1, 10, 7, tzinfo=timezone.utc))
+    fires = IntervalTrigger(timedelta(minutes=15)).fires(datetime(2026, 1, 1, 10, 7, tzinfo=UTC))
     assert [next(fires).minute for _ in range(3)] == [15, 30, 45]
 
 
@@ -180,7 +181,8 @@ def test_schedule_without_a_trigger_is_a_configuration_error(tmp_path: Path) -> 
 
 def test_follow_mode_keeps_a_replica_up_to_date(tmp_path: Path) -> None:
     from hiero_replay.config import load_settings
-    from hiero_replay.schedule import policy_from, replay_job
+    from hiero_replay.schedule.follow import replay_job
+    from hiero_replay.schedule.scheduler import policy_from
     from hiero_replay.simulate.history import write_history
     from hiero_replay.states import read_state_metadata
 
@@ -200,7 +202,7 @@ def test_follow_mode_keeps_a_replica_up_to_date(tmp_path: Path) -> None:
     try:
         clock = FakeWallClock()
         job = replay_job(settings, store)
-        Scheduler(IntervalTrigger(timedelta(seconds=60)), policy_from(settings), job, store, clock=clock).run(max_fires=4)
+        Scheduler(IntervalTrigger(timedelta(seconds=60)), policy_from(settings.schedule), job, store, clock=clock).run(max_fires=4)
         runs = [run for run in reversed(store.runs()) if run.trigger == "schedule"]
     finally:
         store.close()

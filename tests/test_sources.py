@@ -5,22 +5,23 @@ headers and fault injection through a proxy in front of the servers."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
 from hiero_replay.config import BucketsConfig, Settings, load_settings
 from hiero_replay.errors import ConfigError, CorruptFileError, MissingInputError
-from hiero_replay.inventory import EVENT_PROBE_INTERVAL, load_stream_files, open_stream_source, scan_source, verify_stream_files
-from hiero_replay.sources import open_source
+from hiero_replay.inventory import load_stream_files, open_stream_source, scan_source, verify_stream_files
+from hiero_replay.inventory.listing import EVENT_PROBE_INTERVAL
 from hiero_replay.sources.base import ReplaySource
+from hiero_replay.sources.registry import open_source
 from hiero_replay.streams.naming import Compression, block_file_name, nested_block_key
 
 from .helpers import write_blocks, write_events
-from .object_servers import Fault, FakeGcs, FaultProxy, SeaweedS3
+from .object_servers import FakeGcs, Fault, FaultProxy, SeaweedS3
 
 _names = itertools.count()
 
@@ -131,7 +132,7 @@ def test_a_missing_object_in_the_middle_is_a_gap(bucket: Bucket, tmp_path: Path)
     bucket.delete(keys[3])
     inventory = scan_source(bucket.source(), workers=8)
     assert inventory.first_error().exit_code == 4
-    assert [g.to_json() for g in inventory.gaps if g.kind == "blocks"][0]["first"] == 3
+    assert next(g.to_json() for g in inventory.gaps if g.kind == "blocks")["first"] == 3
 
 
 # --- bucket specifics -----------------------------------------------------------------------
@@ -232,9 +233,9 @@ def test_cache_is_reused_and_bounded(tmp_path: Path, seaweed: SeaweedS3, s3_prox
     assert 1 <= len(cached) <= 2 and cached[-1].exists()
 
 
-def test_open_source_refuses_unknown_schemes() -> None:
-    with pytest.raises(ConfigError):
-        open_source("ftp://host/path")
+def test_open_source_refuses_unknown_schemes(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="gs://bucket/prefix"):
+        open_source("ftp://host/path", BucketsConfig(), work_dir=tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -251,15 +252,15 @@ def test_open_source_refuses_unknown_schemes() -> None:
     ],
 )
 def test_plain_http_only_to_a_loopback_server_and_only_when_allowed(
-    url: str, options: dict[str, object], environment: dict[str, str], refused: str | None, monkeypatch: pytest.MonkeyPatch
+    url: str, options: dict[str, object], environment: dict[str, str], refused: str | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     if refused is None:
-        open_source(url, BucketsConfig(**options))  # opening sends no request
+        open_source(url, BucketsConfig(**options), work_dir=tmp_path)  # opening sends no request
         return
     with pytest.raises(ConfigError, match=refused) as raised:
-        open_source(url, BucketsConfig(**options))
+        open_source(url, BucketsConfig(**options), work_dir=tmp_path)
     assert raised.value.exit_code == 2
 
 
@@ -269,7 +270,7 @@ def test_next_segment_is_fetched_while_the_current_one_replays(tmp_path: Path, s
     retries (a 503 burst in the preflight) are in its result and its metrics."""
     import os as _os
 
-    from hiero_replay.cli import render_result
+    from hiero_replay.cli.render import render_result
     from hiero_replay.observe.metrics import ReplayMetrics
     from hiero_replay.run import run_replay
     from hiero_replay.simulate.history import write_history
@@ -310,9 +311,9 @@ def test_next_segment_is_fetched_while_the_current_one_replays(tmp_path: Path, s
     # Segment k+1's files are downloaded again between the end of segment k-1 and the end of
     # segment k, i.e. while segment k is staged and replayed (the first pair would mix with the preflight).
     ahead = 0
-    for earlier, before, segment in zip(segments, segments[1:], segments[2:]):
+    for earlier, before, segment in zip(segments, segments[1:], segments[2:], strict=False):
         files = [Path(key).name for key in result.plan.segments[segment.idx - 1].files]
-        fetched = [t for (m, p, _), t in zip(s3_proxy.requests, s3_proxy.request_times) if m == "GET" and any(f in p for f in files)]
+        fetched = [t for (m, p, _), t in zip(s3_proxy.requests, s3_proxy.request_times, strict=False) if m == "GET" and any(f in p for f in files)]
         ahead += any(earlier.finished_at <= t < before.finished_at for t in fetched)
     assert ahead == len(segments) - 2
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from hiero_replay.errors import ContinuityError, CorruptFileError, HashMismatchError
-from hiero_replay.inventory import Inventory, scan_source
-from hiero_replay.sources import LocalDirSource
+from hiero_replay.inventory import scan_source
+from hiero_replay.model.inventory import Inventory
+from hiero_replay.sources.local import LocalDirSource
 from hiero_replay.streams import messages
 
 from .helpers import write_blocks, write_events

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 from pathlib import Path
 
 import pytest
 
 from hiero_replay.inventory import scan_source
-from hiero_replay.sources import LocalDirSource
-from hiero_replay.streams.block_hash import EMPTY_HASH, Algorithm
+from hiero_replay.sources.local import LocalDirSource
 from hiero_replay.streams import messages
+from hiero_replay.streams.block_hash import EMPTY_HASH, Algorithm
 from hiero_replay.streams.blocks import read_block
 from hiero_replay.streams.events import read_event_file
 from hiero_replay.streams.naming import Compression, block_file_name
@@ -36,7 +37,7 @@ def test_event_stream_round_trip() -> None:
     ]
     assert all(p.running_hash_ok and p.class_versions == {2} for p in parsed)
     assert parsed[0].start_hash == bytes(48)
-    for before, after in zip(parsed, parsed[1:]):
+    for before, after in itertools.pairwise(parsed):
         assert after.start_hash == before.end_hash
 
 
@@ -57,7 +58,7 @@ def test_block_stream_round_trip() -> None:
     assert [(p.first_round, p.last_round) for p in parsed] == [(1, 5), (6, 10), (11, 15), (16, 20), (21, 23)]
     assert all(p.hapi_version == (0, 78, 0) for p in parsed)
     assert parsed[0].footer.previous_block_root_hash == EMPTY_HASH
-    for written, read, following in zip(blocks, parsed, parsed[1:]):
+    for written, read, following in zip(blocks, parsed, parsed[1:], strict=False):
         assert read.root_hashes[Algorithm.A4] == written.root_hash == following.footer.previous_block_root_hash
     assert parsed[0].timestamp_ns == START_NS
 

@@ -11,11 +11,10 @@ import contextvars
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
-
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,19 +22,21 @@ from pydantic import (
     PlainSerializer,
     ValidationError,
     WithJsonSchema,
+    create_model,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from .backends import registry
+from .backends.base import BackendConfig
 from .errors import ConfigError
-from .pacing import Rate
+from .model.rate import Rate
 
 ENV_PREFIX = "HIERO_REPLAY_"
+DEFAULT_WORK_DIR = Path(".hiero-replay")
 _HASH = re.compile(r"^[0-9a-fA-F]{96}$")
 _config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar("config_file", default=None)
-
-Mode = Literal["event-stream", "block-stream", "auto"]
 
 
 class _Section(BaseModel):
@@ -47,8 +48,17 @@ class SourceConfig(_Section):
     blocks: str | None = Field(None, description="Block stream folder.")
 
 
+def _known_mode(value: str) -> str:
+    if value not in registry.mode_choices():
+        raise ValueError(f"must be one of {', '.join(registry.mode_choices())}")
+    return value
+
+
+Mode = Annotated[str, AfterValidator(_known_mode), WithJsonSchema({"enum": registry.mode_choices(), "type": "string"})]
+
+
 class ReplayConfig(_Section):
-    mode: Mode = Field("auto", description="event-stream, block-stream, or auto (cross the cutover).")
+    mode: Mode = Field(registry.AUTO, description="A backend's name (that backend only), or auto (cross the cutover).")
     bootstrap_state: str | None = Field(None, description="Saved round directory to start from (a path or a bucket URL).")
     node_id: int = Field(0, ge=0, description="Node id passed to the backends.")
     out: Path | None = Field(None, description="Directory for the final state; must not exist.")
@@ -96,26 +106,26 @@ class PaceConfig(_Section):
     )
 
 
-class BackendConfig(_Section):
-    command: list[str] = Field(min_length=1, description="Argument vector prefix that starts the tool.")
-    args: list[str] = Field(default_factory=list, description="Extra arguments appended to every invocation.")
-    timeout: float | None = Field(None, gt=0, description="Seconds before a segment's process is stopped.")
+class _BackendSections(_Section):
+    """One section per registered backend (``[backends.block_stream]``, ...), each the backend's own model."""
+
+    def of(self, name: str) -> BackendConfig:
+        section: BackendConfig = getattr(self, registry.config_key(name))
+        return section
 
 
-class EventStreamBackendConfig(BackendConfig):
-    command: list[str] = Field(default_factory=lambda: ["pcli.sh"], min_length=1)
-    config_file: Path | None = Field(None, description="PCLI --config settings file.")
-    load_signing_keys: bool = Field(False, description="PCLI --load-signing-keys.")
-    transaction_offset_nanos: int | None = Field(None, ge=0, description="PCLI --transaction-offset-nanos.")
+def _backend_sections() -> type[_BackendSections]:
+    fields: dict[str, Any] = {}
+    for name in registry.names():
+        model = registry.backend_class(name).config_model
+        fields[registry.config_key(name)] = (model, Field(default_factory=model))
+    return create_model("BackendsConfig", __base__=_BackendSections, **fields)
 
 
-class BlockStreamBackendConfig(BackendConfig):
-    command: list[str] = Field(default_factory=lambda: ["java", "-jar", "hedera-state-validator.jar"], min_length=1)
-
-
-class BackendsConfig(_Section):
-    event_stream: EventStreamBackendConfig = Field(default_factory=EventStreamBackendConfig)
-    block_stream: BlockStreamBackendConfig = Field(default_factory=BlockStreamBackendConfig)
+if TYPE_CHECKING:
+    BackendsConfig = _BackendSections
+else:
+    BackendsConfig = _backend_sections()
 
 
 class ScheduleConfig(_Section):
@@ -130,7 +140,7 @@ class ScheduleConfig(_Section):
     follow: bool = Field(False, description="Each run starts from the previous run's final state (a replica that keeps up).")
 
     @model_validator(mode="after")
-    def _one_trigger(self) -> "ScheduleConfig":
+    def _one_trigger(self) -> ScheduleConfig:
         if self.cron is not None and self.interval is not None:
             raise ValueError("set either schedule.cron or schedule.interval, not both")
         if self.interval is not None and self.interval <= timedelta(0):
@@ -148,7 +158,7 @@ class BucketsConfig(_Section):
     allow_http: bool = Field(False, description="Allow plain HTTP endpoints (loopback test servers only).")
     retries: int = Field(6, ge=1, description="Attempts per request: throttling, 5xx, timeouts, resets, truncated or corrupt bodies.")
     timeout_seconds: float = Field(120, gt=0, description="A request that takes longer is abandoned and retried.")
-    download_workers: int = Field(32, ge=1, le=256, description="Parallel downloads.")
+    download_workers: int = Field(32, ge=1, le=256, description="Parallel downloads (and prefetches while a segment replays).")
     cache_dir: Path | None = Field(None, description="Verified local cache (default <work_dir>/cache).")
     cache_max_bytes: int = Field(50 * 2**30, gt=0, description="Size bound of the cache; least recently used files are evicted.")
 
@@ -176,11 +186,11 @@ class Settings(BaseSettings):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     buckets: BucketsConfig = Field(default_factory=BucketsConfig)
-    work_dir: Path = Field(Path(".hiero-replay"), description="Run records, staging and intermediate states.")
+    work_dir: Path = Field(DEFAULT_WORK_DIR, description="Run records, staging and intermediate states.")
     simulate: bool = Field(False, description="Use the built-in simulators for both backends (a rehearsal).")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Settings":
+    def _consistent(self) -> Settings:
         replay = self.replay
         if replay.expected_state is not None and (replay.target_round is not None or replay.expected_hash is not None):
             raise ValueError("replay.expected_state sets the target round and expected hash; do not also set target_round or expected_hash")

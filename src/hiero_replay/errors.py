@@ -1,18 +1,7 @@
 """The failure taxonomy: one exception class per kind of failure, each with a stable exit code.
 
-Scripts and Kubernetes ``podFailurePolicy`` rules key on these exit codes, so they never change:
-
-== ======================================================================
-0  success
-2  configuration error (bad flag, bad config value, output already exists)
-3  missing input (state directory, stream folder, file that should exist)
-4  continuity gap (missing blocks, missing event files, rounds not covered)
-5  hash mismatch (broken hash chain, running hash, expected state hash)
-6  backend failure (the Java tool failed, timed out or stopped early)
-7  source/IO failure (unreadable, truncated or undecodable input)
-8  interrupted (SIGINT/SIGTERM)
-9  already running (another run holds the work-directory lock)
-== ======================================================================
+Scripts and Kubernetes ``podFailurePolicy`` rules key on these exit codes, so they never change.
+``EXIT_CODES`` (below) is the table the README and ``hiero-replay --help`` show.
 """
 
 from __future__ import annotations
@@ -28,8 +17,11 @@ class ReplayError(Exception):
     ``message`` says what went wrong and where (file, block, round); ``hint`` says what to do.
     """
 
-    exit_code: ClassVar[int] = 1
+    exit_code: ClassVar[int] = 70
     kind: ClassVar[str] = "error"
+    #: What the exit code means, and what to do about it (the README's table).
+    meaning: ClassVar[str] = ""
+    reaction: ClassVar[str] = ""
 
     def __init__(self, message: str, *, hint: str | None = None, file: str | None = None) -> None:
         super().__init__(message)
@@ -40,12 +32,12 @@ class ReplayError(Exception):
     def __str__(self) -> str:
         return f"{self.message} {self.hint}" if self.hint else self.message
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[object, ...]:
         # Keep every attribute across process boundaries (parallel preflight workers).
         return (_restore, (type(self), self.args, self.__dict__))
 
 
-def _restore(cls: type[ReplayError], args: tuple, state: dict) -> ReplayError:
+def _restore(cls: type[ReplayError], args: tuple[object, ...], state: dict[str, object]) -> ReplayError:
     error = cls.__new__(cls)
     Exception.__init__(error, *args)
     error.__dict__.update(state)
@@ -55,6 +47,8 @@ def _restore(cls: type[ReplayError], args: tuple, state: dict) -> ReplayError:
 class ConfigError(ReplayError):
     exit_code = 2
     kind = "config"
+    meaning = "configuration error (bad flag or value, output already exists)"
+    reaction = "fix the invocation; do not retry"
 
 
 class NothingToReplay(ConfigError):
@@ -66,6 +60,8 @@ class NothingToReplay(ConfigError):
 class MissingInputError(ReplayError):
     exit_code = 3
     kind = "missing-input"
+    meaning = "missing input (state directory, stream folder)"
+    reaction = "provide the input"
 
 
 class ContinuityError(ReplayError):
@@ -73,11 +69,15 @@ class ContinuityError(ReplayError):
 
     exit_code = 4
     kind = "continuity"
+    meaning = "continuity gap (missing blocks or event files, rounds not covered)"
+    reaction = "fetch the missing data"
 
 
 class HashMismatchError(ReplayError):
     exit_code = 5
     kind = "hash-mismatch"
+    meaning = "hash mismatch (broken chain, running hash, expected state hash) or unverifiable chain"
+    reaction = "stop and investigate"
 
     def __init__(
         self,
@@ -95,14 +95,24 @@ class HashMismatchError(ReplayError):
         super().__init__(message, hint=hint, file=file)
 
 
+class UnverifiableError(HashMismatchError):
+    """The hash chain could not be checked at all: not a mismatch, but nothing is proven either."""
+
+    kind = "unverifiable"
+
+
 class BackendError(ReplayError):
     exit_code = 6
     kind = "backend"
+    meaning = "backend failure (Java tool failed, timed out, stopped early)"
+    reaction = "inspect the backend log; retry may help"
 
 
 class SourceError(ReplayError):
     exit_code = 7
     kind = "source"
+    meaning = "source/IO failure (unreadable, truncated or undecodable file)"
+    reaction = "retry; fetch the file again"
 
 
 class CorruptFileError(SourceError):
@@ -114,17 +124,49 @@ class CorruptFileError(SourceError):
 class ReplayInterrupted(ReplayError):
     exit_code = 8
     kind = "interrupted"
+    meaning = "interrupted (SIGINT/SIGTERM)"
+    reaction = "retry / resume"
 
 
 class AlreadyRunningError(ReplayError):
     exit_code = 9
     kind = "already-running"
+    meaning = "already running (work directory locked)"
+    reaction = "wait"
 
 
-EXIT_CODES: dict[int, str] = {
-    EXIT_SUCCESS: "success",
+class RunStoreError(ReplayError):
+    """The run store cannot be opened or written (a damaged runs.db, a newer schema, a full disk)."""
+
+    exit_code = 10
+    kind = "run-store"
+    meaning = "run store failure (runs.db cannot be opened or written)"
+    reaction = "check the work directory and its disk"
+
+
+class MetricsError(ReplayError):
+    """The metrics endpoint cannot be served (the port is taken, the address is not ours)."""
+
+    exit_code = 11
+    kind = "metrics"
+    meaning = "metrics endpoint failure (the metrics port cannot be served)"
+    reaction = "choose a free port or address"
+
+
+class InternalError(ReplayError):
+    """A bug: something no input should be able to cause."""
+
+    exit_code = 70
+    kind = "internal"
+    meaning = "internal error (a bug; the traceback is in the log file named)"
+    reaction = "report it with the log file"
+
+
+#: The documented exit codes: code -> (kind, meaning, typical reaction).
+EXIT_CODES: dict[int, tuple[str, str, str]] = {
+    EXIT_SUCCESS: ("success", "success", ""),
     **{
-        cls.exit_code: cls.kind
+        cls.exit_code: (cls.kind, cls.meaning, cls.reaction)
         for cls in (
             ConfigError,
             MissingInputError,
@@ -134,6 +176,9 @@ EXIT_CODES: dict[int, str] = {
             SourceError,
             ReplayInterrupted,
             AlreadyRunningError,
+            RunStoreError,
+            MetricsError,
+            InternalError,
         )
     },
 }

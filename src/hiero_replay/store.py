@@ -11,11 +11,11 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import SourceError
+from .errors import RunStoreError
 
 DATABASE = "runs.db"
 
@@ -131,7 +131,7 @@ class ScheduleRecord:
 
     @property
     def last_fire_datetime(self) -> datetime | None:
-        return None if self.last_fire is None else datetime.fromtimestamp(self.last_fire, timezone.utc)
+        return None if self.last_fire is None else datetime.fromtimestamp(self.last_fire, UTC)
 
 
 class RunStore:
@@ -146,7 +146,7 @@ class RunStore:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.Error as error:
-            raise SourceError(f"Cannot open the run store {self.path}: {error}.", hint="Check the work directory.") from error
+            raise RunStoreError(f"Cannot open the run store {self.path}: {error}.", hint="Check the work directory.") from error
 
     def close(self) -> None:
         self._db.close()
@@ -154,7 +154,7 @@ class RunStore:
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise SourceError(
+            raise RunStoreError(
                 f"The run store {self.path} has schema version {version}, newer than this hiero-replay ({SCHEMA_VERSION}).",
                 hint="Upgrade hiero-replay or use another work directory.",
             )
@@ -162,7 +162,7 @@ class RunStore:
             # One script, one transaction: a crash leaves the old version or the new one.
             self._db.executescript(f"BEGIN IMMEDIATE; {_MIGRATIONS[target]}; PRAGMA user_version = {target + 1}; COMMIT;")
 
-    def _transaction(self) -> "_Transaction":
+    def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
     # runs ------------------------------------------------------------------------------------

@@ -1,38 +1,58 @@
-"""The ``ReplayBackend`` protocol: how one segment becomes a command line, and how its failures read."""
+"""The ``ReplayBackend`` protocol: what a replay tool reads, how a segment becomes its command line,
+how it is paced, how its progress and failures read.
+
+A backend describes itself (``stream_kind``, ``paces_rounds``, ``stops_early_silently``, ...): the
+planner and the runner ask it instead of testing its name.
+"""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal, Protocol, Sequence
+from typing import ClassVar, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import BackendError, ReplayError
+from ..model.plan import Invocation
+from ..streams.naming import Compression, FileKind, StreamFileName
 
-BackendName = Literal["event-stream", "block-stream"]
 TAIL_LINES = 15
 
 
-@dataclass(frozen=True)
-class Invocation:
-    """Everything a backend needs to apply one segment."""
+class BackendConfig(BaseModel):
+    """What every backend's section of the configuration holds (``[backends.<name>]``)."""
 
-    state_dir: Path
-    input_dir: Path
-    node_id: int
-    target_round: int
-    out_dir: Path
-    expected_hash: str | None = None
-    rounds_per_second: int | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    command: list[str] = Field(min_length=1, description="Argument vector prefix that starts the tool.")
+    args: list[str] = Field(default_factory=list, description="Extra arguments appended to every invocation.")
+    timeout: float | None = Field(None, gt=0, description="Seconds before a segment's process is stopped.")
 
 
 class ReplayBackend(Protocol):
-    name: BackendName
+    #: The registry name, which is also the ``--mode`` that replays with this backend only.
+    name: ClassVar[str]
+    #: How messages name the tool.
+    tool: ClassVar[str]
+    #: The stream this backend replays.
+    stream_kind: ClassVar[FileKind]
     #: Does the tool itself fail on an expected-hash mismatch (apply-blocks) or not (PCLI)?
-    checks_expected_hash: bool
+    checks_expected_hash: ClassVar[bool]
+    #: Does the tool exit 0 when its input ends before the target round (PCLI)?
+    stops_early_silently: ClassVar[bool]
+    #: Does the tool take a rounds-per-second rate of its own (apply-blocks ``--rate``)?
+    paces_rounds: ClassVar[bool]
+    #: Seconds a segment may take before its process is stopped.
     timeout: float | None
 
     def argv(self, invocation: Invocation) -> list[str]:
         """The exact argument vector; never run through a shell."""
+        ...
+
+    def staged_name(self, name: StreamFileName) -> tuple[str, Compression]:
+        """The file name the tool reads a stream file under, and the compression that copy must have."""
         ...
 
     def progress_round(self, line: str) -> int | None:
@@ -42,6 +62,53 @@ class ReplayBackend(Protocol):
     def failure(self, exit_code: int, tail: Sequence[str]) -> ReplayError:
         """The typed error for a non-zero exit, from the known messages in the output's tail."""
         ...
+
+
+ConfigT = TypeVar("ConfigT", bound=BackendConfig)
+
+
+@dataclass(frozen=True)
+class FailureRule:
+    """A known failure: the first tail line holding ``marker`` becomes ``error(line, tail)``."""
+
+    marker: str
+    error: Callable[[str, Sequence[str]], ReplayError]
+
+
+class ToolBackend(ABC, Generic[ConfigT]):
+    """What the backends share: their command from the configuration and a failure table."""
+
+    name: ClassVar[str]
+    tool: ClassVar[str]
+    stream_kind: ClassVar[FileKind]
+    checks_expected_hash: ClassVar[bool] = False
+    stops_early_silently: ClassVar[bool] = False
+    paces_rounds: ClassVar[bool] = False
+    #: The module that simulates the tool (``--simulate``), run as ``python -m``.
+    simulator: ClassVar[str]
+    config_model: ClassVar[type[BackendConfig]]
+    failures: ClassVar[tuple[FailureRule, ...]] = ()
+
+    def __init__(self, config: ConfigT, command: Sequence[str] | None = None) -> None:
+        self.config = config
+        self.command = list(command or config.command)
+        self.timeout = config.timeout
+
+    @abstractmethod
+    def argv(self, invocation: Invocation) -> list[str]: ...
+
+    @abstractmethod
+    def staged_name(self, name: StreamFileName) -> tuple[str, Compression]: ...
+
+    @abstractmethod
+    def progress_round(self, line: str) -> int | None: ...
+
+    def failure(self, exit_code: int, tail: Sequence[str]) -> ReplayError:
+        for rule in self.failures:
+            line = find_line(tail, rule.marker)
+            if line is not None:
+                return rule.error(line, tail)
+        return generic_failure(self.tool, exit_code, tail)
 
 
 def generic_failure(tool: str, exit_code: int, tail: Sequence[str]) -> BackendError:

@@ -16,12 +16,13 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..errors import BackendError
-from .base import Invocation, ReplayBackend
+from ..model.plan import Invocation
+from .base import ReplayBackend
 
 STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.1
@@ -36,7 +37,7 @@ class SupervisorFiles:
     status: Path
 
     @classmethod
-    def in_folder(cls, folder: Path) -> "SupervisorFiles":
+    def in_folder(cls, folder: Path) -> SupervisorFiles:
         return cls(folder / "backend.log", folder / "backend.status")
 
     def exit_code(self) -> int | None:
@@ -85,7 +86,7 @@ def stop_process_group(pid: int, alive: Callable[[], bool], grace: float = STOP_
             return
 
 
-def start_backend(backend: ReplayBackend, invocation: Invocation, files: SupervisorFiles) -> subprocess.Popen:
+def start_backend(backend: ReplayBackend, invocation: Invocation, files: SupervisorFiles) -> subprocess.Popen[bytes]:
     files.clear()
     files.log.parent.mkdir(parents=True, exist_ok=True)
     argv = backend.argv(invocation)
@@ -129,7 +130,7 @@ def follow_backend(
     started_at: float,
     on_line: Callable[[str, str], None],
     on_round: Callable[[int], None] | None = None,
-    process: subprocess.Popen | None = None,
+    process: subprocess.Popen[bytes] | None = None,
 ) -> None:
     """Follow a supervised backend until it ends; return on exit 0, raise the typed error otherwise.
 

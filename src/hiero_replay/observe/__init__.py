@@ -1,1 +1,2 @@
-"""Observability: structured logs (and, as they land, metrics, status and reports)."""
+"""Observability: what a run reports as it moves (``events``), metrics, the status file, progress
+and the HTML report. Reads the shared model and the run store; imports nothing that runs replays."""

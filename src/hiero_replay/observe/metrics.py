@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, pushadd_to_gateway, start_http_server, write_to_textfile
 
 from ..config import MetricsConfig
-from ..errors import SourceError
+from ..errors import MetricsError
+from ..logs import get_logger
 from .events import RunObserver
 
 if TYPE_CHECKING:
     from ..errors import ReplayError
-    from ..plan import ReplayPlan, Segment
-    from ..run import RunResult, SegmentResult
+    from ..model.plan import ReplayPlan, Segment
+    from ..model.results import RunResult, SegmentResult
 
 _DURATION_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600)
 
@@ -57,24 +58,32 @@ class ReplayMetrics(RunObserver):
             try:
                 start_http_server(self.config.port, addr=self.config.address, registry=self.registry)
             except OSError as error:
-                raise SourceError(f"Cannot serve metrics on {self.config.address}:{self.config.port}: {error.strerror}.") from error
+                raise MetricsError(
+                    f"Cannot serve metrics on {self.config.address}:{self.config.port}: {error.strerror}.",
+                    hint="Choose a free port (--metrics-port) or another metrics.address.",
+                ) from error
 
     def export(self) -> None:
-        """Rewrite the textfile (atomically: prometheus-client writes a temporary file and renames it)."""
+        """Rewrite the textfile (atomically: prometheus-client writes a temporary file and renames it).
+        A side channel: a textfile that cannot be written is a warning, never the run's outcome."""
         if self.config.textfile is not None:
-            self.config.textfile.parent.mkdir(parents=True, exist_ok=True)
-            write_to_textfile(str(self.config.textfile), self.registry)
+            try:
+                self.config.textfile.parent.mkdir(parents=True, exist_ok=True)
+                write_to_textfile(str(self.config.textfile), self.registry)
+            except OSError as error:
+                get_logger().warning("metrics textfile not written", target=str(self.config.textfile), error=str(error))
 
     def push(self) -> None:
+        """Push-add to the Pushgateway; one that cannot be reached is a warning, never the run's outcome."""
         if self.config.pushgateway:
             try:
                 pushadd_to_gateway(self.config.pushgateway, job=self.config.job, registry=self.registry, timeout=10)
             except OSError as error:
-                raise SourceError(f"Cannot push metrics to {self.config.pushgateway}: {error}.") from error
+                get_logger().warning("metrics not pushed", target=self.config.pushgateway, error=str(error))
 
     # observer --------------------------------------------------------------------------------
 
-    def run_started(self, plan: "ReplayPlan", source_types: dict[str, str]) -> None:
+    def run_started(self, plan: ReplayPlan, source_types: dict[str, str]) -> None:
         self._source_types = source_types
         self._run_started = time.monotonic()
         self._applied_in_run = 0
@@ -84,7 +93,7 @@ class ReplayMetrics(RunObserver):
         self.mode_info.info({"mode": plan.mode, "cutover_round": str(plan.cutover_round or ""), "rate": plan.rate})
         self.export()
 
-    def segment_started(self, segment: "Segment") -> None:
+    def segment_started(self, segment: Segment) -> None:
         self.backend_info.info({"backend": segment.backend})
         self.source_info.info({"source_type": self._source_types.get(segment.source, "unknown")})
 
@@ -100,7 +109,7 @@ class ReplayMetrics(RunObserver):
     def paced(self, seconds: float) -> None:
         self.pacer_wait.inc(seconds)
 
-    def segment_verified(self, segment: "Segment", result: "SegmentResult", consensus_time_ns: int | None) -> None:
+    def segment_verified(self, segment: Segment, result: SegmentResult, consensus_time_ns: int | None) -> None:
         self.rounds_applied.inc(result.rounds)
         self.current_round.set(result.round)
         self.segment_seconds.labels(segment.backend).observe(result.seconds)
@@ -114,14 +123,14 @@ class ReplayMetrics(RunObserver):
             self.consensus_lag.set(time.time() - consensus_time_ns / 1e9)
         self.export()
 
-    def run_finished(self, result: "RunResult") -> None:
+    def run_finished(self, result: RunResult) -> None:
         self.effective_rate.set(result.rounds_per_second)
         if result.consensus_speed is not None:
             self.consensus_speed.set(result.consensus_speed)
         self.last_success.set(time.time())
         self.export()
 
-    def run_failed(self, error: "ReplayError") -> None:
+    def run_failed(self, error: ReplayError) -> None:
         self.failures.labels(error.kind).inc()
         self.export()
 

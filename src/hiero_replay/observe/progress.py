@@ -7,15 +7,15 @@ import time
 from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
+from ..logs import get_logger
 from .events import RunObserver, rate_and_eta
-from .logging import get_logger
 
 if TYPE_CHECKING:
     from ..errors import ReplayError
-    from ..plan import ReplayPlan, Segment
-    from ..run import RunResult, SegmentResult
+    from ..model.plan import ReplayPlan, Segment
+    from ..model.results import RunResult, SegmentResult
 
 PLAIN_INTERVAL_SECONDS = 5.0
 
@@ -25,11 +25,11 @@ class ProgressDisplay(RunObserver):
         self.stream = stream or sys.stderr
         self.terminal = self.stream.isatty()
         self._bar: Progress | None = None
-        self._task = None
+        self._task: TaskID | None = None
         self._base = self._target = self._current = 0
         self._started = self._last = time.monotonic()
 
-    def run_started(self, plan: "ReplayPlan", source_types: dict[str, str]) -> None:
+    def run_started(self, plan: ReplayPlan, source_types: dict[str, str]) -> None:
         self._base, self._target, self._current = plan.bootstrap_round, plan.target_round, plan.bootstrap_round
         self._started = self._last = time.monotonic()
         if self.terminal:
@@ -45,14 +45,14 @@ class ProgressDisplay(RunObserver):
             self._task = self._bar.add_task("replay", total=self._target - self._base, rate="")
             self._bar.start()
 
-    def segment_started(self, segment: "Segment") -> None:
-        if self._bar is not None:
+    def segment_started(self, segment: Segment) -> None:
+        if self._bar is not None and self._task is not None:
             self._bar.update(self._task, description=f"segment {segment.index} {segment.backend}")
 
     def round_applied(self, round_number: int) -> None:
         self._advance(round_number)
 
-    def segment_verified(self, segment: "Segment", result: "SegmentResult", consensus_time_ns: int | None) -> None:
+    def segment_verified(self, segment: Segment, result: SegmentResult, consensus_time_ns: int | None) -> None:
         self._advance(result.round, force=True)
 
     def _advance(self, round_number: int, *, force: bool = False) -> None:
@@ -60,7 +60,7 @@ class ProgressDisplay(RunObserver):
         now = time.monotonic()
         done = self._current - self._base
         rate, eta = rate_and_eta(done, self._target - self._current, now - self._started)
-        if self._bar is not None:
+        if self._bar is not None and self._task is not None:
             self._bar.update(self._task, completed=done, rate=f"{rate or 0:.1f}/s")
         elif force or now - self._last >= PLAIN_INTERVAL_SECONDS:
             self._last = now
@@ -77,8 +77,8 @@ class ProgressDisplay(RunObserver):
             self._bar.stop()
             self._bar = None
 
-    def run_finished(self, result: "RunResult") -> None:
+    def run_finished(self, result: RunResult) -> None:
         self._stop()
 
-    def run_failed(self, error: "ReplayError") -> None:
+    def run_failed(self, error: ReplayError) -> None:
         self._stop()

@@ -12,8 +12,8 @@ from .events import RunObserver, rate_and_eta
 
 if TYPE_CHECKING:
     from ..errors import ReplayError
-    from ..plan import ReplayPlan, Segment
-    from ..run import RunResult, SegmentResult
+    from ..model.plan import ReplayPlan, Segment
+    from ..model.results import RunResult, SegmentResult
 
 STATUS_FILE = "status.json"
 _MIN_INTERVAL_SECONDS = 0.25
@@ -21,9 +21,10 @@ _MIN_INTERVAL_SECONDS = 0.25
 
 def read_status(work_dir: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((work_dir / STATUS_FILE).read_text(encoding="utf-8"))
+        status: dict[str, Any] = json.loads((work_dir / STATUS_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+    return status
 
 
 class StatusFile(RunObserver):
@@ -50,7 +51,7 @@ class StatusFile(RunObserver):
         temporary.write_text(json.dumps(status, indent=2), encoding="utf-8")
         os.replace(temporary, self.path)
 
-    def run_started(self, plan: "ReplayPlan", source_types: dict[str, str]) -> None:
+    def run_started(self, plan: ReplayPlan, source_types: dict[str, str]) -> None:
         self._source_types = source_types
         self._started = time.monotonic()
         self.status = {
@@ -70,7 +71,7 @@ class StatusFile(RunObserver):
         }
         self._write(force=True)
 
-    def segment_started(self, segment: "Segment") -> None:
+    def segment_started(self, segment: Segment) -> None:
         self.status.update(
             backend=segment.backend, source_type=self._source_types.get(segment.source, "unknown"), segment=segment.index
         )
@@ -80,15 +81,15 @@ class StatusFile(RunObserver):
         self.status["current_round"] = max(self.status["current_round"], round_number)
         self._write()
 
-    def segment_verified(self, segment: "Segment", result: "SegmentResult", consensus_time_ns: int | None) -> None:
+    def segment_verified(self, segment: Segment, result: SegmentResult, consensus_time_ns: int | None) -> None:
         self.status["current_round"] = max(self.status["current_round"], result.round)
         self._write(force=True)
 
-    def run_finished(self, result: "RunResult") -> None:
+    def run_finished(self, result: RunResult) -> None:
         self.status.update(state="succeeded", final_hash=result.final_hash)
         self._write(force=True)
 
-    def run_failed(self, error: "ReplayError") -> None:
+    def run_failed(self, error: ReplayError) -> None:
         if self.status:
             self.status.update(state="interrupted" if error.exit_code == 8 else "failed", last_error=str(error))
             self._write(force=True)

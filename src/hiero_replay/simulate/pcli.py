@@ -19,6 +19,7 @@ import hashlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ReplayError
@@ -72,7 +73,7 @@ def _event_files(directory: Path) -> list[Path]:
     return sorted(found, key=lambda path: path.name)
 
 
-def _rounds(files: list[Path], first_round: int, allow_partial: bool):
+def _rounds(files: list[Path], first_round: int, allow_partial: bool) -> Iterator[tuple[int, list[bytes], int]]:
     """Yield ``(round, [event bytes], consensus time)`` from ``first_round`` on, like EventStreamRoundIterator."""
     previous_end: bytes | None = None
     current: list[bytes] = []
@@ -132,7 +133,7 @@ def recover(args: argparse.Namespace) -> None:
         state_hash = next_state_hash(state_hash, round_number, events)
         last_round, last_consensus, event_count = round_number, consensus_ns, event_count + len(events)
         ledger.applied(round_number)
-    if last_round is None:
+    if last_round is None or last_consensus is None:
         raise JavaFailure("lastEvent", "java.lang.NullPointerException", WORKFLOW)
     log("INFO", "Hashing resulting signed state")
     out = Path(args.out)

@@ -8,8 +8,9 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable, NoReturn
+from typing import IO, NoReturn
 
 from ..states import format_state_metadata
 from ..streams.timestamps import format_consensus_time
@@ -90,7 +91,7 @@ def write_state_directory(
     (state / "state.bin").write_bytes(bytes.fromhex(state_hash))
 
 
-def log(level: str, message: str, *, stream=None) -> None:
+def log(level: str, message: str, *, stream: IO[str] | None = None) -> None:
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     print(f"{stamp} {level:<5} [main] {message}", file=stream or sys.stdout, flush=True)
 

@@ -12,6 +12,7 @@ skipped, the output written straight into ``--out``, and the expected hash compa
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -110,7 +111,7 @@ def apply_blocks(args: argparse.Namespace) -> None:
 
     files = _block_files(blocks_dir)
     numbers = [number for number, _ in files]
-    missing = [n for a, b in zip(numbers, numbers[1:]) for n in range(a + 1, b)]
+    missing = [n for a, b in itertools.pairwise(numbers) for n in range(a + 1, b)]
     if missing:
         raise JavaFailure(
             f"Block stream directory is missing {len(missing)} block file(s). First present block = {numbers[0]}, "

@@ -1,10 +1,11 @@
-"""The ``ReplaySource`` protocol: list and read the objects under one root, by key."""
+"""The ``ReplaySource`` protocol: list, read and fetch the objects under one root, by key."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -15,22 +16,33 @@ class SourceObject:
     size: int
 
 
-class ReplaySource(Protocol):
-    #: ``local``, ``gcs`` or ``s3``: reported in logs, status and metrics.
-    kind: str
-    #: Where the source points, for messages (never contains credentials).
-    url: str
+@dataclass(frozen=True)
+class SourceFeatures:
+    """What a source can do, declared rather than guessed from its kind."""
 
     #: Reading is CPU-bound (local files: decode in worker processes) or I/O-bound (downloads: threads).
     cpu_bound_reads: bool
     #: Does ``list(start_after)`` cost only what it returns (a bucket listing from a key), rather
     #: than a walk of everything (a local folder)?
     positioned_listing: bool
-    #: Requests retried and damaged copies read again so far (always 0 for a local folder).
-    retries: int
     #: Copies of an object read before giving up on a damaged one: several for a download, one for
     #: a local file (what was read is all there is).
     read_attempts: int
+    #: Objects live on this machine already: a folder of them is used in place, never copied.
+    local: bool
+
+
+class ReplaySource(Protocol):
+    #: ``local``, ``gcs``, ``s3``, ...: reported in logs, status and metrics.
+    kind: str
+    #: Where the source points, for messages (never contains credentials).
+    url: str
+    features: SourceFeatures
+
+    @property
+    def retries(self) -> int:
+        """Requests retried and damaged copies read again so far (always 0 for a local folder)."""
+        ...
 
     def list(self, start_after: str | None = None) -> Iterator[SourceObject]:
         """Every object under the root (after the key ``start_after``), in no particular order."""

@@ -7,7 +7,6 @@ import os
 import threading
 from pathlib import Path
 
-
 #: Eviction frees down to this share of the bound, so that a full cache is not rescanned on every write.
 LOW_WATER = 0.9
 

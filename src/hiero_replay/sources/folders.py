@@ -1,4 +1,4 @@
-"""Whole folders from a bucket (saved round directories): downloaded once, marked complete, reused."""
+"""Whole folders from a source (saved round directories): copied once, marked complete, reused."""
 
 from __future__ import annotations
 
@@ -7,15 +7,16 @@ import os
 import shutil
 from pathlib import Path
 
-from .object_store import ObjectStoreSource
+from .base import ReplaySource
 
 COMPLETE_MARKER = ".download-complete"
 
 
-def download_folder(source: ObjectStoreSource, root: Path) -> Path:
+def download_folder(source: ReplaySource, root: Path) -> Path:
     """The folder's local copy under ``root``: reused when marked complete; a copy without the
     marker (a download that was cut off) is never used: it is removed and downloaded again."""
-    target = root / hashlib.sha256(source.url.encode()).hexdigest()[:16] / source.location.prefix.rstrip("/").rsplit("/", 1)[-1]
+    name = source.url.rstrip("/").rsplit("/", 1)[-1]
+    target = root / hashlib.sha256(source.url.encode()).hexdigest()[:16] / name
     if (target / COMPLETE_MARKER).exists():
         return target
     if target.exists():
@@ -26,7 +27,7 @@ def download_folder(source: ObjectStoreSource, root: Path) -> Path:
     for obj in source.list():
         destination = partial / obj.key
         destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(source.download(obj.key))
+        destination.write_bytes(source.read(obj.key))
     (partial / COMPLETE_MARKER).touch()
     os.replace(partial, target)
     return target

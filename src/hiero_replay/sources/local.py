@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import MissingInputError, SourceError
-from .base import SourceObject
+from .base import SourceFeatures, SourceObject
 
 
 class LocalDirSource:
     kind = "local"
-    cpu_bound_reads = True
-    positioned_listing = False
-    read_attempts = 1
+    features = SourceFeatures(cpu_bound_reads=True, positioned_listing=False, read_attempts=1, local=True)
     retries = 0
 
     def __init__(self, root: str | os.PathLike[str]) -> None:

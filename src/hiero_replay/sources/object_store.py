@@ -1,4 +1,4 @@
-"""Buckets as replay sources: ``gs://bucket/prefix`` and ``s3://bucket/prefix`` through obstore.
+"""Buckets as replay sources through obstore: what every provider (``s3``, ``gcs``, ...) shares.
 
 Requests are retried here (obstore's own retries are off, so every retry is counted and logged);
 fetched objects are checked by the caller's validator before they enter the local cache, so a
@@ -8,28 +8,33 @@ truncated or corrupted download is fetched again and never handed to a backend.
 from __future__ import annotations
 
 import ipaddress
-import json
-import os
 import threading
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 import obstore
-from obstore.store import GCSStore, S3Store
 
-from ..config import BucketsConfig
 from ..errors import ConfigError, CorruptFileError, MissingInputError, SourceError
-from ..observe.logging import get_logger
-from .base import SourceObject
+from ..logs import get_logger
+from .base import SourceFeatures, SourceObject
 from .cache import FileCache
 from .retry import RetryPolicy, is_transient
 from .verified import read_verified
 
+if TYPE_CHECKING:
+    from obstore.store import ClientConfig, RetryConfig
+
+    from ..config import BucketsConfig
+
 #: Checks a downloaded object's bytes; raises ``CorruptFileError`` when they are not usable.
 Validator = Callable[[str, bytes], None]
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,16 +43,20 @@ class BucketUrl:
     bucket: str
     prefix: str
 
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.bucket}/{self.prefix}".rstrip("/")
+
     @classmethod
-    def parse(cls, url: str) -> "BucketUrl":
+    def parse(cls, url: str) -> BucketUrl:
         parsed = urlparse(url)
-        if parsed.scheme not in ("gs", "s3") or not parsed.netloc:
-            raise ConfigError(f"{url} is not a bucket URL (gs://bucket/prefix or s3://bucket/prefix).")
+        if not parsed.scheme or not parsed.netloc:
+            raise ConfigError(f"{url} is not a bucket URL (scheme://bucket/prefix).")
         prefix = parsed.path.strip("/")
         return cls(parsed.scheme, parsed.netloc, f"{prefix}/" if prefix else "")
 
 
-def _checked_endpoint(endpoint: str, allow_http: bool, default_scheme: str) -> str:
+def checked_endpoint(endpoint: str, allow_http: bool, default_scheme: str) -> str:
     """An endpoint override as a URL: plain HTTP only when allowed, and only to a loopback server
     (credentials and data never cross a network in the clear)."""
     url = endpoint if "://" in endpoint else f"{default_scheme}://{endpoint}"
@@ -74,56 +83,44 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _store(url: BucketUrl, options: BucketsConfig) -> Any:
+def client_options(options: BucketsConfig) -> ClientConfig:
+    """HTTP client settings every provider shares: timeouts, and plain HTTP only when allowed."""
     timeout = options.timeout_seconds
-    client: dict[str, Any] = {"allow_http": options.allow_http, "timeout": f"{timeout}s", "connect_timeout": f"{min(timeout, 10)}s"}
-    retry = {"max_retries": 0}
-    if url.scheme == "s3":
-        config: dict[str, Any] = {
-            "region": options.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
-            "virtual_hosted_style_request": not options.path_style,
-            "request_payer": options.requester_pays,
-            "skip_signature": options.anonymous,
-        }
-        endpoint = options.endpoint or os.environ.get("AWS_ENDPOINT_URL")
-        if endpoint:
-            config["endpoint"] = _checked_endpoint(endpoint, options.allow_http, "https")
-        return S3Store(url.bucket, config=config, client_options=client, retry_config=retry)
-    if options.billing_project:
-        client["default_headers"] = {"x-goog-user-project": options.billing_project}
-    emulator = options.endpoint or os.environ.get("STORAGE_EMULATOR_HOST")
-    if emulator:  # STORAGE_EMULATOR_HOST is host:port, plain HTTP by convention
-        base = _checked_endpoint(emulator, options.allow_http, "http")
-        key = {"gcs_base_url": base.rstrip("/"), "disable_oauth": True, "client_email": "", "private_key": "", "private_key_id": ""}
-        return GCSStore(url.bucket, service_account_key=json.dumps(key), client_options=client, retry_config=retry)
-    return GCSStore(url.bucket, skip_signature=options.anonymous, client_options=client, retry_config=retry)
+    return {"allow_http": options.allow_http, "timeout": f"{timeout}s", "connect_timeout": f"{min(timeout, 10)}s"}
 
 
+#: obstore's own retries are off: ``ObjectStoreSource`` retries, counting and logging each one.
+NO_RETRIES: RetryConfig = {"max_retries": 0}
+
+
+#: One page of a listing: obstore's object metadata (``path``, ``size``, ...).
+Page = list[dict[str, Any]]
 #: Objects per listing page (the most S3 and GCS return per request).
 LIST_PAGE = 1000
 
 
 class ObjectStoreSource:
-    cpu_bound_reads = False  # downloads: threads, not processes
-    positioned_listing = True
+    """A bucket prefix read through an obstore ``store`` built by its provider module."""
 
-    def __init__(self, url: str, options: BucketsConfig, cache: FileCache, validator: Validator | None = None) -> None:
-        self.url = url.rstrip("/")
-        self.location = BucketUrl.parse(url)
-        self.kind = "gcs" if self.location.scheme == "gs" else "s3"
-        self.options = options
+    def __init__(
+        self, kind: str, location: BucketUrl, store: Any, options: BucketsConfig, cache: FileCache, validator: Validator | None = None
+    ) -> None:
+        self.kind = kind
+        self.location = location
+        self.url = location.url
+        self.store = store
         self.cache = cache
         self.validator = validator
+        # downloads: threads, not processes; listings start at a key
+        self.features = SourceFeatures(cpu_bound_reads=False, positioned_listing=True, read_attempts=options.retries, local=False)
         self.retry = RetryPolicy(attempts=options.retries)
-        self.read_attempts = options.retries
         self._read_from_cache: set[str] = set()
         self._verified: dict[str, int] = {}  # key -> CRC-32 of the copy the caller verified
         self.retries = 0  # requests retried and damaged copies fetched again, from every thread
         self._retries_lock = threading.Lock()
-        self.store = _store(self.location, options)
         self.log = get_logger()
 
-    def _request(self, what: str, action: Callable[[], Any]) -> Any:
+    def _request(self, what: str, action: Callable[[], T]) -> T:
         def retrying(attempt: int, error: BaseException) -> None:
             self._count_retry()
             self.log.warning("bucket request retried", source=self.url, request=what, attempt=attempt, error=str(error).splitlines()[0])
@@ -132,7 +129,7 @@ class ObjectStoreSource:
             return self.retry.run(action, retryable=is_transient, on_retry=retrying)
         except FileNotFoundError:
             raise
-        except Exception as error:  # noqa: BLE001 - every client failure becomes a typed one
+        except Exception as error:
             raise SourceError(
                 f"{self.url}: {what} failed after {getattr(error, 'attempts', 1)} attempt(s): {str(error).splitlines()[0]}",
                 hint="Check the bucket URL, credentials (and billing project for requester-pays buckets), and the network.",
@@ -157,11 +154,11 @@ class ObjectStoreSource:
         if not found and start_after is None:
             raise MissingInputError(f"No objects under {self.url}.", hint="Check the bucket URL and its prefix.")
 
-    def _pages(self, offset: str | None) -> Iterator[list[dict[str, Any]]]:
+    def _pages(self, offset: str | None) -> Iterator[Page]:
         """Listing pages; a page that fails is retried by listing again from the last key received."""
         stream: Any = None
 
-        def next_page() -> list[dict[str, Any]] | None:
+        def next_page() -> Page | None:
             nonlocal stream
             if stream is None:
                 stream = obstore.list(self.store, prefix=self.location.prefix or None, offset=offset, chunk_size=LIST_PAGE)

@@ -9,9 +9,9 @@ have verified is written to the cache by the download workers, off the readers' 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from .base import ReplaySource, SourceObject
 
@@ -26,9 +26,7 @@ class ReadAhead:
         self.source = source
         self.kind = source.kind
         self.url = source.url
-        self.cpu_bound_reads = source.cpu_bound_reads
-        self.positioned_listing = source.positioned_listing
-        self.read_attempts = source.read_attempts
+        self.features = source.features
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read-ahead")
         self._keys = keys
         self._submitted = 0
@@ -39,7 +37,7 @@ class ReadAhead:
         with self._lock:
             self._fill()
 
-    def __enter__(self) -> "ReadAhead":
+    def __enter__(self) -> ReadAhead:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

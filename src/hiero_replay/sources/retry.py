@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 _STATUS = re.compile(r"status code:? (\d{3})")
@@ -43,7 +44,7 @@ class RetryPolicy:
         for attempt in range(self.attempts):
             try:
                 return action()
-            except Exception as error:  # noqa: BLE001 - classified right below
+            except Exception as error:
                 if attempt + 1 >= self.attempts or not retryable(error):
                     error.attempts = attempt + 1  # type: ignore[attr-defined]
                     raise

@@ -18,10 +18,7 @@ def configure_logging(log_format: LogFormat = "console", verbose: bool = False) 
     """Console or JSON lines on stderr; ``verbose`` adds debug lines (every line the tools print)."""
     level = logging.DEBUG if verbose else logging.INFO
     renderer: structlog.typing.Processor
-    if log_format == "json":
-        renderer = structlog.processors.JSONRenderer()
-    else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    renderer = structlog.processors.JSONRenderer() if log_format == "json" else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -47,7 +44,8 @@ class _CurrentStderr:
 
 
 def get_logger() -> structlog.typing.FilteringBoundLogger:
-    return structlog.get_logger("hiero_replay")
+    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger("hiero_replay")
+    return logger
 
 
 bind_run_context = structlog.contextvars.bind_contextvars

@@ -5,23 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..backends.base import ReplayBackend
 from ..errors import BackendError, ContinuityError, HashMismatchError, MissingInputError
 from ..states import StateMetadata, read_state_metadata
 
 
-def verify_output(
-    out_dir: Path,
-    *,
-    tool: str,
-    target_round: int,
-    expected_hash: str | None,
-    stops_early_silently: bool,
-) -> StateMetadata:
+def verify_output(out_dir: Path, backend: ReplayBackend, *, target_round: int, expected_hash: str | None) -> StateMetadata:
+    tool = backend.tool
     try:
         metadata = read_state_metadata(out_dir, role="output")
     except MissingInputError as error:
         raise BackendError(f"{tool} exited 0 but its output is not a valid state: {error.message}") from error
-    if metadata.round < target_round and stops_early_silently:
+    if metadata.round < target_round and backend.stops_early_silently:
         raise ContinuityError(
             f"{tool} stopped early without failing: the events end at round {metadata.round}, "
             f"before the target round {target_round}.",

@@ -10,8 +10,8 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from .plan import Segment
-from .sources.base import ReplaySource
+from ..model.plan import Segment
+from ..sources.base import ReplaySource
 
 
 class Prefetcher:

@@ -1,4 +1,4 @@
-"""Scheduled execution: triggers (cron or interval) and the policies around ``run_replay``.
+"""The scheduler loop and its policies: overlap, catch-up, jitter, retries, pause.
 
 The scheduler runs in the foreground. Each fire runs one replay to completion; fires that come
 due meanwhile are skipped (``overlap = "skip"``, counted as missed) or run once right after
@@ -10,75 +10,42 @@ input, continuity gap, hash mismatch) pause the schedule until an operator resum
 
 from __future__ import annotations
 
-import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator, Protocol
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from cronsim import CronSim, CronSimError
-
-from .config import Settings
-from .errors import (
+from ..config import ScheduleConfig
+from ..errors import (
     AlreadyRunningError,
     BackendError,
     ConfigError,
     ContinuityError,
     HashMismatchError,
+    InternalError,
+    MetricsError,
     MissingInputError,
-    NothingToReplay,
-    ReplayError,
     ReplayInterrupted,
+    RunStoreError,
     SourceError,
 )
-from .observe.events import RunObserver
-from .observe.logging import get_logger
-from .plan import new_run_id
-from .run import run_replay
-from .store import RunStore, ScheduleRecord
+from ..logs import get_logger
+from ..observe.events import RunObserver
+from ..store import RunStore, ScheduleRecord
+from .triggers import Trigger, fires_between
 
 SCHEDULE_NAME = "default"
 #: Exit codes worth another try: backend failure, source/IO failure, work directory busy.
 TRANSIENT_EXIT_CODES = frozenset(error.exit_code for error in (BackendError, SourceError, AlreadyRunningError))
-#: Exit codes no retry can fix: configuration, missing input, continuity gap, hash mismatch.
-PAUSING_EXIT_CODES = frozenset(error.exit_code for error in (ConfigError, MissingInputError, ContinuityError, HashMismatchError))
+#: Exit codes no retry can fix: configuration, missing input, continuity gap, hash mismatch, a
+#: damaged run store, a metrics port taken, a bug.
+PAUSING_EXIT_CODES = frozenset(
+    error.exit_code
+    for error in (ConfigError, MissingInputError, ContinuityError, HashMismatchError, RunStoreError, MetricsError, InternalError)
+)
 PAUSED_POLL_SECONDS = 5.0
-
-
-class Trigger(Protocol):
-    def fires(self, after: datetime) -> Iterator[datetime]:
-        """Fire times strictly after ``after``, in order."""
-        ...
-
-
-class CronTrigger:
-    def __init__(self, expression: str, zone: str = "UTC") -> None:
-        try:
-            self.zone = ZoneInfo(zone)
-            CronSim(expression, datetime.now(self.zone))
-        except (CronSimError, ValueError, KeyError) as error:
-            raise ConfigError(f"schedule.cron {expression!r} (time zone {zone}) is not valid: {error}.") from error
-        self.expression = expression
-
-    def fires(self, after: datetime) -> Iterator[datetime]:
-        for moment in CronSim(self.expression, after.astimezone(self.zone)):
-            yield moment.astimezone(timezone.utc)
-
-
-class IntervalTrigger:
-    """Every ``interval``, aligned to the epoch so restarts keep the same grid."""
-
-    def __init__(self, interval: timedelta) -> None:
-        self.interval = interval.total_seconds()
-
-    def fires(self, after: datetime) -> Iterator[datetime]:
-        step = int(after.timestamp() // self.interval) + 1
-        while True:
-            yield datetime.fromtimestamp(step * self.interval, timezone.utc)
-            step += 1
 
 
 class WallClock(Protocol):
@@ -89,7 +56,7 @@ class WallClock(Protocol):
 
 class SystemWallClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def sleep(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds))
@@ -144,7 +111,7 @@ class Scheduler:
         while max_fires is None or self.counters.fires < max_fires:
             self._wait_while_paused()
             state = self.store.schedule(SCHEDULE_NAME)
-            after = max(self.clock.now(), state.last_fire_datetime or datetime.min.replace(tzinfo=timezone.utc))
+            after = max(self.clock.now(), state.last_fire_datetime or datetime.min.replace(tzinfo=UTC))
             due = next(self.trigger.fires(after))
             delay = (due - self.clock.now()).total_seconds() + self.rng.uniform(0, self.policy.jitter.total_seconds())
             self.log.info("schedule waiting", next_fire=due.isoformat(), seconds=round(max(0.0, delay), 3))
@@ -161,7 +128,7 @@ class Scheduler:
         if last is None:
             return
         now = self.clock.now()
-        missed = list(_between(self.trigger, last, now))
+        missed = list(fires_between(self.trigger, last, now))
         if not missed:
             return
         window = self.policy.catch_up
@@ -171,22 +138,22 @@ class Scheduler:
             self._fire(missed[-1])
         else:
             self._missed(len(missed))
-            self._save(last_fire=missed[-1])
+            self._save_last_fire(missed[-1])
             self.log.warning("schedule missed fires while down (outside the catch-up window)", missed=len(missed))
 
     def _count_missed(self) -> int:
         """Fires that came due while the last run was busy (one of them is queued with queue-one)."""
         last = self.store.schedule(SCHEDULE_NAME).last_fire_datetime or self.clock.now()
-        missed = list(_between(self.trigger, last, self.clock.now()))
+        missed = list(fires_between(self.trigger, last, self.clock.now()))
         if missed:
             self._missed(len(missed) - (1 if self.policy.overlap == "queue-one" else 0))
-            self._save(last_fire=missed[-1])
+            self._save_last_fire(missed[-1])
             self.log.warning("schedule fires missed while a run was busy", missed=len(missed), overlap=self.policy.overlap)
         return len(missed)
 
     def _fire(self, due: datetime) -> None:
         self.counters.fires += 1
-        self._save(last_fire=max(due, self.store.schedule(SCHEDULE_NAME).last_fire_datetime or due))
+        self._save_last_fire(max(due, self.store.schedule(SCHEDULE_NAME).last_fire_datetime or due))
         for attempt in range(self.policy.retries + 1):
             self.counters.runs += 1
             exit_code = self.job()
@@ -197,8 +164,8 @@ class Scheduler:
             self.counters.failures += 1
             if exit_code in PAUSING_EXIT_CODES:
                 reason = f"a run failed with exit code {exit_code}, which retrying cannot fix"
-                self._save(paused=True, pause_reason=reason)
-                self.log.error("schedule paused", reason=reason, resume="hiero-replay schedule resume")
+                self._pause(reason)
+                self.log.error("schedule paused", reason=reason, resume="hiero-replay schedule-resume")
                 return
             if attempt < self.policy.retries and exit_code in TRANSIENT_EXIT_CODES:
                 backoff = self.policy.retry_backoff.total_seconds() * 2**attempt
@@ -219,22 +186,15 @@ class Scheduler:
         announced = False
         while (state := self.store.schedule(SCHEDULE_NAME)).paused:
             if not announced:
-                self.log.warning("schedule is paused", reason=state.pause_reason, resume="hiero-replay schedule resume")
+                self.log.warning("schedule is paused", reason=state.pause_reason, resume="hiero-replay schedule-resume")
                 announced = True
             self.clock.sleep(PAUSED_POLL_SECONDS)
 
-    def _save(self, **changes: object) -> None:
-        state = self.store.schedule(SCHEDULE_NAME)
-        if "last_fire" in changes and isinstance(changes["last_fire"], datetime):
-            changes["last_fire"] = changes["last_fire"].timestamp()  # type: ignore[union-attr]
-        self.store.save_schedule(replace(state, **changes))  # type: ignore[arg-type]
+    def _save_last_fire(self, moment: datetime) -> None:
+        self.store.save_schedule(replace(self.store.schedule(SCHEDULE_NAME), last_fire=moment.timestamp()))
 
-
-def _between(trigger: Trigger, start: datetime, end: datetime) -> Iterator[datetime]:
-    for moment in trigger.fires(start):
-        if moment > end:
-            return
-        yield moment
+    def _pause(self, reason: str) -> None:
+        self.store.save_schedule(replace(self.store.schedule(SCHEDULE_NAME), paused=True, pause_reason=reason))
 
 
 def resume_schedule(store: RunStore) -> ScheduleRecord:
@@ -243,63 +203,5 @@ def resume_schedule(store: RunStore) -> ScheduleRecord:
     return state
 
 
-def trigger_from(settings: Settings) -> Trigger:
-    schedule = settings.schedule
-    if schedule.cron is not None:
-        return CronTrigger(schedule.cron, schedule.timezone)
-    if schedule.interval is not None:
-        return IntervalTrigger(schedule.interval)
-    raise ConfigError("Nothing to schedule: set schedule.cron or schedule.interval.", hint="See `hiero-replay config schema`.")
-
-
-def policy_from(settings: Settings) -> SchedulePolicy:
-    schedule = settings.schedule
+def policy_from(schedule: ScheduleConfig) -> SchedulePolicy:
     return SchedulePolicy(schedule.overlap, schedule.catch_up, schedule.jitter, schedule.retries, schedule.retry_backoff)
-
-
-def follow_settings(settings: Settings, store: RunStore, run_id: str) -> Settings:
-    """The next follower run: from the previous scheduled run's final state, into ``<out>/<run id>``."""
-    replay = settings.replay
-    if replay.out is None:
-        raise ConfigError("Follow mode needs replay.out: the folder the replica's states are kept in.")
-    previous = next((run for run in store.runs(limit=200) if run.trigger == "schedule" and run.state == "succeeded"), None)
-    bootstrap = previous.plan["out"] if previous is not None else replay.bootstrap_state
-    changes = {"bootstrap_state": bootstrap, "out": replay.out / run_id}
-    return settings.model_copy(update={"replay": replay.model_copy(update=changes)})
-
-
-def _point_latest(folder: Path, target: Path) -> None:
-    """``<folder>/latest`` -> the newest replica state, replaced atomically."""
-    link = folder / "latest"
-    temporary = folder / ".latest.tmp"
-    temporary.unlink(missing_ok=True)
-    temporary.symlink_to(target.name)
-    os.replace(temporary, link)
-
-
-def replay_job(
-    settings: Settings, store: RunStore, *, observer: RunObserver | None = None, after: Callable[[], None] | None = None
-) -> Callable[[], int]:
-    """One scheduled replay, as an exit code (the scheduler's policies key on it); ``after`` runs
-    once the run ended, however it ended (pushing metrics, for instance)."""
-    log = get_logger()
-
-    def job() -> int:
-        run_id = new_run_id()
-        run_settings = follow_settings(settings, store, run_id) if settings.schedule.follow else settings
-        try:
-            result = run_replay(run_settings, trigger="schedule", run_id=run_id, observer=observer)
-        except NothingToReplay as nothing:
-            log.info("scheduled run: nothing new to replay", detail=str(nothing))
-            return 0
-        except ReplayError as error:
-            return error.exit_code
-        finally:
-            if after is not None:
-                after()
-        store.save_schedule(replace(store.schedule(SCHEDULE_NAME), last_run_id=run_id))
-        if settings.schedule.follow:
-            _point_latest(result.plan.out.parent, result.plan.out)
-        return 0
-
-    return job

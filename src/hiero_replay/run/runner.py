@@ -11,166 +11,35 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .backends.base import ReplayBackend
-from .backends.factory import create_backends
-from .backends.output import verify_output
-from .backends.process import SupervisorFiles, find_supervisor, follow_backend, start_backend
-from .config import Settings, load_settings
-from .errors import ConfigError, HashMismatchError, MissingInputError, ReplayError, ReplayInterrupted
-from .lock import work_dir_lock
-from .observe.events import RunObserver
-from .observe.logging import bind_run_context, get_logger, unbind_run_context
-from .pacing import Clock, Pacer
-from .plan import ReplayPlan, Segment, load_plan_inputs, make_plan
+from ..backends.base import ReplayBackend
+from ..backends.process import SupervisorFiles, find_supervisor, follow_backend, start_backend
+from ..errors import ConfigError, HashMismatchError, MissingInputError, ReplayError, ReplayInterrupted
+from ..logs import bind_run_context, get_logger, unbind_run_context
+from ..model.plan import ReplayPlan, Segment
+from ..model.results import RunResult, SegmentResult, rounded
+from ..observe.events import RunObserver
+from ..sources.base import ReplaySource
+from ..states import StateMetadata, read_state_metadata
+from ..store import RunStore, SegmentRecord
+from ..streams.timestamps import parse_consensus_time
+from .pacer import Pacer
 from .prefetch import Prefetcher
-from .inventory import open_stream_source
-from .sources.base import ReplaySource
-from .states import StateMetadata, read_state_metadata
-from .store import RunStore, SegmentRecord
-from .streams.compression import decompress
-from .streams.naming import Compression, FileKind, StreamFileName, block_file_name, parse_stream_file_name
-from .streams.timestamps import parse_consensus_time
-
-
-@dataclass(frozen=True)
-class SegmentResult:
-    index: int
-    backend: str
-    first_round: int
-    last_round: int
-    round: int
-    hash: str
-    seconds: float
-    consensus_seconds: float | None
-
-    @property
-    def rounds(self) -> int:
-        return self.last_round - self.first_round + 1
-
-    @property
-    def rounds_per_second(self) -> float:
-        return self.rounds / self.seconds if self.seconds > 0 else float("inf")
-
-    @property
-    def consensus_speed(self) -> float | None:
-        """Times faster than the network produced these rounds (1.0 = real time)."""
-        if self.consensus_seconds is None or self.seconds <= 0:
-            return None
-        return self.consensus_seconds / self.seconds
-
-
-@dataclass
-class RunResult:
-    plan: ReplayPlan
-    segments: list[SegmentResult] = field(default_factory=list)
-    seconds: float = 0.0
-    paced_seconds: float = 0.0
-    #: Bucket requests retried and damaged downloads fetched again, by source URL.
-    source_retries: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def final_round(self) -> int:
-        return self.segments[-1].round
-
-    @property
-    def final_hash(self) -> str:
-        return self.segments[-1].hash
-
-    @property
-    def rounds(self) -> int:
-        return sum(s.rounds for s in self.segments)
-
-    @property
-    def rounds_per_second(self) -> float:
-        return self.rounds / self.seconds if self.seconds > 0 else float("inf")
-
-    @property
-    def consensus_speed(self) -> float | None:
-        spans = [s.consensus_seconds for s in self.segments]
-        if self.seconds <= 0 or any(span is None for span in spans):
-            return None
-        return sum(spans) / self.seconds  # type: ignore[arg-type]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "run_id": self.plan.run_id,
-            "out": str(self.plan.out),
-            "final_round": self.final_round,
-            "final_hash": self.final_hash,
-            "rounds": self.rounds,
-            "seconds": round(self.seconds, 3),
-            "paced_seconds": round(self.paced_seconds, 3),
-            "rounds_per_second": round(self.rounds_per_second, 3),
-            "consensus_speed": _rounded(self.consensus_speed),
-            "rate": self.plan.rate,
-            "source_retries": self.source_retries,
-            "segments": [
-                {
-                    **s.__dict__,
-                    "seconds": round(s.seconds, 3),
-                    "rounds_per_second": round(s.rounds_per_second, 3),
-                    "consensus_speed": _rounded(s.consensus_speed),
-                }
-                for s in self.segments
-            ],
-        }
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
-
-
-def _staged_name(name: StreamFileName) -> tuple[str, Compression]:
-    """The name a backend can read, and the compression the staged copy must have.
-
-    apply-blocks parses the number from the base name and reads only raw or gzip; PCLI keeps only
-    names ending in ``.evts``. Nested or zstd names are therefore rewritten.
-    """
-    if name.kind is FileKind.BLOCK:
-        assert name.block_number is not None
-        compression = Compression.NONE if name.compression is Compression.ZSTD else name.compression
-        return block_file_name(name.block_number, compression), compression
-    return name.name.removesuffix(".gz"), Compression.NONE
-
-
-def stage_inputs(segment: Segment, source: ReplaySource) -> int:
-    """Give the segment its own input folder: hard links where possible, copies across file systems.
-
-    Returns the bytes fetched from the source.
-    """
-    segment.input_dir.mkdir(parents=True, exist_ok=True)
-    fetched = 0
-    for key in segment.files:
-        original = source.fetch(key)
-        fetched += original.stat().st_size
-        stored = parse_stream_file_name(key)
-        assert stored is not None, key
-        staged_name, compression = _staged_name(stored)
-        target = segment.input_dir / staged_name
-        if target.exists():
-            continue
-        if stored.compression is not compression:
-            temporary = target.with_name(target.name + ".tmp")
-            temporary.write_bytes(decompress(original.read_bytes(), stored.compression, name=key))
-            os.replace(temporary, target)
-            continue
-        try:
-            os.link(original, target)
-        except OSError:
-            temporary = target.with_name(target.name + ".tmp")
-            shutil.copyfile(original, temporary)
-            os.replace(temporary, target)
-    return fetched
+from .staging import stage_inputs
+from .verify import verify_output
 
 
 def _remove(path: Path) -> None:
     if path.is_dir():
         shutil.rmtree(path)
+
+
+def _verified(record: SegmentRecord | None) -> bool:
+    return record is not None and record.state == "verified"
 
 
 def _consensus_ns(metadata: StateMetadata) -> int | None:
@@ -191,8 +60,8 @@ class Runner:
         sources: dict[str, ReplaySource],
         store: RunStore,
         pacer: Pacer,
+        prefetch_workers: int,
         observer: RunObserver | None = None,
-        prefetch_workers: int = 32,
     ) -> None:
         self.plan = plan
         self.backends = backends
@@ -237,7 +106,7 @@ class Runner:
                 for index, segment in enumerate(plan.segments):
                     self.prefetcher.ready(segment)
                     following = plan.segments[index + 1] if index + 1 < len(plan.segments) else None
-                    if following is not None and getattr(records.get(following.index), "state", None) != "verified":
+                    if following is not None and not _verified(records.get(following.index)):
                         self.prefetcher.ahead(following)
                     result.segments.append(self._segment(segment, records.get(segment.index)))
             finally:  # before the outcome is reported: a failed run's metrics carry its retries too
@@ -272,7 +141,7 @@ class Runner:
             final_hash=result.final_hash,
             seconds=round(result.seconds, 3),
             rounds_per_second=round(result.rounds_per_second, 2),
-            consensus_speed=_rounded(result.consensus_speed),
+            consensus_speed=rounded(result.consensus_speed),
             paced_seconds=round(result.paced_seconds, 3),
             source_retries=sum(result.source_retries.values()),
         )
@@ -292,7 +161,7 @@ class Runner:
         plan = self.plan
         bind_run_context(backend=segment.backend, segment=f"{segment.index}/{len(plan.segments)}")
         backend = self.backends[segment.backend]
-        files = SupervisorFiles.in_folder(segment.input_dir.parent)
+        files = SupervisorFiles.in_folder(segment.folder)
         if record is not None and record.state == "verified":
             return self._checkpointed(segment, record)
         if record is not None and record.state == "running":
@@ -311,7 +180,7 @@ class Runner:
         source = self.sources[segment.source]
         fetch_started = time.monotonic()
         try:
-            fetched = stage_inputs(segment, source)
+            fetched = stage_inputs(segment, source, backend)
         except ReplayError:
             self.observer.fetched(source.kind, 0, 0, time.monotonic() - fetch_started, False)
             raise
@@ -330,7 +199,13 @@ class Runner:
         return self._finish(segment, backend, files, process.pid, started_at, process=process)
 
     def _finish(
-        self, segment: Segment, backend: ReplayBackend, files: SupervisorFiles, pid: int, started_at: float, process: Any = None
+        self,
+        segment: Segment,
+        backend: ReplayBackend,
+        files: SupervisorFiles,
+        pid: int,
+        started_at: float,
+        process: subprocess.Popen[bytes] | None = None,
     ) -> SegmentResult:
         try:
             follow_backend(
@@ -391,18 +266,12 @@ class Runner:
             )
         self.log.info("segment already verified", round=record.round, state=str(segment.final_dir))
         return SegmentResult(
-            segment.index, segment.backend, segment.first_round, segment.last_round, record.round, record.hash,  # type: ignore[arg-type]
+            segment.index, segment.backend, segment.first_round, segment.last_round, metadata.round, metadata.hash,
             record.seconds or 0.0, record.consensus_seconds,
         )  # fmt: skip
 
     def _verify(self, segment: Segment, directory: Path, backend: ReplayBackend) -> StateMetadata:
-        return verify_output(
-            directory,
-            tool=backend.name,
-            target_round=segment.last_round,
-            expected_hash=segment.expected_hash,
-            stops_early_silently=not backend.checks_expected_hash,
-        )
+        return verify_output(directory, backend, target_round=segment.last_round, expected_hash=segment.expected_hash)
 
     def _checkpoint(self, segment: Segment, metadata: StateMetadata, seconds: float) -> SegmentResult:
         consensus_seconds = None
@@ -429,7 +298,7 @@ class Runner:
             state=str(segment.final_dir),
             seconds=round(seconds, 3),
             rounds_per_second=round(result.rounds_per_second, 2),
-            consensus_speed=_rounded(result.consensus_speed),
+            consensus_speed=rounded(result.consensus_speed),
         )
         return result
 
@@ -447,56 +316,4 @@ class Runner:
             self.log.warning(line, stream=stream)
         else:
             self.log.debug(line, stream=stream)
-
-
-def run_replay(
-    settings: Settings,
-    *,
-    trigger: str = "manual",
-    run_id: str | None = None,
-    clock: Clock | None = None,
-    observer: RunObserver | None = None,
-) -> RunResult:
-    """Plan, verify and run a replay under the work-directory lock, recording it in the run store."""
-    with work_dir_lock(settings.work_dir):
-        store = RunStore(settings.work_dir)
-        try:
-            inputs = load_plan_inputs(settings)
-            plan = make_plan(inputs, run_id)
-            pacer = Pacer(settings.pace.rate, clock)
-            runner = Runner(
-                plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=pacer, observer=observer,
-                prefetch_workers=settings.buckets.download_workers,
-            )  # fmt: skip
-            return runner.start(trigger=trigger, settings=settings.model_dump(mode="json"))
-        finally:
-            store.close()
-
-
-def resume_replay(
-    work_dir: Path, run_id: str | None = None, *, clock: Clock | None = None, observer: RunObserver | None = None
-) -> RunResult:
-    """Continue a run that did not finish, from its last verified checkpoint."""
-    with work_dir_lock(work_dir):
-        store = RunStore(work_dir)
-        try:
-            record = store.run(run_id) if run_id else store.latest_unfinished_run()
-            if record is None:
-                raise ConfigError(
-                    f"No run {run_id} in {work_dir}." if run_id else f"No unfinished run to resume in {work_dir}.",
-                    hint="`hiero-replay status` lists the runs.",
-                )
-            if record.state == "succeeded":
-                raise ConfigError(f"Run {record.id} already succeeded; there is nothing to resume.")
-            settings = load_settings(None, record.settings)
-            plan = ReplayPlan.from_json(record.plan)
-            sources = {segment.source: open_stream_source(segment.source, settings) for segment in plan.segments}
-            pacer = Pacer(settings.pace.rate, clock)
-            runner = Runner(
-                plan, backends=create_backends(settings), sources=sources, store=store, pacer=pacer, observer=observer,
-                prefetch_workers=settings.buckets.download_workers,
-            )  # fmt: skip
-            return runner.resume()
-        finally:
-            store.close()
 

@@ -8,7 +8,8 @@ or a one-page bucket listing from a key) and reads it for its rounds.
 
 from __future__ import annotations
 
-from typing import Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 #: A block as the caller knows it (a listed file), with its number.
 Block = TypeVar("Block")

@@ -1,0 +1,79 @@
+"""The ``hiero-replay`` command line.
+
+Commands are listed here by name and imported only when one runs (or its help is shown), and each
+command module imports only click at the top: ``hiero-replay --help`` never loads pydantic,
+obstore, protobuf or rich.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import tempfile
+import traceback
+
+import click
+
+from ..errors import EXIT_CODES, ConfigError, InternalError, ReplayError, ReplayInterrupted
+
+#: name -> "module:attribute" of the click command.
+COMMANDS: dict[str, str] = {
+    "inspect": "hiero_replay.cli.commands.inspect:inspect",
+    "plan": "hiero_replay.cli.commands.plan:plan",
+    "run": "hiero_replay.cli.commands.run:run",
+    "schedule": "hiero_replay.cli.commands.schedule:schedule",
+    "schedule-resume": "hiero_replay.cli.commands.schedule:schedule_resume",
+    "status": "hiero_replay.cli.commands.status:status",
+    "report": "hiero_replay.cli.commands.report:report",
+    "demo": "hiero_replay.cli.commands.demo:demo",
+    "config": "hiero_replay.cli.commands.config:config",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, _, attribute = COMMANDS[cmd_name].partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+def _exit_code_table() -> str:
+    rows = "\n".join(f"  {code:<3} {meaning}" for code, (_, meaning, _) in sorted(EXIT_CODES.items()))
+    return f"\b\nExit codes (stable; scripts and Kubernetes podFailurePolicy rules may key on them):\n{rows}"
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110}, epilog=_exit_code_table())
+@click.version_option(package_name="hiero-replay")
+def cli() -> None:
+    """Replay historical Hiero/Hedera stream data into a consensus-node state."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="hiero-replay", standalone_mode=False)
+    except ReplayError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("error: interrupted; the backend was stopped.", err=True)
+        sys.exit(ReplayInterrupted.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(ConfigError.exit_code)
+    except Exception as error:  # noqa: BLE001 - the last resort: one line, the traceback kept in a file
+        click.echo(f"internal error: {type(error).__name__}: {error}. The traceback is in {_keep_traceback()}.", err=True)
+        sys.exit(InternalError.exit_code)
+
+
+def _keep_traceback() -> str:
+    """Write the current exception's traceback to a new private file in the temporary folder."""
+    descriptor, path = tempfile.mkstemp(prefix="hiero-replay-internal-error-", suffix=".log")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as log:
+        log.write(traceback.format_exc())
+    return path

@@ -1,0 +1,34 @@
+"""``hiero-replay run``: verify the input, replay it segment by segment, verify the result."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from ..options import replay_options
+from ..session import observers, with_sigterm
+
+if TYPE_CHECKING:
+    from ...config import Settings
+
+
+@click.command()
+@replay_options
+@click.option("--resume", "resume", is_flag=True, help="Continue the last unfinished run in the work directory.")
+@click.option("--run-id", help="With --resume: the run to continue (default: the latest unfinished one).")
+def run(settings: Settings, resume: bool, run_id: str | None) -> None:
+    """Verify the input, replay it segment by segment and verify the resulting state."""
+    from ...run import resume_replay, run_replay
+    from ..render import render_result
+
+    observer, metrics = observers(settings)
+    metrics.serve()
+    try:
+        if resume:
+            result = with_sigterm(lambda: resume_replay(settings.work_dir, run_id, observer=observer))
+        else:
+            result = with_sigterm(lambda: run_replay(settings, observer=observer))
+    finally:
+        metrics.push()
+    click.echo(render_result(result))

@@ -1,0 +1,71 @@
+"""``hiero-replay status``: the current run, the recent runs and the schedule of a work directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..options import work_dir_options
+
+
+@click.command()
+@work_dir_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Runs to list.")
+def status(work_dir: Path, as_json: bool, limit: int) -> None:
+    """The recent runs recorded in a work directory, and the schedule's state."""
+    from ..render import render_status
+
+    report = status_report(work_dir, limit)
+    click.echo(json.dumps(report, indent=2) if as_json else render_status(report))
+
+
+def _iso(timestamp: float | None) -> str | None:
+    from ...streams.timestamps import format_consensus_time
+
+    return None if timestamp is None else format_consensus_time(int(timestamp * 1e9))
+
+
+def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
+    from ...observe.status import read_status
+    from ...schedule.scheduler import SCHEDULE_NAME
+    from ...store import DATABASE, RunStore
+
+    if not (work_dir / DATABASE).exists():
+        return {"work_dir": str(work_dir), "current": read_status(work_dir), "runs": [], "schedule": None}
+    store = RunStore(work_dir)
+    try:
+        runs = [
+            {
+                "run_id": run.id,
+                "trigger": run.trigger,
+                "state": run.state,
+                "started_at": _iso(run.started_at),
+                "finished_at": _iso(run.finished_at),
+                "target_round": run.target_round,
+                "final_round": run.final_round,
+                "final_hash": run.final_hash,
+                "segments_verified": sum(s.state == "verified" for s in store.segments(run.id)),
+                "segments": len(run.plan["segments"]),
+                "error": run.error_message,
+                "exit_code": run.exit_code,
+            }
+            for run in store.runs(limit)
+        ]
+        schedule = store.schedule(SCHEDULE_NAME)
+    finally:
+        store.close()
+    return {
+        "work_dir": str(work_dir),
+        "current": read_status(work_dir),
+        "runs": runs,
+        "schedule": {
+            "paused": schedule.paused,
+            "pause_reason": schedule.pause_reason,
+            "last_fire": _iso(schedule.last_fire),
+            "last_run_id": schedule.last_run_id,
+        },
+    }

@@ -1,0 +1,184 @@
+"""Listing a source's stream files: all of them, or only what a round range needs.
+
+Names are parsed once; ordering comes from block numbers and consensus times, never from the
+listing order. For a round range, blocks are located by a search over block numbers (in a large
+bucket folder without listing it whole) and event listings stop once past the last round.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import chain, islice, takewhile
+
+from ..errors import ConfigError, ContinuityError
+from ..model.files import Problem
+from ..sources.base import ReplaySource, SourceObject
+from ..streams.naming import FileKind, StreamFileName, block_key_positioner, parse_stream_file_name
+from ..streams.timestamps import format_consensus_time
+from .block_search import BlockSearch, Unsearchable
+from .reading import Listed, read_stream_file
+
+#: From this many block files on, a round range is located by a search instead of reading them all.
+RANGE_SEARCH_THRESHOLD = 64
+#: A bucket folder with more objects than this (one listing page) is listed only around a round range.
+RANGE_LISTING_THRESHOLD = 1000
+#: Listing event files for a round range, the latest one is read after every this many objects
+#: listed, to see whether the range is passed.
+EVENT_PROBE_INTERVAL = 100
+
+
+@dataclass
+class Listing:
+    """The stream files of a listing by kind, ordered, duplicates reported and dropped."""
+
+    blocks: list[Listed] = field(default_factory=list)
+    events: list[Listed] = field(default_factory=list)
+    signatures: dict[int, StreamFileName] = field(default_factory=dict)
+    block_problems: list[Problem] = field(default_factory=list)
+    event_problems: list[Problem] = field(default_factory=list)
+
+
+def stream_files_of(kind: FileKind, objects: Iterable[SourceObject]) -> Iterator[Listed]:
+    """The stream files of one kind in a listing."""
+    for obj in objects:
+        name = parse_stream_file_name(obj.key)
+        if name is not None and name.kind is kind:
+            yield name, obj.size
+
+
+def list_stream_files(objects: Iterable[SourceObject]) -> Listing:
+    listing = Listing()
+    for obj in objects:
+        name = parse_stream_file_name(obj.key)
+        if name is None:
+            continue
+        if name.kind is FileKind.BLOCK:
+            listing.blocks.append((name, obj.size))
+        elif name.kind is FileKind.EVENTS:
+            listing.events.append((name, obj.size))
+        else:
+            listing.signatures[name.sort_key[0]] = name
+    listing.blocks.sort(key=lambda entry: entry[0].sort_key)
+    listing.events.sort(key=lambda entry: entry[0].sort_key)
+    listing.blocks = _drop_duplicates(listing.blocks, "block", listing.block_problems)
+    listing.events = _drop_duplicates(listing.events, "event file for", listing.event_problems)
+    folders = sorted({name.key.rpartition("/")[0] or "." for name, _ in listing.events})
+    if len(folders) > 1:
+        listing.event_problems.append(
+            Problem(
+                ConfigError(
+                    f"Event files come from {len(folders)} folders ({', '.join(folders[:4])}"
+                    f"{', ...' if len(folders) > 4 else ''}); their streams would interleave.",
+                    hint="Point the event source at one node's events_0.0.N folder.",
+                )
+            )
+        )
+    return listing
+
+
+def _drop_duplicates(entries: list[Listed], what: str, problems: list[Problem]) -> list[Listed]:
+    kept: list[Listed] = []
+    for entry in entries:
+        if kept and kept[-1][0].sort_key == entry[0].sort_key:
+            label = entry[0].block_number if entry[0].kind is FileKind.BLOCK else format_consensus_time(entry[0].sort_key[0])
+            problems.append(
+                Problem(
+                    ContinuityError(
+                        f"Two files hold the same {what} {label}: {kept[-1][0].key} and {entry[0].key}.",
+                        hint="Keep exactly one copy of each stream file in the source.",
+                        file=entry[0].key,
+                    )
+                )
+            )
+            continue
+        kept.append(entry)
+    return kept
+
+
+def _block_search(source: ReplaySource, at_or_after: Callable[[int], Listed | None]) -> BlockSearch[Listed]:
+    def rounds(entry: Listed) -> tuple[int, int] | None:
+        found = read_stream_file(source, *entry)
+        return None if found.first_round is None or found.last_round is None else (found.first_round, found.last_round)
+
+    return BlockSearch(at_or_after, lambda entry: entry[0].sort_key[0], rounds)
+
+
+def _blocks_for_rounds(source: ReplaySource, blocks: list[Listed], first: int, last: int | None) -> list[Listed]:
+    """The listed blocks that hold rounds ``first..last`` (and the one before, whose root the
+    first one links to), found by reading O(log n) blocks: a day of blocks is not read for an hour.
+
+    Every block when a probe cannot tell its rounds (unreadable, wrapped records)."""
+    numbers = [name.sort_key[0] for name, _ in blocks]
+
+    def at_or_after(number: int) -> Listed | None:
+        index = bisect_left(numbers, number)
+        return blocks[index] if index < len(blocks) else None
+
+    try:
+        start, stop = _block_search(source, at_or_after).range(blocks[0], first, last)
+    except Unsearchable:
+        return blocks
+    return blocks[bisect_left(numbers, start) : len(blocks) if stop is None else bisect_left(numbers, stop)]
+
+
+def _list_block_range(source: ReplaySource, first_page: list[SourceObject], first: int, last: int | None) -> Listing | None:
+    """The listing of a large bucket folder of blocks around rounds ``first..last`` only: probes
+    list one page from a key, and the range is listed from its first block to its last. ``None``
+    when the folder cannot be searched by key (names not fixed-width, a probe unreadable)."""
+    head = next(stream_files_of(FileKind.BLOCK, first_page), None)
+    position = block_key_positioner(head[0]) if head is not None else None
+    if head is None or position is None or next(stream_files_of(FileKind.EVENTS, first_page), None) is not None:
+        return None  # not a folder of fixed-width block names only
+    positioner = position
+
+    def at_or_after(number: int) -> Listed | None:
+        key = positioner(number)
+        return None if key is None else next(stream_files_of(FileKind.BLOCK, source.list(key)), None)
+
+    try:
+        start, stop = _block_search(source, at_or_after).range(head, first, last)
+    except Unsearchable:
+        return None
+
+    def before_stop(obj: SourceObject) -> bool:
+        name = parse_stream_file_name(obj.key)
+        return stop is None or name is None or name.kind is not FileKind.BLOCK or name.sort_key[0] < stop
+
+    return list_stream_files(takewhile(before_stop, source.list(positioner(start))))
+
+
+def _events_until_round(source: ReplaySource, objects: Iterable[SourceObject], last_round: int) -> Iterator[SourceObject]:
+    """The listing up to the stretch of it whose latest event file starts after ``last_round``
+    (read to tell): a replay of last month neither lists nor reads the year after it. Event file
+    names sort in time order, so nothing before that file is left out."""
+    remaining = iter(objects)
+    while stretch := list(islice(remaining, EVENT_PROBE_INTERVAL)):
+        yield from stretch
+        events = list(stream_files_of(FileKind.EVENTS, stretch))
+        if events:
+            latest = read_stream_file(source, *max(events, key=lambda entry: entry[0].sort_key))
+            if latest.first_round is not None and latest.first_round > last_round:
+                return
+
+
+def list_for_rounds(source: ReplaySource, *, start_after: str | None, rounds: tuple[int, int | None] | None) -> Listing:
+    """The listing of ``source`` (whose keys sort after ``start_after``): all of it, or only what
+    the rounds ``rounds`` need: event files up to the last round, the blocks that hold the rounds
+    (from a large bucket folder of blocks, only those are listed)."""
+    objects: Iterable[SourceObject] = source.list(start_after)
+    if rounds is None:
+        return list_stream_files(objects)
+    first_page = list(islice(objects, RANGE_LISTING_THRESHOLD))
+    if source.features.positioned_listing and len(first_page) == RANGE_LISTING_THRESHOLD:
+        ranged = _list_block_range(source, first_page, *rounds)
+        if ranged is not None:
+            return ranged
+    objects = chain(first_page, objects)
+    if rounds[1] is not None:
+        objects = _events_until_round(source, objects, rounds[1])
+    listing = list_stream_files(objects)
+    if len(listing.blocks) >= RANGE_SEARCH_THRESHOLD:
+        listing.blocks = _blocks_for_rounds(source, listing.blocks, *rounds)
+    return listing

@@ -1,0 +1,118 @@
+"""Reading stream files: download (or open), decompress, decode and hash each one, in parallel.
+
+Every file becomes a ``StreamFile`` holding what was read or the typed error it met; nothing is
+raised half-way, so ``inspect`` can show every problem at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+
+from ..errors import HashMismatchError, ReplayError
+from ..model.files import EventFileInfo, StreamFile
+from ..sources.base import ReplaySource
+from ..sources.read_ahead import ReadAhead
+from ..sources.verified import read_verified
+from ..streams.blocks import read_block
+from ..streams.compression import decompress
+from ..streams.events import metadata_hash, read_event_file, read_event_signature
+from ..streams.naming import FileKind, StreamFileName
+
+READ_WORKERS = max(2, os.cpu_count() or 1)
+#: Threads that decode and verify downloads (decompression and hashing release the GIL).
+DECODE_THREADS = min(4, max(2, os.cpu_count() or 1))
+#: From this many files on, files are decoded and hashed in worker processes.
+PROCESS_THRESHOLD = 256
+# forkserver: safe next to threads (metrics server, prefetch) where plain fork is not.
+_START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+#: A listed stream file: its parsed name and size.
+Listed = tuple[StreamFileName, int]
+_Job = tuple[ReplaySource, StreamFileName, int, StreamFileName | None]
+
+
+def read_stream_file(source: ReplaySource, name: StreamFileName, size: int, signature: StreamFileName | None = None) -> StreamFile:
+    """Read and decode one file; from a bucket, a copy that does not decode (or whose events do not
+    hash to its end hash: damaged in transit) is fetched again, and only a good one is remembered."""
+    try:
+        if name.kind is FileKind.BLOCK:
+            block = read_verified(source, name.key, lambda raw: read_block(_content(name, raw), name=name.key))
+            return StreamFile(name, size, block=block)
+
+        def decode(raw: bytes) -> tuple[EventFileInfo, bytes]:
+            data = _content(name, raw)
+            return EventFileInfo.of(read_event_file(data, name=name.key)), data
+
+        info, data = read_verified(source, name.key, decode, damaged=lambda decoded: not decoded[0].running_hash_ok)
+        if signature is not None:
+            fault = _check_signature(source, signature, data, info)
+            if fault is not None:
+                info = info.with_signature_fault(fault)
+        return StreamFile(name, size, events=info)
+    except ReplayError as error:
+        return StreamFile(name, size, error=error)
+
+
+def _content(name: StreamFileName, raw: bytes) -> bytes:
+    return decompress(raw, name.compression, name=name.key)
+
+
+def _check_signature(source: ReplaySource, signature: StreamFileName, data: bytes, info: EventFileInfo) -> HashMismatchError | None:
+    sig = read_verified(source, signature.key, lambda raw: read_event_signature(_content(signature, raw), name=signature.key))
+    file_hash = hashlib.sha384(data).digest()
+    if sig.file_hash != file_hash:
+        return HashMismatchError(
+            f"{signature.key}: the file hash it signs is not the SHA-384 of its event file.",
+            expected=sig.file_hash,
+            actual=file_hash,
+            hint="The event file or its signature file was altered; fetch both again.",
+            file=signature.key,
+        )
+    meta = metadata_hash(info.start_hash, info.end_hash)
+    if sig.metadata_hash != meta:
+        return HashMismatchError(
+            f"{signature.key}: the metadata hash it signs does not match its event file's running hashes.",
+            expected=sig.metadata_hash,
+            actual=meta,
+            file=signature.key,
+        )
+    return None
+
+
+def _read_job(job: _Job) -> StreamFile:
+    return read_stream_file(*job)
+
+
+def _executor(jobs: int, workers: int) -> Executor:
+    """Processes for large sets of local files: decoding hundreds of small items per block holds
+    the GIL. Threads for small sets (no start-up cost)."""
+    processes = min(workers, os.cpu_count() or 1)
+    if jobs >= PROCESS_THRESHOLD and processes > 1:
+        return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(_START_METHOD))
+    return ThreadPoolExecutor(max_workers=workers)
+
+
+def read_all(
+    source: ReplaySource,
+    blocks: Sequence[Listed],
+    events: Sequence[Listed],
+    signatures: dict[int, StreamFileName],
+    workers: int,
+) -> tuple[list[StreamFile], list[StreamFile]]:
+    """Read the listed blocks and event files (with their signature files), in listing order."""
+    jobs: list[_Job] = [(source, name, size, None) for name, size in blocks]
+    jobs += [(source, name, size, signatures.get(name.sort_key[0])) for name, size in events]
+    if source.features.cpu_bound_reads:
+        with _executor(len(jobs), workers) as pool:
+            files = list(pool.map(_read_job, jobs, chunksize=max(1, min(64, len(jobs) // (workers * 8)))))
+    else:  # downloads run ahead in many threads, a few decode
+        keys = []
+        for _, name, _, signature in jobs:
+            keys += [name.key] if signature is None else [name.key, signature.key]
+        with ReadAhead(source, keys, workers) as downloads, ThreadPoolExecutor(DECODE_THREADS) as decoders:
+            files = list(decoders.map(lambda job: read_stream_file(downloads, *job[1:]), jobs))
+    return files[: len(blocks)], files[len(blocks) :]

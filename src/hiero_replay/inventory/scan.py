@@ -1,0 +1,57 @@
+"""A source's stream files listed, read and checked: what ``inspect`` shows and what a plan is made from."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import ConfigError
+from ..model.files import StreamFiles
+from ..model.inventory import Inventory
+from ..sources.base import ReplaySource
+from ..sources.registry import open_source
+from ..streams.validate import validate_stream_file
+from .checks import verify_stream_files
+from .listing import list_for_rounds
+from .reading import READ_WORKERS, read_all
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+
+def open_stream_source(location: str, settings: Settings) -> ReplaySource:
+    """A stream source whose downloads are checked as stream files before they are cached."""
+    return open_source(location, settings.buckets, work_dir=settings.work_dir, validator=validate_stream_file)
+
+
+def read_workers(source: ReplaySource, settings: Settings) -> int:
+    """Processes for local files (decoding is the work), many threads for downloads."""
+    return READ_WORKERS if source.features.cpu_bound_reads else settings.buckets.download_workers
+
+
+def load_stream_files(
+    source: ReplaySource,
+    *,
+    workers: int = READ_WORKERS,
+    start_after: str | None = None,
+    rounds: tuple[int, int | None] | None = None,
+) -> StreamFiles:
+    """List and read the stream files of ``source``: all of them (whose key sorts after
+    ``start_after``), or only what the rounds ``rounds`` need."""
+    listing = list_for_rounds(source, start_after=start_after, rounds=rounds)
+    blocks, events = read_all(source, listing.blocks, listing.events, listing.signatures, workers)
+    return StreamFiles(source.url, blocks, events, listing.block_problems, listing.event_problems)
+
+
+def scan_source(
+    source: ReplaySource,
+    *,
+    from_round: int | None = None,
+    to_round: int | None = None,
+    workers: int = READ_WORKERS,
+) -> Inventory:
+    """Read, order and verify every stream file of ``source`` that overlaps the round range (only
+    what the range needs is listed and read)."""
+    if from_round is not None and to_round is not None and from_round > to_round:
+        raise ConfigError(f"--from-round {from_round} is after --to-round {to_round}.")
+    rounds = None if from_round is None and to_round is None else (from_round or 0, to_round)
+    return verify_stream_files(load_stream_files(source, workers=workers, rounds=rounds), from_round=from_round, to_round=to_round)

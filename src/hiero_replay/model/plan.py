@@ -1,0 +1,144 @@
+"""The replay plan: which backend applies which rounds from which files, in which order."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..streams.naming import FileKind
+from .rate import Workload
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The rounds a stream holds, first to last complete (gaps inside are the inventory's job)."""
+
+    first: int
+    last: int
+
+    def holds(self, round_number: int) -> bool:
+        return self.first <= round_number <= self.last
+
+
+@dataclass(frozen=True)
+class StreamRange:
+    """Rounds ``first..last`` replayed from one kind of stream."""
+
+    kind: FileKind
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class StreamChoice:
+    """What the selection rule decided, and why (in words, for logs and ``plan``)."""
+
+    ranges: tuple[StreamRange, ...]
+    cutover_round: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Everything a backend needs to apply one segment."""
+
+    state_dir: Path
+    input_dir: Path
+    node_id: int
+    target_round: int
+    out_dir: Path
+    expected_hash: str | None = None
+    rounds_per_second: int | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    index: int
+    backend: str
+    first_round: int
+    last_round: int
+    source: str
+    files: tuple[str, ...]
+    #: What the backend is given; its ``out_dir`` is renamed to ``final_dir`` only once verified.
+    invocation: Invocation
+    final_dir: Path
+    #: The state this segment must produce, when known (the final segment's expected hash).
+    expected_hash: str | None
+    argv: tuple[str, ...]
+    #: Rounds, files and estimated consensus time: what the pacer charges for this segment.
+    workload: Workload
+
+    @property
+    def rounds(self) -> int:
+        return self.last_round - self.first_round + 1
+
+    @property
+    def state_dir(self) -> Path:
+        return self.invocation.state_dir
+
+    @property
+    def input_dir(self) -> Path:
+        return self.invocation.input_dir
+
+    @property
+    def out_dir(self) -> Path:
+        return self.invocation.out_dir
+
+    @property
+    def folder(self) -> Path:
+        """The segment's own folder under the run: staged input, backend log and exit status."""
+        return self.invocation.input_dir.parent
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Segment:
+        invocation = dict(data["invocation"])
+        for key in ("state_dir", "input_dir", "out_dir"):
+            invocation[key] = Path(invocation[key])
+        return cls(
+            **{
+                **data,
+                "files": tuple(data["files"]),
+                "invocation": Invocation(**invocation),
+                "final_dir": Path(data["final_dir"]),
+                "argv": tuple(data["argv"]),
+                "workload": Workload(**data["workload"]),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    run_id: str
+    run_dir: Path
+    mode: str
+    reason: str
+    bootstrap_state: Path
+    bootstrap_round: int
+    bootstrap_hash: str
+    start_round: int
+    target_round: int
+    cutover_round: int | None
+    expected_hash: str | None
+    out: Path
+    rate: str
+    sources: dict[str, str]
+    segments: tuple[Segment, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = _jsonable(asdict(self))
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReplayPlan:
+        """The plan a run recorded (for ``run --resume``)."""
+        paths = {key: Path(data[key]) for key in ("run_dir", "bootstrap_state", "out")}
+        return cls(**{**data, **paths, "segments": tuple(Segment.from_json(s) for s in data["segments"])})
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    return str(value) if isinstance(value, Path) else value

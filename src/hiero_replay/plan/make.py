@@ -1,0 +1,129 @@
+"""The plan itself: decide the backends, verify their input, and lay out the segments with their
+exact files, states and argument vectors. Nothing is downloaded here: ``inputs`` loaded it all."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Sequence
+
+from ..backends import registry
+from ..errors import ContinuityError
+from ..inventory import verify_stream_files
+from ..model.files import StreamFile
+from ..model.plan import Invocation, ReplayPlan, Segment
+from ..model.rate import Workload
+from ..streams.naming import FileKind
+from .inputs import PlanInputs
+from .segments import BackendRange, pace_ranges, split_ranges
+from .selection import coverage_of, select_streams
+from .timeline import Timeline
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def files_for(files: Sequence[StreamFile], first: int, last: int) -> tuple[str, ...]:
+    """The keys of the files holding any of rounds ``first..last``."""
+    return tuple(
+        f.key
+        for f in files
+        if f.first_round is not None and f.last_round is not None and f.first_round <= last and f.last_round >= first
+    )
+
+
+def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
+    """Decide, verify and lay out the replay; raises the typed error of the first problem found."""
+    settings = inputs.settings
+    replay = settings.replay
+    assert replay.out is not None
+    bootstrap_dir, bootstrap = inputs.bootstrap_dir, inputs.bootstrap
+    target, expected_hash = inputs.target_round, inputs.expected_hash
+    stream_files = {kind: inputs.files(kind) for kind in (FileKind.EVENTS, FileKind.BLOCK)}
+    events, blocks = coverage_of(stream_files[FileKind.EVENTS]), coverage_of(stream_files[FileKind.BLOCK])
+    start = bootstrap.round + 1
+    if target is None:
+        newest = [c.last for c in (events, blocks) if c is not None]
+        if not newest:
+            raise ContinuityError("The stream sources hold no complete rounds to replay.")
+        target = max(newest)
+        if replay.window is not None:
+            timeline = Timeline([*stream_files[FileKind.EVENTS], *stream_files[FileKind.BLOCK]])
+            target = timeline.last_round_within(start, target, replay.window.total_seconds())
+    only = None if replay.mode == registry.AUTO else inputs.backends[replay.mode].stream_kind
+    choice = select_streams(only, start, target, events, blocks, replay.cutover_round)
+
+    ranges = []
+    for stream_range in choice.ranges:
+        stream = inputs.stream(stream_range.kind)
+        assert stream is not None
+        verify_stream_files(stream, from_round=stream_range.first, to_round=stream_range.last, kinds=(stream_range.kind,)).raise_for_problems()
+        name = replay.mode if only is not None else registry.default_for(stream_range.kind)
+        ranges.append(BackendRange(name, stream_range.first, stream_range.last))
+
+    run_id = run_id or new_run_id()
+    run_dir = settings.work_dir / "runs" / run_id
+    timelines = {kind: Timeline(files) for kind, files in stream_files.items()}
+
+    def workload(piece: BackendRange) -> Workload:
+        kind = inputs.backends[piece.backend].stream_kind
+        files = files_for(stream_files[kind], piece.first, piece.last)
+        return Workload(piece.last - piece.first + 1, len(files), timelines[kind].span_seconds(piece.first, piece.last))
+
+    rate = settings.pace.rate
+    pieces = split_ranges(ranges, replay.segment_rounds)
+    pieces = pace_ranges(pieces, rate, settings.pace.max_segment_seconds, workload, inputs.backends)
+    segments: list[Segment] = []
+    state_dir = bootstrap_dir
+    for index, piece in enumerate(pieces, start=1):
+        last = index == len(pieces)
+        folder = run_dir / "segments" / f"{index:03d}-{piece.backend}"
+        final_dir = replay.out if last else folder / "state"
+        out_dir = replay.out.parent / f".{replay.out.name}.partial-{run_id}" if last else folder / "state.partial"
+        backend = inputs.backends[piece.backend]
+        stream = inputs.stream(backend.stream_kind)
+        assert stream is not None
+        work = workload(piece)
+        invocation = Invocation(
+            state_dir=state_dir,
+            input_dir=folder / "input",
+            node_id=replay.node_id,
+            target_round=piece.last,
+            out_dir=out_dir,
+            expected_hash=expected_hash if last and backend.checks_expected_hash else None,
+            rounds_per_second=rate.rounds_per_second(work) if backend.paces_rounds else None,
+        )
+        segments.append(
+            Segment(
+                index=index,
+                backend=piece.backend,
+                first_round=piece.first,
+                last_round=piece.last,
+                source=stream.source,
+                files=files_for(stream_files[backend.stream_kind], piece.first, piece.last),
+                invocation=invocation,
+                final_dir=final_dir,
+                expected_hash=expected_hash if last else None,
+                argv=tuple(backend.argv(invocation)),
+                workload=work,
+            )
+        )
+        state_dir = final_dir
+    return ReplayPlan(
+        run_id=run_id,
+        run_dir=run_dir,
+        mode=replay.mode,
+        reason=choice.reason,
+        bootstrap_state=bootstrap_dir,
+        bootstrap_round=bootstrap.round,
+        bootstrap_hash=bootstrap.hash,
+        start_round=start,
+        target_round=target,
+        cutover_round=choice.cutover_round,
+        expected_hash=expected_hash,
+        out=replay.out,
+        rate=str(rate),
+        sources={"events": settings.source.events or "", "blocks": settings.source.blocks or ""},
+        segments=tuple(segments),
+    )

@@ -1,0 +1,40 @@
+"""Staging: each segment gets its own input folder, holding exactly its files under the names its
+backend reads."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from ..backends.base import ReplayBackend
+from ..model.plan import Segment
+from ..sources.base import ReplaySource
+from ..streams.compression import decompress
+from ..streams.naming import parse_stream_file_name
+
+
+def stage_inputs(segment: Segment, source: ReplaySource, backend: ReplayBackend) -> int:
+    """Hard links where possible, copies across file systems, decompressed copies where the
+    backend cannot read the stored compression. Returns the bytes fetched from the source."""
+    segment.input_dir.mkdir(parents=True, exist_ok=True)
+    fetched = 0
+    for key in segment.files:
+        original = source.fetch(key)
+        fetched += original.stat().st_size
+        stored = parse_stream_file_name(key)
+        assert stored is not None, key
+        staged_name, compression = backend.staged_name(stored)
+        target = segment.input_dir / staged_name
+        if target.exists():
+            continue
+        temporary = target.with_name(target.name + ".tmp")
+        if stored.compression is not compression:
+            temporary.write_bytes(decompress(original.read_bytes(), stored.compression, name=key))
+            os.replace(temporary, target)
+            continue
+        try:
+            os.link(original, target)
+        except OSError:
+            shutil.copyfile(original, temporary)
+            os.replace(temporary, target)
+    return fetched
