@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from .object_servers import FakeGcs, SeaweedS3
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,3 +25,17 @@ def samples() -> Path:
     if not SAMPLES.is_dir():
         pytest.skip(f"stream samples not found at {SAMPLES} (set HIERO_REPLAY_SAMPLES to their folder)")
     return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweed"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_gcs() -> Iterator[FakeGcs]:
+    server = FakeGcs()
+    yield server
+    server.stop()

@@ -14,7 +14,6 @@ from hiero_replay.simulate.history import History, write_history
 from hiero_replay.states import read_state_metadata
 
 from .object_servers import FakeGcs, SeaweedS3
-from .test_sources import fake_gcs, seaweed  # noqa: F401 - the session-wide servers
 
 CLI = [sys.executable, "-m", "hiero_replay"]
 
@@ -26,7 +25,7 @@ def upload(server: SeaweedS3 | FakeGcs, bucket: str, folder: Path, prefix: str) 
 
 
 @pytest.fixture(scope="module")
-def remote(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedS3, fake_gcs: FakeGcs) -> History:  # noqa: F811
+def remote(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedS3, fake_gcs: FakeGcs) -> History:
     history = write_history(tmp_path_factory.mktemp("history"), bootstrap_round=10, cutover_round=61, target_round=120)
     upload(seaweed, "hedera-events", history.events_dir, "eventsStreams/events_0.0.3/")
     upload(seaweed, "hedera-states", history.bootstrap_state.parent.parent, "")
@@ -34,7 +33,7 @@ def remote(tmp_path_factory: pytest.TempPathFactory, seaweed: SeaweedS3, fake_gc
     return history
 
 
-def bucket_env(seaweed: SeaweedS3, fake_gcs: FakeGcs) -> dict[str, str]:  # noqa: F811
+def bucket_env(seaweed: SeaweedS3, fake_gcs: FakeGcs) -> dict[str, str]:
     return {**os.environ, "AWS_ENDPOINT_URL": seaweed.endpoint, "STORAGE_EMULATOR_HOST": fake_gcs.endpoint}
 
 
@@ -44,7 +43,7 @@ def run(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Completed
     return subprocess.run([*CLI, *args, "--config", str(config)], capture_output=True, text=True, env=env, timeout=300)
 
 
-def test_event_stream_replay_from_s3(remote: History, tmp_path: Path, seaweed: SeaweedS3, fake_gcs: FakeGcs) -> None:  # noqa: F811
+def test_event_stream_replay_from_s3(remote: History, tmp_path: Path, seaweed: SeaweedS3, fake_gcs: FakeGcs) -> None:
     out = tmp_path / "out"
     result = run(
         tmp_path, bucket_env(seaweed, fake_gcs), "run", "--simulate", "--mode", "event-stream",
@@ -57,7 +56,7 @@ def test_event_stream_replay_from_s3(remote: History, tmp_path: Path, seaweed: S
     assert (next(states.iterdir()) / ".download-complete").exists()
 
 
-def test_auto_replay_across_the_cutover_from_s3_and_gcs(remote: History, tmp_path: Path, seaweed: SeaweedS3, fake_gcs: FakeGcs) -> None:  # noqa: F811
+def test_auto_replay_across_the_cutover_from_s3_and_gcs(remote: History, tmp_path: Path, seaweed: SeaweedS3, fake_gcs: FakeGcs) -> None:
     out = tmp_path / "out"
     env = bucket_env(seaweed, fake_gcs)
     args = [
@@ -79,7 +78,7 @@ def test_auto_replay_across_the_cutover_from_s3_and_gcs(remote: History, tmp_pat
     assert status["source_type"] == "gcs" and status["state"] == "succeeded"
 
 
-def test_a_half_downloaded_state_is_never_used(remote: History, tmp_path: Path, seaweed: SeaweedS3, fake_gcs: FakeGcs) -> None:  # noqa: F811
+def test_a_half_downloaded_state_is_never_used(remote: History, tmp_path: Path, seaweed: SeaweedS3, fake_gcs: FakeGcs) -> None:
     from hiero_replay.config import BucketsConfig
     from hiero_replay.sources.folders import COMPLETE_MARKER, download_folder
     from hiero_replay.sources.registry import open_source
@@ -100,7 +99,7 @@ def test_a_half_downloaded_state_is_never_used(remote: History, tmp_path: Path, 
         del os.environ["AWS_ENDPOINT_URL"]
 
 
-def test_nested_zstd_bucket_layout_replays_through_apply_blocks(tmp_path: Path, seaweed: SeaweedS3, fake_gcs: FakeGcs) -> None:  # noqa: F811
+def test_nested_zstd_bucket_layout_replays_through_apply_blocks(tmp_path: Path, seaweed: SeaweedS3, fake_gcs: FakeGcs) -> None:
     """Block-node buckets hold AAAA/BBBB/CCCC/DDDD/EEE.blk.zstd; apply-blocks reads only flat raw or
     gzip names, so staging rewrites them."""
     import gzip

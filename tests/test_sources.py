@@ -1,141 +1,28 @@
-"""One contract suite for ReplaySource, run against a local folder, a real S3-compatible server
-(SeaweedFS) and a real GCS emulator (fake-gcs-server), all on 127.0.0.1; plus requester-pays
-headers and fault injection through a proxy in front of the servers."""
+"""Bucket specifics on real servers on 127.0.0.1 (SeaweedFS, fake-gcs-server): requester-pays
+headers, fault injection through a proxy, the verified cache, listing only a round range's part.
+(What every source must do is in ``contract/test_source_contract.py``.)"""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from hiero_replay.config import BucketsConfig, Settings, load_settings
-from hiero_replay.errors import ConfigError, CorruptFileError, MissingInputError
-from hiero_replay.inventory import load_stream_files, open_stream_source, scan_source, verify_stream_files
+from hiero_replay.config import BucketsConfig, load_settings
+from hiero_replay.errors import ConfigError, CorruptFileError
+from hiero_replay.inventory import load_stream_files, scan_source, verify_stream_files
 from hiero_replay.inventory.listing import EVENT_PROBE_INTERVAL
-from hiero_replay.sources.base import ReplaySource
 from hiero_replay.sources.registry import open_source
 from hiero_replay.streams.naming import Compression, block_file_name, nested_block_key
 
+from .buckets import make_bucket
 from .helpers import write_blocks, write_events
 from .object_servers import FakeGcs, Fault, FaultProxy, SeaweedS3
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
-    server = SeaweedS3(tmp_path_factory.mktemp("seaweed"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def fake_gcs() -> Iterator[FakeGcs]:
-    server = FakeGcs()
-    yield server
-    server.stop()
-
-
-@dataclass
-class Bucket:
-    """A fresh bucket (or folder) with a way to put objects into it and to open it as a source."""
-
-    kind: str
-    url: str
-    put: Callable[[str, bytes], None]
-    delete: Callable[[str], None]
-    options: BucketsConfig
-    work_dir: Path
-
-    def settings(self) -> Settings:
-        return load_settings(None, {"buckets": self.options.model_dump(mode="json"), "work_dir": str(self.work_dir)})
-
-    def source(self) -> ReplaySource:
-        return open_stream_source(self.url, self.settings())
-
-    def upload_folder(self, folder: Path, prefix: str = "") -> list[str]:
-        keys = []
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            key = prefix + path.relative_to(folder).as_posix()
-            self.put(key, path.read_bytes())
-            keys.append(key)
-        return keys
-
-
-def make_bucket(kind: str, tmp_path: Path, seaweed: SeaweedS3 | None, fake_gcs: FakeGcs | None, endpoint: str | None = None, **options: object) -> Bucket:
-    name = f"replay-{next(_names)}"
-    if kind == "local":
-        root = tmp_path / name
-        root.mkdir()
-
-        def put(key: str, data: bytes) -> None:
-            (root / key).parent.mkdir(parents=True, exist_ok=True)
-            (root / key).write_bytes(data)
-
-        return Bucket(kind, str(root), put, lambda key: (root / key).unlink(), BucketsConfig(), tmp_path / "work")
-    server = seaweed if kind == "s3" else fake_gcs
-    assert server is not None
-    server.create_bucket(name)
-    settings = BucketsConfig(**{"endpoint": endpoint or server.endpoint, "allow_http": True, "path_style": True, "retries": 4, **options})
-    scheme = "s3" if kind == "s3" else "gs"
-    return Bucket(
-        kind, f"{scheme}://{name}/streams", lambda key, data: server.put(name, f"streams/{key}", data),
-        lambda key: server.delete(name, f"streams/{key}"), settings, tmp_path / "work",
-    )  # fmt: skip
-
-
-@pytest.fixture(params=["local", "s3", "gcs"])
-def bucket(request: pytest.FixtureRequest, tmp_path: Path) -> Bucket:
-    seaweed = request.getfixturevalue("seaweed") if request.param == "s3" else None
-    fake_gcs = request.getfixturevalue("fake_gcs") if request.param == "gcs" else None
-    return make_bucket(request.param, tmp_path, seaweed, fake_gcs)
-
-
-# --- the contract ---------------------------------------------------------------------------
-
-
-def test_list_read_fetch(bucket: Bucket, tmp_path: Path) -> None:
-    keys = bucket.upload_folder(write_blocks(tmp_path / "b", 1, 20, rounds_per_block=5)[0].parent, "blocks/")
-    bucket.put("blocks/000000000000000000000000000000000004.mf", b"")
-    source = bucket.source()
-    listed = {obj.key: obj.size for obj in source.list()}
-    assert set(listed) == {*keys, "blocks/000000000000000000000000000000000004.mf"}
-    local = {p.name: p for p in (tmp_path / "b").iterdir()}
-    for key in keys:
-        data = local[key.rsplit("/", 1)[1]].read_bytes()
-        assert listed[key] == len(data)
-        assert source.read(key) == data
-        assert source.fetch(key).read_bytes() == data
-    after = [obj.key for obj in source.list(start_after=keys[1])]
-    assert sorted(after) == sorted(k for k in listed if k > keys[1])
-
-
-def test_missing_object_is_a_typed_error(bucket: Bucket, tmp_path: Path) -> None:
-    bucket.put("blocks/000000000000000000000000000000000000.blk", b"x")
-    with pytest.raises(MissingInputError):
-        bucket.source().read("blocks/000000000000000000000000000000000009.blk.gz")
-
-
-def test_inventory_over_the_source(bucket: Bucket, tmp_path: Path) -> None:
-    bucket.upload_folder(write_events(tmp_path / "e", 1, 60)[0].parent, "events_0.0.3/")
-    inventory = scan_source(bucket.source(), workers=8)
-    assert inventory.ok and inventory.hash_chain == "verified"
-    assert (inventory.first_round, inventory.last_round) == (1, 60)
-
-
-def test_a_missing_object_in_the_middle_is_a_gap(bucket: Bucket, tmp_path: Path) -> None:
-    keys = bucket.upload_folder(write_blocks(tmp_path / "b", 1, 40, rounds_per_block=5)[0].parent)
-    bucket.delete(keys[3])
-    inventory = scan_source(bucket.source(), workers=8)
-    assert inventory.first_error().exit_code == 4
-    assert next(g.to_json() for g in inventory.gaps if g.kind == "blocks")["first"] == 3
-
-
-# --- bucket specifics -----------------------------------------------------------------------
 
 
 @pytest.fixture
