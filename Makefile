@@ -28,3 +28,4 @@ bench: $(BIN)/hiero-replay
 	$(BIN)/python -m bench.pacing --seconds 8
 	@command -v rclone >/dev/null || (apt-get update -qq && apt-get install -y -qq rclone >/dev/null)
 	$(BIN)/python -m bench.fetch --files 2000
+	$(BIN)/python -m bench.startup --repeat 10

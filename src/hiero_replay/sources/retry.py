@@ -29,7 +29,8 @@ def is_transient(error: BaseException) -> bool:
 
 @dataclass
 class RetryPolicy:
-    attempts: int = 6
+    #: Attempts in all (``buckets.retries``).
+    attempts: int
     base_seconds: float = 0.2
     cap_seconds: float = 10.0
     sleep: Callable[[float], None] = time.sleep
