@@ -147,7 +147,12 @@ def test_a_gap_stops_the_run_before_any_backend_starts(history: History, tmp_pat
 
 def test_pcli_early_stop_is_detected(history: History, tmp_path: Path) -> None:
     # A PCLI that, like the real one when its events run out, exits 0 five rounds short.
-    early = "import sys; from hiero_replay.simulate.pcli import main; a = sys.argv[1:]; i = a.index('--final-round'); a[i + 1] = str(int(a[i + 1]) - 5); main(a)"
+    # A PCLI that stops 5 rounds short of its final round, without failing (its usage unchanged).
+    early = (
+        "import sys; from hiero_replay.simulate.pcli import main; a = sys.argv[1:]\n"
+        "if '--final-round' in a: i = a.index('--final-round'); a[i + 1] = str(int(a[i + 1]) - 5)\n"
+        "main(a)"
+    )
     config = tmp_path / "replay.toml"
     config.write_text(f"[backends.event_stream]\ncommand = {json.dumps([sys.executable, '-c', early])}\n")
     args = replay_args(history, tmp_path, "--mode", "event-stream", "--target-round", "80", "--out", tmp_path / "out")
@@ -179,7 +184,9 @@ def test_java_stack_trace_is_exit_6_with_the_tail_of_stderr(history: History, tm
 
 def test_backend_timeout_is_exit_6(history: History, tmp_path: Path) -> None:
     config = tmp_path / "replay.toml"
-    hang = json.dumps([sys.executable, "-c", "import time; time.sleep(120)"])
+    # Answers the capability probe with its usage, then hangs on the real work.
+    tool = "import sys, time\nif '--block-stream-dir' not in sys.argv: sys.exit('usage: operator apply-blocks --rate R')\ntime.sleep(120)"
+    hang = json.dumps([sys.executable, "-c", tool])
     config.write_text(f"[backends.block_stream]\ncommand = {hang}\ntimeout = 1.5\n")
     args = replay_args(history, tmp_path, "--mode", "block-stream", "--out", tmp_path / "out")
     args.remove("--simulate")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from hiero_replay.backends.capabilities import Capabilities
 from hiero_replay.backends.registry import create_backends
 from hiero_replay.config import Settings
 from hiero_replay.model.rate import Rate, Workload
@@ -23,6 +24,8 @@ from hiero_replay.store import RunStore
 
 CLI = [sys.executable, "-m", "hiero_replay"]
 BACKENDS = create_backends(Settings().backends.of, simulate=False)
+for _backend in BACKENDS.values():  # as the tools on main answer the capability probe
+    _backend.adapt(Capabilities((), frozenset({"--rate", "--transaction-offset-nanos"})))
 
 
 class FakeClock:

@@ -16,6 +16,7 @@ import pytest
 
 from hiero_replay.backends import registry
 from hiero_replay.backends.base import ReplayBackend
+from hiero_replay.backends.probe import probe
 from hiero_replay.backends.process import SupervisorFiles, follow_backend, start_backend
 from hiero_replay.config import Settings
 from hiero_replay.errors import BackendError, ContinuityError, HashMismatchError, ReplayError
@@ -23,7 +24,7 @@ from hiero_replay.inventory import load_stream_files
 from hiero_replay.model.plan import Invocation, Segment
 from hiero_replay.model.rate import Workload
 from hiero_replay.plan.make import files_for
-from hiero_replay.run.staging import stage_inputs
+from hiero_replay.run.staging import prepare_output, stage_inputs
 from hiero_replay.run.verify import verify_output
 from hiero_replay.simulate.history import History, write_history
 from hiero_replay.sources.local import LocalDirSource
@@ -50,7 +51,9 @@ HISTORIES = {
 @pytest.fixture(scope="module", params=registry.names())
 def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Case:
     backend = registry.create_backends(Settings().backends.of, simulate=True)[request.param]
-    history = write_history(tmp_path_factory.mktemp(request.param), **HISTORIES[backend.stream_kind])  # type: ignore[arg-type]
+    root = tmp_path_factory.mktemp(request.param)
+    assert backend.adapt(probe(backend, root / "work")) == []  # the simulators behave like the tools on main
+    history = write_history(root / "history", **HISTORIES[backend.stream_kind])  # type: ignore[arg-type]
     stream_dir = history.events_dir if backend.stream_kind is FileKind.EVENTS else history.blocks_dir
     return Case(backend, history, stream_dir, history.bootstrap_round + 1, history.target_round)
 
@@ -71,12 +74,16 @@ def _segment(case: Case, folder: Path, **changes: object) -> Segment:
 
 
 def _run(case: Case, segment: Segment, rounds: list[int] | None = None) -> StateMetadata:
-    """Run the backend on the segment under the supervisor; verify its output like a run does."""
+    """Run the backend on the segment under the supervisor, as a run does: its output folder
+    prepared, then its output verified."""
     files = SupervisorFiles.in_folder(segment.folder)
+    prepare_output(segment.out_dir, case.backend)
     process = start_backend(case.backend, segment.invocation, files)
+    seen = rounds if rounds is not None else []
     follow_backend(
-        case.backend, files, process.pid, started_at=0.0, on_line=lambda *_: None, on_round=(rounds or []).append, process=process
-    )
+        case.backend, files, process.pid, started_at=0.0, rounds=(segment.first_round, segment.last_round),
+        on_line=lambda *_: None, on_round=seen.append, process=process,
+    )  # fmt: skip
     expected = segment.invocation.expected_hash
     return verify_output(segment.out_dir, case.backend, target_round=segment.invocation.target_round, expected_hash=expected)
 

@@ -7,13 +7,16 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from ..errors import ContinuityError, CorruptFileError, HashMismatchError, MissingInputError, ReplayError
+from ..errors import BackendError, ConfigError, ContinuityError, CorruptFileError, HashMismatchError, MissingInputError, ReplayError
 from ..model.plan import Invocation
 from ..streams.naming import Compression, FileKind, StreamFileName, block_file_name
 from .base import BackendConfig, FailureRule, ToolBackend, message_of
+from .capabilities import Capabilities
 
 _EXPECTED = re.compile(r"Expected:\s*([0-9a-fA-F]+)")
 _ACTUAL = re.compile(r"Actual:\s*([0-9a-fA-F]+)")
+_PROGRESS = re.compile(r"Block stream recovery: (\d+)%")
+_FAILED_READING = re.compile(r"Failed reading block @ (\S+)")
 
 
 class BlockStreamBackendConfig(BackendConfig):
@@ -34,12 +37,33 @@ def _continuity(line: str, _: Sequence[str]) -> ReplayError:
     return ContinuityError(f"apply-blocks: {message_of(line)}", hint="Run `hiero-replay inspect` on the block source.")
 
 
+def _unreadable_block(line: str, tail: Sequence[str]) -> ReplayError:
+    """A block apply-blocks cannot parse: damaged, or (an unknown field: its strict parser) written by
+    a HAPI version this build of the tool does not know (reference/hiero-tools.md §7.1)."""
+    found = _FAILED_READING.search(line)
+    path = found.group(1) if found else None
+    where = f"the block file {path}" if path else "a block file"
+    if any("unknown field" in entry.lower() for entry in tail):
+        return ConfigError(
+            f"apply-blocks cannot read {where}: it holds a field this build of the state validator does not know.",
+            hint="The blocks' HAPI version and the tool's do not match (`hiero-replay inspect` shows the HAPI version): "
+            "use a state validator built from the release that wrote these blocks.",
+            file=path,
+        )
+    return CorruptFileError(
+        f"apply-blocks cannot read {where}: {message_of(line)}",
+        hint="Run `hiero-replay inspect` on the block source and fetch the file again; .blk.zstd is not readable by apply-blocks.",
+        file=path,
+    )
+
+
 class BlockStreamBackend(ToolBackend[BlockStreamBackendConfig]):
     name = "block-stream"
     tool = "apply-blocks"
     stream_kind = FileKind.BLOCK
     checks_expected_hash = True
-    paces_rounds = True  # --rate: rounds per second, paced at every round
+    creates_output_folder = False  # on main, --out must exist (§7.1)
+    log_files = ("validator.log", "state-analysis.log")  # log4j2 writes them into the working directory (§7.1)
     simulator = "hiero_replay.simulate.validator"
     config_model = BlockStreamBackendConfig
     failures = (
@@ -49,13 +73,22 @@ class BlockStreamBackend(ToolBackend[BlockStreamBackendConfig]):
         FailureRule("Unexpected round number", _continuity),
         FailureRule("Block stream is incomplete", _continuity),
         FailureRule("State directory does not exist", lambda line, _: MissingInputError(f"apply-blocks: {message_of(line)}")),
+        FailureRule("Failed reading block @", _unreadable_block),
         FailureRule(
-            "Failed reading block @",
-            lambda line, _: CorruptFileError(
-                f"apply-blocks: {message_of(line)}", hint="Fetch the block again; .blk.zstd is not readable by apply-blocks."
+            "Snapshot creation failed",
+            lambda line, _: BackendError(
+                f"apply-blocks: {message_of(line)}: it could not write the state into its --out folder.",
+                hint="Check that the disk of the work directory and --out has room and is writable.",
             ),
         ),
     )
+
+    def adapt(self, capabilities: Capabilities) -> list[str]:
+        super().adapt(capabilities)
+        self.paces_rounds = "--rate" in capabilities.options
+        if capabilities.starts and not self.paces_rounds:
+            return ["the installed apply-blocks has no --rate (an older build): the orchestrator paces it between segments"]
+        return []
 
     def argv(self, invocation: Invocation) -> list[str]:
         argv = [
@@ -82,5 +115,13 @@ class BlockStreamBackend(ToolBackend[BlockStreamBackendConfig]):
         compression = Compression.NONE if name.compression is Compression.ZSTD else name.compression
         return block_file_name(name.block_number, compression), compression
 
-    def progress_round(self, line: str) -> int | None:
-        return None  # apply-blocks logs nothing per round
+    def probe_argv(self) -> list[str]:
+        """``apply-blocks`` without its required options: picocli answers with its usage."""
+        return [*self.command, ".", "apply-blocks"]
+
+    def progress_round(self, line: str, first: int, last: int) -> int | None:
+        """``Block stream recovery: N%`` of the rounds after the state (§7.1)."""
+        match = _PROGRESS.search(line)
+        if match is None:
+            return None
+        return first - 1 + (last - first + 1) * min(100, int(match.group(1))) // 100

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import BackendError, ReplayError
 from ..model.plan import Invocation
 from ..streams.naming import Compression, FileKind, StreamFileName
+from .capabilities import Capabilities
 
 TAIL_LINES = 15
 
@@ -42,8 +43,14 @@ class ReplayBackend(Protocol):
     checks_expected_hash: ClassVar[bool]
     #: Does the tool exit 0 when its input ends before the target round (PCLI)?
     stops_early_silently: ClassVar[bool]
-    #: Does the tool take a rounds-per-second rate of its own (apply-blocks ``--rate``)?
-    paces_rounds: ClassVar[bool]
+    #: Does the tool create its output folder (PCLI), or must it exist before it starts (apply-blocks on main)?
+    creates_output_folder: ClassVar[bool]
+    #: Files the tool writes into its working directory (the segment's folder), shown on failure.
+    log_files: ClassVar[tuple[str, ...]]
+    #: Does the installed tool take a rounds-per-second rate of its own (apply-blocks ``--rate``)?
+    paces_rounds: bool
+    #: What the capability probe found (``None`` until probed).
+    capabilities: Capabilities | None
     #: Seconds a segment may take before its process is stopped.
     timeout: float | None
 
@@ -51,12 +58,21 @@ class ReplayBackend(Protocol):
         """The exact argument vector; never run through a shell."""
         ...
 
+    def probe_argv(self) -> list[str]:
+        """A command line the tool rejects with its usage, which names every option it accepts."""
+        ...
+
+    def adapt(self, capabilities: Capabilities) -> list[str]:
+        """Take what the installed tool supports into account; returns what that changes, in words
+        (a ``ConfigError`` when the configuration asks for something the tool lacks)."""
+        ...
+
     def staged_name(self, name: StreamFileName) -> tuple[str, Compression]:
         """The file name the tool reads a stream file under, and the compression that copy must have."""
         ...
 
-    def progress_round(self, line: str) -> int | None:
-        """The round a line of the tool's output reports as applied, if any."""
+    def progress_round(self, line: str, first: int, last: int) -> int | None:
+        """The round a line of the tool's output reports as applied, if any, in a segment of rounds ``first..last``."""
         ...
 
     def failure(self, exit_code: int, tail: Sequence[str]) -> ReplayError:
@@ -83,7 +99,8 @@ class ToolBackend(ABC, Generic[ConfigT]):
     stream_kind: ClassVar[FileKind]
     checks_expected_hash: ClassVar[bool] = False
     stops_early_silently: ClassVar[bool] = False
-    paces_rounds: ClassVar[bool] = False
+    creates_output_folder: ClassVar[bool] = True
+    log_files: ClassVar[tuple[str, ...]] = ()
     #: The module that simulates the tool (``--simulate``), run as ``python -m``.
     simulator: ClassVar[str]
     config_model: ClassVar[type[BackendConfig]]
@@ -93,6 +110,12 @@ class ToolBackend(ABC, Generic[ConfigT]):
         self.config = config
         self.command = list(command or config.command)
         self.timeout = config.timeout
+        self.paces_rounds = False
+        self.capabilities: Capabilities | None = None
+
+    def adapt(self, capabilities: Capabilities) -> list[str]:
+        self.capabilities = capabilities
+        return []
 
     @abstractmethod
     def argv(self, invocation: Invocation) -> list[str]: ...
@@ -101,7 +124,10 @@ class ToolBackend(ABC, Generic[ConfigT]):
     def staged_name(self, name: StreamFileName) -> tuple[str, Compression]: ...
 
     @abstractmethod
-    def progress_round(self, line: str) -> int | None: ...
+    def probe_argv(self) -> list[str]: ...
+
+    @abstractmethod
+    def progress_round(self, line: str, first: int, last: int) -> int | None: ...
 
     def failure(self, exit_code: int, tail: Sequence[str]) -> ReplayError:
         for rule in self.failures:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import Field
 
-from ..errors import BackendError, ContinuityError, CorruptFileError
+from ..errors import ConfigError, ContinuityError, CorruptFileError, ReplayError
 from ..model.plan import Invocation
 from ..streams.naming import Compression, FileKind, StreamFileName
 from .base import BackendConfig, FailureRule, ToolBackend, message_of
+from .capabilities import Capabilities
 
 _APPLYING = re.compile(r"Applying (\d+) events from round (\d+)")
 
@@ -20,6 +22,22 @@ class EventStreamBackendConfig(BackendConfig):
     config_file: Path | None = Field(None, description="PCLI --config settings file.")
     load_signing_keys: bool = Field(False, description="PCLI --load-signing-keys.")
     transaction_offset_nanos: int | None = Field(None, ge=0, description="PCLI --transaction-offset-nanos.")
+
+
+def _no_jars(line: str, _: Sequence[str]) -> ReplayError:
+    return ConfigError(
+        f"pcli.sh found no jars to run: {line.removeprefix('ERROR: ').strip()}",
+        hint='Add the jars with backends.event_stream.args (e.g. ["-L", "/opt/hedera/data/lib", "-L", "/opt/hedera/data/apps"]) '
+        "or fix backends.event_stream.command.",
+    )
+
+
+def _no_such_element(line: str, _: Sequence[str]) -> ReplayError:
+    """Another ``NoSuchElementException``: one PCLI variant throws it when ``--config`` is missing (§7.2)."""
+    return ConfigError(
+        f"PCLI failed: {message_of(line)}",
+        hint="Some PCLI builds need a settings file: set backends.event_stream.config_file.",
+    )
 
 
 class EventStreamBackend(ToolBackend[EventStreamBackendConfig]):
@@ -35,16 +53,16 @@ class EventStreamBackend(ToolBackend[EventStreamBackendConfig]):
             lambda line, _: ContinuityError(f"PCLI: {message_of(line)}", hint="Run `hiero-replay inspect` on the event source."),
         ),
         FailureRule(
-            "NoSuchElementException", lambda line, _: ContinuityError(f"PCLI could not find the start round: {message_of(line)}")
-        ),
-        FailureRule("terminates early", lambda line, _: CorruptFileError(f"PCLI: {message_of(line)}")),
-        FailureRule(
-            "the JVM classpath is empty",
-            lambda _line, _tail: BackendError(
-                "pcli.sh found no jars: the JVM classpath is empty.",
-                hint='Add the jars with backends.event_stream.args (e.g. ["-L", "data/lib"]) or fix backends.event_stream.command.',
+            "Requested value is not in the specified range",
+            lambda _line, _tail: ContinuityError(
+                "PCLI found no events of the round after the bootstrap state: the event files start later (NoSuchElementException).",
+                hint="Add the event files that hold the rounds right after the bootstrap state, or start from a later state.",
             ),
         ),
+        FailureRule("NoSuchElementException", _no_such_element),
+        FailureRule("terminates early", lambda line, _: CorruptFileError(f"PCLI: {message_of(line)}")),
+        FailureRule("the JVM module path is empty", _no_jars),  # pcli.sh on main (§7.2)
+        FailureRule("the JVM classpath is empty", _no_jars),  # older pcli.sh (§2.1)
     )
 
     def argv(self, invocation: Invocation) -> list[str]:
@@ -74,6 +92,22 @@ class EventStreamBackend(ToolBackend[EventStreamBackendConfig]):
         """PCLI reads only names ending in ``.evts``: gzip copies are staged decompressed."""
         return name.name.removesuffix(".gz"), Compression.NONE
 
-    def progress_round(self, line: str) -> int | None:
+    def probe_argv(self) -> list[str]:
+        """``recover`` without its parameters (the configured wrapper options kept): picocli answers with its usage."""
+        return [*self.command, "event-stream", "recover", *self.config.args]
+
+    def adapt(self, capabilities: Capabilities) -> list[str]:
+        super().adapt(capabilities)
+        offset = "--transaction-offset-nanos"
+        if capabilities.starts and self.config.transaction_offset_nanos is not None and offset not in capabilities.options:
+            raise ConfigError(
+                f"backends.event_stream.transaction_offset_nanos is set, but the installed PCLI ({' '.join(self.command)}) "
+                f"has no {offset} option (added in May 2026, PR #25250).",
+                hint="Remove backends.event_stream.transaction_offset_nanos, or install a newer PCLI.",
+            )
+        return []
+
+    def progress_round(self, line: str, first: int, last: int) -> int | None:
+        """``Applying N events from round R``: round R is being applied (§2.3)."""
         match = _APPLYING.search(line)
         return int(match.group(2)) if match else None

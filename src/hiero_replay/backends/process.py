@@ -20,25 +20,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BackendError
+from ..errors import BackendError, ReplayError
 from ..model.plan import Invocation
 from .base import ReplayBackend
 
 STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.1
 _TAIL = 60
+#: Lines of each of the tool's own log files shown with a failure.
+TOOL_LOG_LINES = 10
 
 
 @dataclass(frozen=True)
 class SupervisorFiles:
-    """Where a segment's supervisor keeps the backend's output and exit code."""
+    """Where a segment's supervisor keeps the backend's output and exit code; ``folder`` is also the
+    backend's working directory, where a tool's own log files land."""
 
+    folder: Path
     log: Path
     status: Path
 
     @classmethod
     def in_folder(cls, folder: Path) -> SupervisorFiles:
-        return cls(folder / "backend.log", folder / "backend.status")
+        return cls(folder, folder / "backend.log", folder / "backend.status")
 
     def exit_code(self) -> int | None:
         try:
@@ -87,11 +91,13 @@ def stop_process_group(pid: int, alive: Callable[[], bool], grace: float = STOP_
 
 
 def start_backend(backend: ReplayBackend, invocation: Invocation, files: SupervisorFiles) -> subprocess.Popen[bytes]:
+    """Start the backend under its supervisor, in the segment's folder as working directory."""
     files.clear()
-    files.log.parent.mkdir(parents=True, exist_ok=True)
+    files.folder.mkdir(parents=True, exist_ok=True)
     argv = backend.argv(invocation)
     return subprocess.Popen(
         [sys.executable, "-m", "hiero_replay.backends.supervisor", str(files.status), str(files.log), "--", *argv],
+        cwd=files.folder,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -128,14 +134,18 @@ def follow_backend(
     pid: int,
     *,
     started_at: float,
+    rounds: tuple[int, int],
     on_line: Callable[[str, str], None],
     on_round: Callable[[int], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
     process: subprocess.Popen[bytes] | None = None,
 ) -> None:
     """Follow a supervised backend until it ends; return on exit 0, raise the typed error otherwise.
 
     ``started_at`` is the wall-clock start (the timeout counts from it, across an adoption);
-    ``process`` is given when this orchestrator started the supervisor itself.
+    ``rounds`` the segment's first and last round (progress lines may be percentages of them);
+    ``on_tick`` is called while waiting, so displays can move; ``process`` is given when this
+    orchestrator started the supervisor itself.
     """
 
     def alive() -> bool:
@@ -149,7 +159,7 @@ def follow_backend(
             recent.append(line)
             on_line(stream, line)
             if on_round is not None:
-                applied = backend.progress_round(line)
+                applied = backend.progress_round(line, *rounds)
                 if applied is not None:
                     on_round(applied)
 
@@ -175,6 +185,8 @@ def follow_backend(
                     f"The {backend.name} backend did not finish within its timeout of {backend.timeout:g} s; it was stopped.",
                     hint=f"Raise backends.{backend.name.replace('-', '_')}.timeout, or use smaller segments (segment_rounds).",
                 )
+            if on_tick is not None:
+                on_tick()
             time.sleep(POLL_SECONDS)
         drain()
     except BaseException:
@@ -189,4 +201,25 @@ def follow_backend(
             hint=f"Set backends.{backend.name.replace('-', '_')}.command to the tool's launcher, or pass --simulate for a rehearsal.",
         )
     if exit_code != 0:
-        raise backend.failure(exit_code, list(recent))
+        raise _with_tool_logs(backend.failure(exit_code, list(recent)), backend, files.folder)
+
+
+def _with_tool_logs(error: ReplayError, backend: ReplayBackend, folder: Path) -> ReplayError:
+    """The failure, with the last lines of the log files the tool wrote into its working directory."""
+    for name in backend.log_files:
+        lines = _last_lines(folder / name, TOOL_LOG_LINES)
+        if lines:
+            shown = "\n".join(f"  | {line}" for line in lines)
+            error.message = f"{error.message.rstrip()}\nLast lines of {folder / name}:\n{shown}\n"
+    return error
+
+
+def _last_lines(path: Path, count: int) -> list[str]:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 64 * 1024))
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if line.strip()][-count:]

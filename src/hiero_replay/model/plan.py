@@ -124,6 +124,8 @@ class ReplayPlan:
     rate: str
     sources: dict[str, str]
     segments: tuple[Segment, ...] = field(default=())
+    #: What the plan cannot promise, in words (a tool without a capability, a pace that cannot hold).
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = _jsonable(asdict(self))
@@ -133,7 +135,8 @@ class ReplayPlan:
     def from_json(cls, data: dict[str, Any]) -> ReplayPlan:
         """The plan a run recorded (for ``run --resume``)."""
         paths = {key: Path(data[key]) for key in ("run_dir", "bootstrap_state", "out")}
-        return cls(**{**data, **paths, "segments": tuple(Segment.from_json(s) for s in data["segments"])})
+        segments = tuple(Segment.from_json(s) for s in data["segments"])
+        return cls(**{**data, **paths, "segments": segments, "warnings": tuple(data.get("warnings", ()))})
 
 
 def _jsonable(value: Any) -> Any:

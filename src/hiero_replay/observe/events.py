@@ -26,6 +26,9 @@ class RunObserver:
 
     def round_applied(self, round_number: int) -> None: ...
 
+    def tick(self) -> None:
+        """Called while a backend runs, between its progress lines."""
+
     def segment_verified(self, segment: Segment, result: SegmentResult, consensus_time_ns: int | None) -> None: ...
 
     def run_finished(self, result: RunResult) -> None: ...

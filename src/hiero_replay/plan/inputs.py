@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..backends import registry
 from ..backends.base import ReplayBackend
+from ..backends.probe import probe
 from ..config import Settings
 from ..errors import ConfigError
 from ..inventory import load_stream_files, open_stream_source, read_workers
@@ -41,6 +42,8 @@ class PlanInputs:
     #: From the configuration, or from the expected state's ROUND and HASH.
     target_round: int | None
     expected_hash: str | None
+    #: What the installed tools' capabilities change, in words, by backend.
+    capability_notes: dict[str, list[str]]
 
     def stream(self, kind: FileKind) -> StreamFiles | None:
         return self.events if kind is FileKind.EVENTS else self.blocks
@@ -73,16 +76,24 @@ def _check_settings(settings: Settings, backends: dict[str, ReplayBackend]) -> N
         raise ConfigError("No stream source: set source.events (--events) and/or source.blocks (--blocks).")
 
 
+def probe_backends(settings: Settings, backends: dict[str, ReplayBackend], kinds: set[FileKind]) -> dict[str, list[str]]:
+    """Probe the backends of the stream kinds a replay may use and adapt them to what the installed
+    tools support; returns, by backend, what that changes, in words."""
+    return {name: backend.adapt(probe(backend, settings.work_dir)) for name, backend in backends.items() if backend.stream_kind in kinds}
+
+
 def load_plan_inputs(settings: Settings) -> PlanInputs:
     backends = registry.create_backends(settings.backends.of, simulate=settings.simulate)
     _check_settings(settings, backends)
     replay, source = settings.replay, settings.source
     assert replay.bootstrap_state is not None
     only = None if replay.mode == registry.AUTO else backends[replay.mode].stream_kind
+    locations = stream_locations(settings)
+    notes = probe_backends(settings, backends, {kind for kind, location in locations.items() if location and only in (None, kind)})
     loaded: dict[str, StreamFiles] = {}
     sources: dict[str, ReplaySource] = {}
 
-    bootstrap_dir = resolve_state(replay.bootstrap_state, settings)
+    bootstrap_dir = resolve_state(replay.bootstrap_state, settings).absolute()
     bootstrap = read_state_metadata(bootstrap_dir, role="bootstrap")
     target, expected_hash = replay.target_round, replay.expected_hash
     if replay.expected_state is not None:
@@ -118,7 +129,7 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
             del loaded[source.events]
             events = load(source.events, None, last_round)
     return PlanInputs(
-        settings, events, blocks, backends, {s.url: s for s in sources.values()}, bootstrap_dir, bootstrap, target, expected_hash
+        settings, events, blocks, backends, {s.url: s for s in sources.values()}, bootstrap_dir, bootstrap, target, expected_hash, notes
     )
 
 

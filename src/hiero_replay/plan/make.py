@@ -8,7 +8,8 @@ import time
 from collections.abc import Sequence
 
 from ..backends import registry
-from ..errors import ContinuityError
+from ..backends.base import ReplayBackend
+from ..errors import BackendError, ContinuityError
 from ..inventory import verify_stream_files
 from ..model.files import StreamFile
 from ..model.plan import Invocation, ReplayPlan, Segment
@@ -38,6 +39,8 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     settings = inputs.settings
     replay = settings.replay
     assert replay.out is not None
+    # Absolute paths: every backend runs in a folder of its own.
+    out, work_dir = replay.out.absolute(), settings.work_dir.absolute()
     bootstrap_dir, bootstrap = inputs.bootstrap_dir, inputs.bootstrap
     target, expected_hash = inputs.target_round, inputs.expected_hash
     stream_files = {kind: inputs.files(kind) for kind in (FileKind.EVENTS, FileKind.BLOCK)}
@@ -61,9 +64,13 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         verify_stream_files(stream, from_round=stream_range.first, to_round=stream_range.last, kinds=(stream_range.kind,)).raise_for_problems()
         name = replay.mode if only is not None else registry.default_for(stream_range.kind)
         ranges.append(BackendRange(name, stream_range.first, stream_range.last))
+    used = list(dict.fromkeys(piece.backend for piece in ranges))
+    warnings = [note for name in used for note in inputs.capability_notes.get(name, [])]
+    for name in used:
+        _require_startable(inputs.backends[name])
 
     run_id = run_id or new_run_id()
-    run_dir = settings.work_dir / "runs" / run_id
+    run_dir = work_dir / "runs" / run_id
     timelines = {kind: Timeline(files) for kind, files in stream_files.items()}
 
     def workload(piece: BackendRange) -> Workload:
@@ -79,8 +86,8 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     for index, piece in enumerate(pieces, start=1):
         last = index == len(pieces)
         folder = run_dir / "segments" / f"{index:03d}-{piece.backend}"
-        final_dir = replay.out if last else folder / "state"
-        out_dir = replay.out.parent / f".{replay.out.name}.partial-{run_id}" if last else folder / "state.partial"
+        final_dir = out if last else folder / "state"
+        out_dir = out.parent / f".{out.name}.partial-{run_id}" if last else folder / "state.partial"
         backend = inputs.backends[piece.backend]
         stream = inputs.stream(backend.stream_kind)
         assert stream is not None
@@ -122,8 +129,26 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         target_round=target,
         cutover_round=choice.cutover_round,
         expected_hash=expected_hash,
-        out=replay.out,
+        out=out,
         rate=str(rate),
         sources={"events": settings.source.events or "", "blocks": settings.source.blocks or ""},
         segments=tuple(segments),
+        warnings=tuple(warnings),
+    )
+
+
+def _require_startable(backend: ReplayBackend) -> None:
+    """A backend the plan needs must have started when it was probed: what stopped it is told in
+    the words of its failure table where it knows them (no jars, say)."""
+    capabilities = backend.capabilities
+    if capabilities is None or capabilities.starts:
+        return
+    if capabilities.exit_code is not None:
+        known = backend.failure(capabilities.exit_code, capabilities.tail)
+        if not isinstance(known, BackendError):
+            raise known
+    key = f"backends.{registry.config_key(backend.name)}"
+    raise BackendError(
+        f"Cannot start {backend.tool} ({' '.join(capabilities.argv)}): {capabilities.problem}.",
+        hint=f"Set {key}.command (and {key}.args) to the installed tool, check it with `hiero-replay doctor`, or pass --simulate for a rehearsal.",
     )

@@ -29,7 +29,7 @@ from ..store import RunStore, SegmentRecord
 from ..streams.timestamps import parse_consensus_time
 from .pacer import Pacer
 from .prefetch import Prefetcher
-from .staging import stage_inputs
+from .staging import prepare_output, stage_inputs
 from .verify import verify_output
 
 
@@ -187,7 +187,7 @@ class Runner:
         fetch_seconds = time.monotonic() - fetch_started
         self.observer.fetched(source.kind, len(segment.files), fetched, fetch_seconds, True)
         self.store.segment_fetched(plan.run_id, segment.index, files=len(segment.files), size=fetched, seconds=fetch_seconds)
-        _remove(segment.out_dir)
+        prepare_output(segment.out_dir, backend)
         waited = self.pacer.release(segment.workload)
         if waited > 0:
             self.observer.paced(waited)
@@ -209,8 +209,9 @@ class Runner:
     ) -> SegmentResult:
         try:
             follow_backend(
-                backend, files, pid, started_at=started_at, on_line=self._log_line, on_round=self.observer.round_applied, process=process
-            )
+                backend, files, pid, started_at=started_at, rounds=(segment.first_round, segment.last_round), on_line=self._log_line,
+                on_round=self.observer.round_applied, on_tick=self.observer.tick, process=process,
+            )  # fmt: skip
             metadata = self._verify(segment, segment.out_dir, backend)
         except HashMismatchError as error:
             kept = self._keep_mismatched_state(segment)

@@ -1,10 +1,11 @@
 """Staging: each segment gets its own input folder, holding exactly its files under the names its
-backend reads."""
+backend reads, and an output folder the way its backend wants it."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 from ..backends.base import ReplayBackend
 from ..model.plan import Segment
@@ -38,3 +39,12 @@ def stage_inputs(segment: Segment, source: ReplaySource, backend: ReplayBackend)
             shutil.copyfile(original, temporary)
             os.replace(temporary, target)
     return fetched
+
+
+def prepare_output(out_dir: Path, backend: ReplayBackend) -> None:
+    """Remove what an earlier attempt left in ``out_dir``; create it empty for a backend that needs it
+    to exist (apply-blocks on main writes into ``--out``, ``reference/hiero-tools.md`` §7.1)."""
+    if out_dir.is_dir():
+        shutil.rmtree(out_dir)
+    if not backend.creates_output_folder:
+        out_dir.mkdir(parents=True)

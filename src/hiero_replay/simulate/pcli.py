@@ -1,15 +1,24 @@
-"""Simulator of ``pcli.sh event-stream recover``.
+"""Simulator of ``pcli.sh event-stream recover``, as it behaves on upstream main.
 
-    python -m hiero_replay.simulate.pcli [-L jar] [-J jvmarg] ... event-stream recover <stateDir> <eventsDir>
-        --id N [--out O] [--final-round R] [--ignore-partial] [--load-signing-keys] [--config C]
-        [--transaction-offset-nanos T]
+    python -m hiero_replay.simulate.pcli [--profile main|older|bare[,...]] [-L jar] [-J jvmarg] ...
+        event-stream recover <stateDir> <eventsDir> --id N [--out O] [--final-round R] [--ignore-partial]
+        [--load-signing-keys] [--config C] [--transaction-offset-nanos T]
 
-Behaves like ``EventRecoveryWorkflow.recoverState`` (``reference/hiero-tools.md`` §2): the wrapper's
-own options may appear anywhere and never reach the command; event files are found recursively
-(names ending exactly in ``.evts``) and ordered by name; a broken running-hash link is
-"missing event stream file prior to ..."; rounds from the state's round + 1 are applied up to the
-final round, and when the events run out first it **stops early without failing**. The state is
-written straight into ``--out``, plus one PCES file, like the real tool.
+Every behaviour comes from ``reference/hiero-tools.md`` (section in brackets):
+- The wrapper consumes exactly ``-L/--load``, ``-J/--jvm``, ``-D/--debug``, ``-M/--memory`` and
+  ``-B/--banner``, wherever they appear; any other token (``--cp``, ``-I``, ``--load=x``) reaches
+  picocli [§7.2]. The banner prints only with ``-B`` [§7.2]. Without a module path (no sdk beside the
+  script, ``--profile bare``, and no existing ``-L`` path) it prints ``ERROR: the JVM module path is
+  empty!`` and exits 1 [§2.1, §7.2].
+- picocli exit codes 0/1/2 [§2.1]; ``--transaction-offset-nanos`` exists only since PR #25250:
+  ``--profile older`` rejects it with exit 2 [§7.2].
+- Event files are found recursively (names ending exactly in ``.evts``) and ordered by name; a
+  broken running-hash link is "missing event stream file prior to ..." [§2.3, §3]. Events that start
+  after the state's round + 1: ``NoSuchElementException: Requested value is not in the specified
+  range`` [§7.2].
+- Rounds from the state's round + 1 are applied up to the final round, each logged as ``Applying N
+  events from round R``; when the events run out first it **stops early without failing** [§2.3].
+- ``--out`` is created and the state written straight into it, plus one PCES file [§2.3, §7.2].
 """
 
 from __future__ import annotations
@@ -22,35 +31,39 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import ReplayError
-from ..states import read_state_metadata
-from ..streams.events import read_event_file
-from .state import JavaFailure, RoundLedger, log, next_state_hash, run_like_java, write_state_directory
+from .state import JavaFailure, PicocliParser, RoundLedger, log, run_like_java
 
 WORKFLOW = "org.hiero.consensus.pcli.recovery.EventRecoveryWorkflow.recoverState(EventRecoveryWorkflow.java:118)"
-# pcli.sh options consumed by the wrapper: name -> takes a value.
-_WRAPPER_OPTIONS = {"-L": True, "--load": True, "--cp": True, "-J": True, "--jvm": True, "-D": False, "--debug": False,
-                    "-I": False, "--ignore-jars": False, "-M": True, "--memory": True}
+#: pcli.sh options consumed by the wrapper on main, as exact tokens: name -> takes a value [§7.2].
+_WRAPPER_OPTIONS = {"-L": True, "--load": True, "-J": True, "--jvm": True, "-D": False, "--debug": False,
+                    "-M": True, "--memory": True, "-B": False, "--banner": False}  # fmt: skip
+BANNER = "PCLI -- hiero-replay SIMULATOR of the Hiero platform CLI"
 
 
-def strip_wrapper_options(argv: list[str]) -> list[str]:
-    """Remove the options pcli.sh consumes itself, wherever they appear."""
+def strip_wrapper_options(argv: list[str], *, sdk: bool = True) -> tuple[list[str], bool]:
+    """Remove the options pcli.sh consumes itself, wherever they appear. Returns what reaches
+    Java and whether the banner was asked for; exits like the wrapper when the module path is empty."""
     remaining: list[str] = []
-    skip_value = False
-    for arg in argv:
-        if skip_value:
-            skip_value = False
-            continue
-        name = arg.split("=", 1)[0]
-        if name in _WRAPPER_OPTIONS:
-            skip_value = _WRAPPER_OPTIONS[name] and "=" not in arg
-            continue
-        remaining.append(arg)
-    return remaining
+    module_path = ["sdk"] if sdk else []
+    banner = False
+    arguments = iter(argv)
+    for arg in arguments:
+        if arg not in _WRAPPER_OPTIONS:
+            remaining.append(arg)
+        elif _WRAPPER_OPTIONS[arg]:
+            value = next(arguments, "")
+            if arg in ("-L", "--load") and Path(value).exists():
+                module_path.append(value)
+        elif arg in ("-B", "--banner"):
+            banner = True
+    if not module_path:
+        print("ERROR: the JVM module path is empty!", flush=True)
+        sys.exit(1)
+    return remaining, banner
 
 
-def _parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="pcli", description="SIMULATOR of the Hiero platform CLI (hiero-replay).", allow_abbrev=False)
+def _parser(profiles: set[str]) -> argparse.ArgumentParser:
+    root = PicocliParser(prog="pcli", description="SIMULATOR of the Hiero platform CLI (hiero-replay).", allow_abbrev=False)
     groups = root.add_subparsers(dest="group", required=True)
     event_stream = groups.add_parser("event-stream", allow_abbrev=False).add_subparsers(dest="command", required=True)
     recover = event_stream.add_parser(
@@ -64,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     recover.add_argument("-p", "--ignore-partial", action="store_true")
     recover.add_argument("-s", "--load-signing-keys", action="store_true")
     recover.add_argument("-c", "--config")
-    recover.add_argument("-t", "--transaction-offset-nanos", default="0")
+    if "older" not in profiles:
+        recover.add_argument("-t", "--transaction-offset-nanos", default="0")
     return root
 
 
@@ -75,6 +89,9 @@ def _event_files(directory: Path) -> list[Path]:
 
 def _rounds(files: list[Path], first_round: int, allow_partial: bool) -> Iterator[tuple[int, list[bytes], int]]:
     """Yield ``(round, [event bytes], consensus time)`` from ``first_round`` on, like EventStreamRoundIterator."""
+    from ..errors import ReplayError
+    from ..streams.events import read_event_file
+
     previous_end: bytes | None = None
     current: list[bytes] = []
     current_round: int | None = None
@@ -96,11 +113,7 @@ def _rounds(files: list[Path], first_round: int, allow_partial: bool) -> Iterato
                 yield current_round, current, consensus_ns
                 current = []
             if current_round is None and event.round_received != first_round:
-                raise JavaFailure(
-                    f"The event stream has no events of round {first_round}: it continues at round {event.round_received}",
-                    "java.util.NoSuchElementException",
-                    WORKFLOW,
-                )
+                raise JavaFailure("Requested value is not in the specified range", "java.util.NoSuchElementException", WORKFLOW)
             current_round = event.round_received
             current.append(data[event.start : event.end])
             complete, consensus_ns = event.last_in_round, event.consensus_time_ns
@@ -109,6 +122,10 @@ def _rounds(files: list[Path], first_round: int, allow_partial: bool) -> Iterato
 
 
 def recover(args: argparse.Namespace) -> None:
+    from ..errors import ReplayError
+    from ..states import read_state_metadata
+    from .state import next_state_hash, write_state_directory
+
     state_dir, events_dir = Path(args.bootstrap_state), Path(args.event_stream_dir)
     for label, path in (("bootstrapStateDir", state_dir), ("eventStreamDir", events_dir)):
         if not path.is_dir():
@@ -149,9 +166,15 @@ def recover(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    print("PCLI -- hiero-replay SIMULATOR of the Hiero platform CLI", flush=True)
-    args = _parser().parse_args(strip_wrapper_options(list(sys.argv[1:] if argv is None else argv)))
-    run_like_java(lambda: recover(args))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    profiles = {"main"}
+    if arguments[:1] == ["--profile"] and len(arguments) > 1:
+        profiles, arguments = set(arguments[1].split(",")), arguments[2:]
+    remaining, banner = strip_wrapper_options(arguments, sdk="bare" not in profiles)
+    if banner:
+        print(BANNER, flush=True)
+    args = _parser(profiles).parse_args(remaining)
+    run_like_java(lambda: recover(args), lambda message: log("ERROR", message, stream=sys.stderr))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -67,6 +69,7 @@ def write_state_directory(
 ) -> None:
     """Write a round directory in the real layout, metadata first and not atomically, like the tools."""
     out.mkdir(parents=True, exist_ok=True)
+    # Key order of the enum on main, main's keys included (reference/hiero-tools.md §4, §7.1).
     fields = {
         "ROUND": str(round_number),
         "HASH": state_hash,
@@ -74,18 +77,22 @@ def write_state_directory(
         "NUMBER_OF_CONSENSUS_EVENTS": str(events),
         "CONSENSUS_TIMESTAMP": format_consensus_time(consensus_time_ns) if consensus_time_ns else "null",
         "LEGACY_RUNNING_EVENT_HASH": "null",
+        "LEGACY_RUNNING_EVENT_HASH_MNEMONIC": "null",
+        "MINIMUM_BIRTH_ROUND_NON_ANCIENT": str(max(1, round_number - 26)),
         "SOFTWARE_VERSION": "0.78.0-simulated",
         "WALL_CLOCK_TIME": format_consensus_time(time.time_ns()),
         "NODE_ID": str(node_id),
         "SIGNING_NODES": str(node_id),
         "SIGNING_WEIGHT_SUM": "1",
         "TOTAL_WEIGHT": "1",
+        "FREEZE_STATE": "false",
     }
     (out / "stateMetadata.txt").write_text(format_state_metadata(fields), encoding="utf-8")
     (out / "hashInfo.txt").write_text(f"(root) VirtualMap    state    /    {fields['HASH_MNEMONIC']}\n", encoding="utf-8")
     (out / "currentRoster.json").write_text(json.dumps({"rosterEntries": [{"nodeId": node_id, "weight": 1}]}), encoding="utf-8")
     (out / "settingsUsed.txt").write_text("# simulated by hiero-replay\n", encoding="utf-8")
     (out / "signatureSet.pbj").write_bytes(b"")
+    (out / "consensusSnapshot.json").write_text(json.dumps({"round": round_number}), encoding="utf-8")
     state = out / "data" / "state"
     state.mkdir(parents=True, exist_ok=True)
     (state / "state.bin").write_bytes(bytes.fromhex(state_hash))
@@ -96,32 +103,64 @@ def log(level: str, message: str, *, stream: IO[str] | None = None) -> None:
     print(f"{stamp} {level:<5} [main] {message}", file=stream or sys.stdout, flush=True)
 
 
+class PicocliParser(argparse.ArgumentParser):
+    """argparse that fails the way picocli does: the error in picocli's words, then the full usage
+    help (every option with its long name), on stderr, exit 2 (``reference/hiero-tools.md`` §1.1)."""
+
+    def _long_name(self, name: str) -> str:
+        for action in self._actions:
+            if name in action.option_strings:
+                return max(action.option_strings, key=len)
+        return name
+
+    def error(self, message: str) -> NoReturn:
+        unknown = re.match(r"unrecognized arguments: (.*)", message)
+        missing = re.match(r"the following arguments are required: (.*)", message)
+        if unknown:
+            names = [f"'{token}'" for token in unknown.group(1).split() if token.startswith("-")] or [f"'{unknown.group(1)}'"]
+            message = f"Unknown option{'s' if len(names) > 1 else ''}: {', '.join(names)}"
+        elif missing:
+            names = [self._long_name(name.split("/")[0]) for name in missing.group(1).split(", ")]
+            options = [f"'{name}'" for name in names if name.startswith("-")]
+            parameters = [f"'<{name}>'" for name in names if not name.startswith("-")]
+            message = "; ".join(
+                ([f"Missing required option{'s' if len(options) > 1 else ''}: {', '.join(options)}"] if options else [])
+                + ([f"Missing required parameter{'s' if len(parameters) > 1 else ''}: {', '.join(parameters)}"] if parameters else [])
+            )
+        print(message, file=sys.stderr)
+        self.print_help(sys.stderr)
+        sys.exit(2)
+
+
 class JavaFailure(Exception):
     """A failure the real tool reports as an uncaught Java exception (exit code 1)."""
 
-    def __init__(self, message: str, java_class: str = "java.lang.RuntimeException", frame: str = "") -> None:
+    def __init__(self, message: str, java_class: str = "java.lang.RuntimeException", frame: str = "", cause: str | None = None) -> None:
         super().__init__(message)
         self.java_class = java_class
         self.frame = frame
+        self.cause = cause
 
 
-def die_like_java(failure: JavaFailure) -> NoReturn:
-    """Print the failure the way picocli prints an uncaught exception, and exit 1."""
-    log("ERROR", str(failure), stream=sys.stderr)
+def die_like_java(failure: JavaFailure, log_error: Callable[[str], None]) -> NoReturn:
+    """Log the failure, print it the way picocli prints an uncaught exception, and exit 1."""
+    log_error(str(failure))
     print(f"{failure.java_class}: {failure}", file=sys.stderr)
     for frame in (failure.frame, "picocli.CommandLine.executeUserObject(CommandLine.java:2045)", "picocli.CommandLine.execute(CommandLine.java:2174)"):
         if frame:
             print(f"\tat {frame}", file=sys.stderr)
+    if failure.cause:
+        print(f"Caused by: {failure.cause}", file=sys.stderr)
     sys.stderr.flush()
     sys.exit(1)
 
 
-def run_like_java(action: Callable[[], None]) -> None:
+def run_like_java(action: Callable[[], None], log_error: Callable[[str], None]) -> None:
     """Run a simulated command; fail the way picocli reports an uncaught exception (exit 1), also
-    for a bug in the simulator itself."""
+    for a bug in the simulator itself. ``log_error`` is where the tool's logger puts the error."""
     try:
         action()
     except JavaFailure as failure:
-        die_like_java(failure)
+        die_like_java(failure, log_error)
     except Exception:  # noqa: BLE001 - a crash of the tool is still exit 1 with a stack trace
-        die_like_java(JavaFailure(traceback.format_exc().strip().splitlines()[-1], "java.lang.IllegalStateException"))
+        die_like_java(JavaFailure(traceback.format_exc().strip().splitlines()[-1], "java.lang.IllegalStateException"), log_error)

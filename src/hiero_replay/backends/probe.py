@@ -1,0 +1,89 @@
+"""The capability probe: does a backend's command exist and start, and which options does it accept?
+
+The tool is asked for its usage (a command line it must reject, so picocli prints every option,
+``reference/hiero-tools.md`` §1.1) and the long option names are read from what it prints. Results
+are cached in the work directory, keyed by the command and the modification times of the files it
+names (the launcher, the jar), so a run probes a tool once, and again only when it changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..atomic import write_atomically
+from .base import ReplayBackend
+from .capabilities import Capabilities
+
+PROBE_TIMEOUT_SECONDS = 60.0
+_OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+_USAGE = re.compile(r"\busage\b", re.IGNORECASE)
+_TAIL = 8
+
+
+def run_probe(argv: list[str], cwd: Path, timeout: float = PROBE_TIMEOUT_SECONDS) -> Capabilities:
+    """Run ``argv`` (a command line the tool rejects with its usage) in ``cwd`` and read its options."""
+    try:
+        result = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=timeout, check=False)
+    except FileNotFoundError:
+        return Capabilities(tuple(argv), frozenset(), f"{argv[0]} was not found")
+    except PermissionError:
+        return Capabilities(tuple(argv), frozenset(), f"{argv[0]} is not executable")
+    except subprocess.TimeoutExpired:
+        return Capabilities(tuple(argv), frozenset(), f"it did not answer within {timeout:g} s")
+    output = result.stdout + result.stderr
+    if not _USAGE.search(output):
+        tail = tuple(line.rstrip() for line in output.strip().splitlines()[-_TAIL:])
+        shown = " | ".join(line.strip() for line in tail) or "no output"
+        return Capabilities(tuple(argv), frozenset(), f"it printed no usage (exit {result.returncode}): {shown}", result.returncode, tail)
+    return Capabilities(tuple(argv), frozenset(_OPTION.findall(output)))
+
+
+def _cache_key(argv: list[str]) -> str:
+    """The command and the modification time of every file it names (``java`` on the PATH, the jar)."""
+    stamps = []
+    for token in argv:
+        found = shutil.which(token) if os.sep not in token else token
+        path = Path(found) if found else Path(token)
+        try:
+            stamps.append(path.stat().st_mtime_ns if path.is_file() else None)
+        except OSError:
+            stamps.append(None)
+    return json.dumps([argv, stamps])
+
+
+def _read_cache(path: Path) -> dict[str, dict[str, list[str]]]:
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
+def probe(backend: ReplayBackend, work_dir: Path) -> Capabilities:
+    """The backend's capabilities, from the work directory's cache or a fresh probe. Without a work
+    directory yet (``plan`` before any run), the probe runs in a private temporary folder and is not kept."""
+    argv = backend.probe_argv()
+    timeout = min(PROBE_TIMEOUT_SECONDS, backend.timeout or PROBE_TIMEOUT_SECONDS)
+    if not work_dir.is_dir():
+        with tempfile.TemporaryDirectory(prefix="hiero-replay-probe-") as folder:
+            return run_probe(argv, Path(folder), timeout)
+    cache = work_dir / "probes.json"
+    known = _read_cache(cache)
+    key = _cache_key(argv)
+    if key in known:
+        try:
+            return Capabilities.from_json(known[key])
+        except (KeyError, TypeError):
+            pass  # a damaged entry: probe again
+    (work_dir / "probe").mkdir(exist_ok=True)
+    found = run_probe(argv, work_dir / "probe", timeout)
+    if found.starts:  # a tool that did not start is probed again next time
+        known[key] = found.to_json()
+        write_atomically(cache, json.dumps(known, indent=1))
+    return found
