@@ -10,7 +10,7 @@ $(BIN)/hiero-replay: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-.PHONY: demo test bench pushgateway
+.PHONY: demo test bench fuzz pushgateway
 demo: $(BIN)/hiero-replay
 	$(BIN)/hiero-replay demo
 
@@ -22,6 +22,12 @@ pushgateway:
 
 test: $(BIN)/hiero-replay pushgateway
 	$(BIN)/python -m pytest
+
+# The fuzz properties of tests/test_fuzz.py with many random examples (make test runs a few, seeded).
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(BIN)/hiero-replay
+	HIERO_REPLAY_FUZZ_PROFILE=fuzz HIERO_REPLAY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  $(BIN)/python -m pytest tests/test_fuzz.py --hypothesis-show-statistics
 
 bench: $(BIN)/hiero-replay
 	$(BIN)/python -m bench.preflight --size-mb 1024 --workers 2 --repeat 5

@@ -187,6 +187,10 @@ def item_field_number(item: bytes) -> int:
         if not byte & 0x80:
             if key & 0x7 != 2:
                 raise ValueError(f"block item key {key:#x} is not a length-delimited field")
+            if shift and not byte:
+                # An overlong key (0x9a 0x00 for 0x1a) would be one item to the readers, which group
+                # items by their first byte, and another to the hash: no writer produces one.
+                raise ValueError(f"block item key {item[: shift // 7 + 1].hex()} is not minimally encoded")
             return key >> 3
         shift += 7
     raise ValueError("block item has no valid field key")

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from google.protobuf.message import DecodeError
-
-from ..errors import CorruptFileError
 from . import messages
 from .block_hash import EMPTY_HASH, ZERO_HASH, Algorithm, block_root_hashes, group_by_first_byte, item_field_number, key_table
-from .timestamps import from_seconds_nanos
+from .decoding import decoding, in_range
+from .timestamps import checked_time
 
 BLOCK_HEADER, ROUND_HEADER, BLOCK_PROOF, RECORD_FILE, BLOCK_FOOTER = 1, 3, 9, 10, 12
 _PROOF_KINDS = {2: "signed_block_proof", 3: "block_state_proof", 4: "signed_record_file_proof"}
@@ -87,18 +85,15 @@ def candidate_algorithms(hapi_version: tuple[int, int, int], *, wrapped_records:
 
 def read_block(data: bytes, *, name: str) -> BlockFile:
     """Decode one block and compute its root hash; ``data`` is already decompressed."""
-    try:
+    with decoding(name, "not a valid block", "The file is corrupted or not a block stream file; fetch it again from its source."):
         return _read_block(data, name)
-    except (DecodeError, ValueError, IndexError) as exc:
-        raise CorruptFileError(
-            f"{name}: not a valid block: {exc or type(exc).__name__}.",
-            hint="The file is corrupted or not a block stream file; fetch it again from its source.",
-            file=name,
-        ) from exc
 
 
-# The items decoded here, grouped by their one-byte keys; everything else lands in the last group.
-_DECODED_TABLE = key_table({ROUND_HEADER: 0, BLOCK_FOOTER: 1, BLOCK_PROOF: 2, RECORD_FILE: 3}, 4)
+# The items decoded here, grouped by their one-byte keys; then the other one-byte keys of a
+# length-delimited field; every other first byte (a multi-byte key, or a damaged one) lands in the
+# last group, whose few items have their key checked one by one.
+_DECODED = {ROUND_HEADER: 0, BLOCK_FOOTER: 1, BLOCK_PROOF: 2, RECORD_FILE: 3}
+_DECODED_TABLE = key_table({**dict.fromkeys(range(1, 16), 4), **_DECODED}, 5)
 
 
 def _read_block(data: bytes, name: str) -> BlockFile:
@@ -112,8 +107,10 @@ def _read_block(data: bytes, name: str) -> BlockFile:
     hapi_version = (version.major, version.minor, version.patch)
     timestamp = messages.Timestamp.FromString(header.block_timestamp)
 
-    round_items, footer_items, proof_items, record_items, _ = group_by_first_byte(items, _DECODED_TABLE)
-    rounds = [messages.BlockItem.FromString(item).round_header.round_number for item in round_items]
+    round_items, footer_items, proof_items, record_items, _, odd_items = group_by_first_byte(items, _DECODED_TABLE)
+    for item in odd_items:
+        item_field_number(item)  # a block holds BlockItems only: refuse anything else even without a footer
+    rounds = [in_range(messages.BlockItem.FromString(item).round_header.round_number, "round number") for item in round_items]
     footer: BlockFooter | None = None
     for item in footer_items:
         raw = messages.BlockItem.FromString(item).block_footer
@@ -128,7 +125,7 @@ def _read_block(data: bytes, name: str) -> BlockFile:
     for item in record_items:
         wrapped_file = messages.BlockItem.FromString(item).record_file
         record_file = WrappedRecordFile(
-            from_seconds_nanos(wrapped_file.creation_time.seconds, wrapped_file.creation_time.nanos),
+            checked_time(wrapped_file.creation_time.seconds, wrapped_file.creation_time.nanos, "record file creation time"),
             len(wrapped_file.record_file_contents),
             len(wrapped_file.sidecar_file_contents),
         )
@@ -144,9 +141,9 @@ def _read_block(data: bytes, name: str) -> BlockFile:
             timestamp=header.block_timestamp,
         )
     return BlockFile(
-        number=header.number,
+        number=in_range(header.number, "block number"),
         hapi_version=hapi_version,
-        timestamp_ns=from_seconds_nanos(timestamp.seconds, timestamp.nanos),
+        timestamp_ns=checked_time(timestamp.seconds, timestamp.nanos, "block timestamp"),
         rounds=tuple(rounds),
         footer=footer,
         proofs=tuple(proofs),
@@ -160,19 +157,16 @@ def _read_block(data: bytes, name: str) -> BlockFile:
 def read_round_items(data: bytes, *, name: str) -> list[tuple[int, list[bytes]]]:
     """Each round of a block with the exact bytes of its items, from its round header up to the
     next round header or the footer (what a state transition applies for that round)."""
-    try:
-        items = messages.Block.FromString(data).items
-        rounds: list[tuple[int, list[bytes]]] = []
+    rounds: list[tuple[int, list[bytes]]] = []
+    with decoding(name, "not a valid block"):
         current: list[bytes] | None = None
-        for item in items:
+        for item in messages.Block.FromString(data).items:
             field = item_field_number(item)
             if field == ROUND_HEADER:
                 current = [item]
-                rounds.append((messages.BlockItem.FromString(item).round_header.round_number, current))
+                rounds.append((in_range(messages.BlockItem.FromString(item).round_header.round_number, "round number"), current))
             elif field in (BLOCK_FOOTER, BLOCK_PROOF):
                 current = None
             elif current is not None:
                 current.append(item)
-        return rounds
-    except (DecodeError, ValueError, IndexError) as exc:
-        raise CorruptFileError(f"{name}: not a valid block: {exc}.", file=name) from exc
+    return rounds

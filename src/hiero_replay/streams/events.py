@@ -12,8 +12,8 @@ import hashlib
 import struct
 from dataclasses import dataclass
 
-from ..errors import CorruptFileError
-from .timestamps import from_seconds_nanos
+from .decoding import decoding, in_range
+from .timestamps import checked_time
 
 EVENT_FILE_VERSION = 5
 OBJECT_STREAM_VERSION = 1
@@ -109,14 +109,8 @@ def hash_record(digest: bytes) -> bytes:
 
 def read_event_file(data: bytes, *, name: str) -> EventStreamFile:
     """Decode a whole (decompressed) ``.evts`` v5 file and recompute its running hash."""
-    try:
+    with decoding(name, "not a valid event stream v5 file"):
         return _read_event_file(data)
-    except (EOFError, ValueError, struct.error) as exc:
-        raise CorruptFileError(
-            f"{name}: not a valid event stream v5 file: {exc}.",
-            hint="The file is truncated or corrupted; fetch it again from its source.",
-            file=name,
-        ) from exc
 
 
 def _read_hash(cursor: _Cursor, what: str) -> bytes:
@@ -169,7 +163,7 @@ def _read_event_body(cursor: _Cursor, class_version: int, start: int) -> StreamE
         length = cursor.int32()
         cursor.take(length)  # protobuf GossipEvent: hashed, not needed
         _, _, _, _, last, seconds, nanos, round_received, order = CONSENSUS_TRAILER_V2.unpack(cursor.take(CONSENSUS_TRAILER_V2.size))
-        return StreamEvent(round_received, last, from_seconds_nanos(seconds, nanos), order, start, cursor.pos)
+        return _event(round_received, last, seconds, nanos, order, start, cursor.pos)
     if class_version == 1:
         return _read_legacy_event(cursor, start)
     raise ValueError(f"unsupported event class version {class_version} at offset {start}")
@@ -205,7 +199,20 @@ def _read_legacy_event(cursor: _Cursor, start: int) -> StreamEvent:
         cursor.unpack(">??")  # witness, famous
     _, last = cursor.unpack(">??")
     seconds, nanos, round_received, order = cursor.unpack(">qqqq")
-    return StreamEvent(round_received, last, from_seconds_nanos(seconds, nanos), order, start, cursor.pos)
+    return _event(round_received, last, seconds, nanos, order, start, cursor.pos)
+
+
+def _event(round_received: int, last: bool, seconds: int, nanos: int, order: int, start: int, end: int) -> StreamEvent:
+    """The consensus data as read, refused when no node could have written it."""
+    where = f"of the event at offset {start}"
+    return StreamEvent(
+        in_range(round_received, f"round received {where}"),
+        last,
+        checked_time(seconds, nanos, f"consensus time {where}"),
+        order,
+        start,
+        end,
+    )
 
 
 @dataclass(frozen=True)
@@ -219,7 +226,7 @@ SIGNATURE_FILE_VERSION = 5
 
 def read_event_signature(data: bytes, *, name: str) -> EventSignatureFile:
     """The entire-file and metadata hashes of a ``.evts_sig`` v5 file (§1.4); signatures are not checked."""
-    try:
+    with decoding(name, "not a valid event signature file"):
         if not data or data[0] != SIGNATURE_FILE_VERSION:
             raise ValueError(f"unexpected signature file version {data[:1].hex() or 'none'}")
         cursor = _Cursor(data, 5)
@@ -227,8 +234,6 @@ def read_event_signature(data: bytes, *, name: str) -> EventSignatureFile:
         _, _, _, signature_length, _ = cursor.unpack(">Qiiii")  # class id, version, type, length, checksum
         cursor.take(signature_length)
         metadata_hash = _read_hash(cursor, "metadata hash")
-    except (EOFError, ValueError, struct.error) as exc:
-        raise CorruptFileError(f"{name}: not a valid event signature file: {exc}.", file=name) from exc
     return EventSignatureFile(file_hash, metadata_hash)
 
 

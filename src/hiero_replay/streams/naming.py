@@ -54,23 +54,29 @@ class StreamFileName:
         return self.key.rsplit("/", 1)[-1]
 
 
-_EVENT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}\.(\d{1,9})Z)\.(evts|evts\.gz|evts_sig)$")
-_BLOCK_NAME = re.compile(r"^(\d{1,36})\.blk(\.gz|\.zstd)?$")
-_NESTED_DIR = re.compile(r"^\d{4}$")
+# Whole names of ASCII digits only: ``\d`` alone also matches other scripts' digits, and ``$`` a
+# trailing newline, which would give names no node writes a number or a time.
+_EVENT_NAME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}\.(\d{1,9})Z)\.(evts|evts\.gz|evts_sig)", re.ASCII)
+_BLOCK_NAME = re.compile(r"(\d{1,36})\.blk(\.gz|\.zstd)?", re.ASCII)
+_NESTED_DIR = re.compile(r"\d{4}", re.ASCII)
 
 
 def parse_stream_file_name(key: str) -> StreamFileName | None:
-    """Recognise a stream file by its key; ``None`` for markers, pending files and anything else."""
+    """Recognise a stream file by its key; ``None`` for markers, pending files and anything else,
+    including names shaped like times that are not real ones (``2021-02-30T25_61_61.0Z.evts``)."""
     parts = key.split("/")
     name = parts[-1]
-    event = _EVENT_NAME.match(name)
+    event = _EVENT_NAME.fullmatch(name)
     if event:
         stamp, fraction, extension = event.groups()
         kind = FileKind.EVENT_SIGNATURE if extension == "evts_sig" else FileKind.EVENTS
         compression = Compression.GZIP if extension.endswith(".gz") else Compression.NONE
-        time_ns = parse_consensus_time(stamp.replace("_", ":"))
+        try:
+            time_ns = parse_consensus_time(stamp.replace("_", ":"))
+        except ValueError:
+            return None
         return StreamFileName(key, kind, compression, consensus_time_ns=time_ns, fraction_digits=len(fraction))
-    block = _BLOCK_NAME.match(name)
+    block = _BLOCK_NAME.fullmatch(name)
     if block:
         digits, extension = block.groups()
         compression = Compression(extension or "")
@@ -82,7 +88,7 @@ def parse_stream_file_name(key: str) -> StreamFileName | None:
 
 def _is_nested(parts: list[str], digits: str) -> bool:
     parents = parts[-5:-1]
-    return len(digits) == 3 and len(parents) == 4 and all(_NESTED_DIR.match(p) for p in parents)
+    return len(digits) == 3 and len(parents) == 4 and all(_NESTED_DIR.fullmatch(p) for p in parents)
 
 
 def block_key_positioner(example: StreamFileName) -> Callable[[int], str | None] | None:
@@ -90,7 +96,7 @@ def block_key_positioner(example: StreamFileName) -> Callable[[int], str | None]
     that sorts after the keys of every lower block and before that block's own (``None`` past the
     naming's width). ``None`` when the names are not fixed-width, so key order is not number order."""
     parts = example.key.split("/")
-    match = _BLOCK_NAME.match(parts[-1])
+    match = _BLOCK_NAME.fullmatch(parts[-1])
     assert match is not None and example.kind is FileKind.BLOCK
     digits = match.group(1)
     if _is_nested(parts, digits):

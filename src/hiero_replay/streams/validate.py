@@ -9,13 +9,14 @@ from .events import read_event_file, read_event_signature
 from .naming import FileKind, parse_stream_file_name
 
 
-def validate_stream_file(key: str, data: bytes) -> None:
+def validate_stream_file(key: str, data: bytes, *, limit: int | None = None) -> None:
     """Decompress and decode ``data`` as the format its name says; raise ``CorruptFileError`` if it
-    is not one. Objects that are not stream files (state files, markers) pass unchecked."""
+    is not one. Objects that are not stream files (state files, markers) pass unchecked.
+    ``limit`` caps the decompressed size (``compression.MAX_DECOMPRESSED_BYTES`` by default)."""
     name = parse_stream_file_name(key)
     if name is None:
         return
-    content = decompress(data, name.compression, name=key)
+    content = decompress(data, name.compression, name=key, limit=limit)
     if name.kind is FileKind.BLOCK:
         read_block(content, name=key)
     elif name.kind is FileKind.EVENTS:
