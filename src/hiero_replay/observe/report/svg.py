@@ -61,11 +61,11 @@ def nice_ticks(axis: Axis, count: int) -> list[float]:
 
 def _fit(axis: Axis, length: float, needed: Callable[[list[float]], float]) -> list[float]:
     """The most ticks whose labels still have the room ``needed`` between neighbours."""
-    for count in range(12, 0, -1):
+    for count in range(12, 1, -1):
         ticks = nice_ticks(axis, count)
         if len(ticks) < 2 or length * (ticks[1] - ticks[0]) / axis.span >= needed(ticks):
             return ticks
-    return nice_ticks(axis, 1)
+    return nice_ticks(axis, 1)  # one step over the whole axis: its ends at most
 
 
 @dataclass(frozen=True)
