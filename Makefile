@@ -10,7 +10,7 @@ $(BIN)/hiero-replay: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-.PHONY: demo test bench fuzz pushgateway
+.PHONY: demo test bench fuzz pushgateway chromium
 demo: $(BIN)/hiero-replay
 	$(BIN)/hiero-replay demo
 
@@ -20,7 +20,13 @@ pushgateway:
 	  (apt-get update -qq && apt-get install -y -qq prometheus-pushgateway >/dev/null) || \
 	  echo "prometheus-pushgateway could not be installed: its test will be skipped"
 
-test: $(BIN)/hiero-replay pushgateway
+# The report's browser test renders pages in headless Chromium (Debian chromium + chromium-driver); installed when possible, else skipped.
+chromium:
+	@(command -v chromium >/dev/null && command -v chromedriver >/dev/null) || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || \
+	  echo "chromium could not be installed: the report's browser test will be skipped"
+
+test: $(BIN)/hiero-replay pushgateway chromium
 	$(BIN)/python -m pytest
 
 # The fuzz properties of tests/test_fuzz.py with many random examples (make test runs a few, seeded).

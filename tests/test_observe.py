@@ -1,4 +1,4 @@
-"""Observability end to end: metrics over HTTP, textfile and Pushgateway; status.json; the report."""
+"""Observability end to end: metrics over HTTP, textfile and Pushgateway; status.json; progress lines."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -132,41 +131,6 @@ def test_status_file_always_parses_and_never_goes_backwards(history: History, tm
     assert {"running"} <= states | {status["state"]}
     shown = subprocess.run([*CLI, "status", "--work-dir", tmp_path / "work"], capture_output=True, text=True)
     assert "round 120 of 120" in shown.stdout and "succeeded" in shown.stdout
-
-
-class _Resources(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.references: list[str] = []
-        self.tags: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.references += [value or "" for name, value in attrs if name in ("src", "href", "xlink:href", "srcset")]
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def test_html_report_is_self_contained_and_holds_the_numbers(history: History, tmp_path: Path) -> None:
-    process = start_run(history, tmp_path, "--rate", "400 rounds/s", round_seconds="0")
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 0, stderr
-    result = json.loads(next((tmp_path / "work/runs").glob("*/result.json")).read_text())
-    page = tmp_path / "report.html"
-    made = subprocess.run([*CLI, "report", "--work-dir", tmp_path / "work", "--html", page], capture_output=True, text=True)
-    assert made.returncode == 0, made.stderr
-    parser = _Resources()
-    parser.feed(page.read_text())
-    text = " ".join(parser.text)
-    assert parser.references == [] and "script" not in parser.tags and "link" not in parser.tags
-    assert parser.tags.count("svg") == 2
-    assert result["run_id"] in text and result["final_hash"] in text and "succeeded" in text
-    assert "configured 400 rounds/s" in text
-    for segment in result["segments"]:
-        assert f"{segment['first_round']}..{segment['last_round']}" in text
-    assert "http://" not in page.read_text() and "https://" not in page.read_text()
 
 
 def test_plain_progress_lines_when_not_a_terminal(history: History, tmp_path: Path) -> None:

@@ -1,0 +1,37 @@
+"""A self-contained HTML report of one run: inline CSS and SVG, no script, no external resource.
+
+The page is a sequence of sections (``Section``: run data in, HTML or ``None`` out); a run kind is a
+tuple of them, so a new view of a run is one function and one entry in its tuple.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from ...store import RunRecord, SegmentRecord
+from . import charts, sections
+from .data import ReportData
+from .sections import Section
+from .theme import stylesheet
+
+REPLAY_SECTIONS: tuple[Section, ...] = (
+    sections.title,
+    sections.failure,
+    sections.summary,
+    charts.progress,
+    charts.rate,
+    charts.staging,
+    sections.segment_table,
+)
+
+
+def render_report(run: RunRecord, segments: list[SegmentRecord], kind: Sequence[Section] = REPLAY_SECTIONS) -> str:
+    data = ReportData(run, segments)
+    body = "\n".join(html for section in kind if (html := section(data)) is not None)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>hiero-replay run {escape(run.id)}</title><style>{stylesheet()}</style></head>\n"
+        f"<body><main>\n{body}\n</main></body></html>\n"
+    )
