@@ -10,7 +10,7 @@ $(BIN)/hiero-replay: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-.PHONY: demo test bench fuzz pushgateway chromium
+.PHONY: demo test check bench fuzz pushgateway chromium
 demo: $(BIN)/hiero-replay
 	$(BIN)/hiero-replay demo
 
@@ -26,7 +26,13 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || \
 	  echo "chromium could not be installed: the report's browser test will be skipped"
 
-test: $(BIN)/hiero-replay pushgateway chromium
+# The gates: lint, formatting and types (strict); any finding fails `make test`.
+check: $(BIN)/hiero-replay
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+test: $(BIN)/hiero-replay pushgateway chromium check
 	$(BIN)/python -m pytest
 
 # The fuzz properties of tests/test_fuzz.py with many random examples (make test runs a few, seeded).

@@ -86,7 +86,9 @@ def measure(server: SeaweedS3, action: Callable[[], object], *, in_child: bool =
 
 def populate(server: SeaweedS3, bucket: str, files: int) -> list[str]:
     server.create_bucket(bucket)
-    rounds = generate_rounds(1, files * 2, start_time_ns=1_767_225_600 * 10**9, events_per_round=6, transactions_per_event=2, transaction_size=2100)
+    rounds = generate_rounds(
+        1, files * 2, start_time_ns=1_767_225_600 * 10**9, events_per_round=6, transactions_per_event=2, transaction_size=2100
+    )
     keys = []
     with ThreadPoolExecutor(16) as pool:
         for block in write_block_stream(rounds, rounds_per_block=2):
@@ -98,8 +100,14 @@ def populate(server: SeaweedS3, bucket: str, files: int) -> list[str]:
 
 def rclone(server: SeaweedS3, bucket: str, target: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
-    env.update(RCLONE_CONFIG_SW_TYPE="s3", RCLONE_CONFIG_SW_PROVIDER="SeaweedFS", RCLONE_CONFIG_SW_ENDPOINT=server.endpoint,
-               RCLONE_CONFIG_SW_ACCESS_KEY_ID="any", RCLONE_CONFIG_SW_SECRET_ACCESS_KEY="any", RCLONE_CONFIG_SW_FORCE_PATH_STYLE="true")
+    env.update(
+        RCLONE_CONFIG_SW_TYPE="s3",
+        RCLONE_CONFIG_SW_PROVIDER="SeaweedFS",
+        RCLONE_CONFIG_SW_ENDPOINT=server.endpoint,
+        RCLONE_CONFIG_SW_ACCESS_KEY_ID="any",
+        RCLONE_CONFIG_SW_SECRET_ACCESS_KEY="any",
+        RCLONE_CONFIG_SW_FORCE_PATH_STYLE="true",
+    )
     subprocess.run(["rclone", "copy", "--transfers", str(WORKERS), "--checkers", str(WORKERS), f"sw:{bucket}/blocks", str(target)],
                    check=True, env=env, capture_output=True)  # fmt: skip
 
@@ -126,7 +134,9 @@ def ours(server: SeaweedS3, bucket: str, keys: list[str], work: Path) -> None:
     """The preflight from a bucket: list, download (32 at a time), decode and verify every block and
     its links, and keep each verified copy in the cache."""
     os.environ["AWS_ENDPOINT_URL"] = server.endpoint
-    settings = load_settings(None, {"buckets": BucketsConfig(allow_http=True, path_style=True, anonymous=True).model_dump(mode="json"), "work_dir": str(work)})
+    settings = load_settings(
+        None, {"buckets": BucketsConfig(allow_http=True, path_style=True, anonymous=True).model_dump(mode="json"), "work_dir": str(work)}
+    )
     source = open_stream_source(f"s3://{bucket}/blocks", settings)
     inventory = scan_source(source, workers=WORKERS)
     if not inventory.ok or len(inventory.block_files) != len(keys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import tracemalloc
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 import zstandard
 
@@ -39,7 +39,7 @@ def peak_while(action: Callable[[], object]) -> tuple[Exception | None, int]:
     tracemalloc.start()
     try:
         action()
-    except Exception as error:  # noqa: BLE001 - handed to the caller to assert on
+    except Exception as error:
         raised = error
     finally:
         peak = tracemalloc.get_traced_memory()[1]

@@ -42,7 +42,9 @@ class Bucket:
         return keys
 
 
-def make_bucket(kind: str, tmp_path: Path, seaweed: SeaweedS3 | None, fake_gcs: FakeGcs | None, endpoint: str | None = None, **options: object) -> Bucket:
+def make_bucket(
+    kind: str, tmp_path: Path, seaweed: SeaweedS3 | None, fake_gcs: FakeGcs | None, endpoint: str | None = None, **options: object
+) -> Bucket:
     name = f"replay-{next(_names)}"
     if kind == "local":
         root = tmp_path / name

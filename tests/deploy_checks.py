@@ -137,9 +137,7 @@ def security_problems(path: Path, systemd_analyze: str, threshold: int = 20) -> 
     if result.returncode == 0:
         return []
     summary = [line for line in _output_lines(result) if "exposure level" in line or "Failed" in line]
-    return [f"{path.name}: {line.strip()}" for line in summary] or [
-        f"{path.name}: systemd-analyze security exited {result.returncode}"
-    ]
+    return [f"{path.name}: {line.strip()}" for line in summary] or [f"{path.name}: systemd-analyze security exited {result.returncode}"]
 
 
 def sysusers_users(path: Path, systemd_sysusers: str, root: Path) -> tuple[set[str], list[str]]:
@@ -266,9 +264,7 @@ def lint_containerfile(path: Path, hadolint: str) -> list[str]:
 
 def instructions(path: Path) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) of a Containerfile, continuation lines joined, comments dropped."""
-    joined = re.sub(
-        r"\\\n", " ", "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("#"))
-    )
+    joined = re.sub(r"\\\n", " ", "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("#")))
     result = []
     for line in joined.splitlines():
         if line.strip():

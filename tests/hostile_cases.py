@@ -11,6 +11,7 @@ synthetic history, never the orchestrator's internals: the source is being restr
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -20,9 +21,9 @@ import stat
 import subprocess
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import zstandard
@@ -77,7 +78,7 @@ class Setup:
     notes: dict[str, object] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, tmp: Path, shared: Shared, env: dict[str, str]) -> "Setup":
+    def create(cls, tmp: Path, shared: Shared, env: dict[str, str]) -> Setup:
         history = shared.history
         copy = tmp / "in"
         shutil.copytree(history.root, copy, symlinks=True)
@@ -132,9 +133,7 @@ class Setup:
 
     def cli(self, *args: object, timeout: float = DEFAULT_TIMEOUT) -> subprocess.CompletedProcess[str]:
         """Run the CLI as part of building a case (e.g. a run that fails first)."""
-        return subprocess.run(
-            [*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=self.env, cwd=self.tmp / "cwd"
-        )
+        return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=self.env, cwd=self.tmp / "cwd")
 
     # stream files ----------------------------------------------------------------------------
 
@@ -813,10 +812,8 @@ def work_status_tmp_symlink(s: Setup) -> list[str]:
 
 def plant_status_tmp(s: Setup, pid: int) -> None:
     """Another user predicts the temporary name of status.json and plants a symlink there."""
-    try:
+    with contextlib.suppress(FileExistsError):  # the run was faster: the next status write finds the link instead
         (s.work / f".status.json.{pid}.tmp").symlink_to(s.victim)
-    except FileExistsError:  # the run was faster: the next status write finds the link instead
-        pass
 
 
 def work_runs_db_symlink_to_victim(s: Setup) -> list[str]:
@@ -909,10 +906,7 @@ def internal_error(s: Setup) -> list[str]:
     inject = s.tmp / "inject"
     inject.mkdir()
     (inject / "sitecustomize.py").write_text(
-        "import json\n"
-        "def _broken(*args, **kwargs):\n"
-        "    raise RuntimeError('hostile injected fault')\n"
-        "json.dumps = _broken\n"
+        "import json\ndef _broken(*args, **kwargs):\n    raise RuntimeError('hostile injected fault')\njson.dumps = _broken\n"
     )
     s.env["PYTHONPATH"] = str(inject)
     return ["run", *s.quick()]

@@ -101,7 +101,12 @@ class FakeGcs:
         _wait(f"{self.endpoint}/storage/v1/b")
 
     def create_bucket(self, bucket: str) -> None:
-        _request("POST", f"{self.endpoint}/storage/v1/b?project=test", json.dumps({"name": bucket}).encode(), {"Content-Type": "application/json"})
+        _request(
+            "POST",
+            f"{self.endpoint}/storage/v1/b?project=test",
+            json.dumps({"name": bucket}).encode(),
+            {"Content-Type": "application/json"},
+        )
 
     def put(self, bucket: str, key: str, data: bytes) -> None:
         query = urllib.parse.urlencode({"uploadType": "media", "name": key})

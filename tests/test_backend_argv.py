@@ -31,7 +31,9 @@ def test_apply_blocks_minimal() -> None:
 
 
 def test_apply_blocks_with_expected_hash_rate_and_extra_args() -> None:
-    config = BlockStreamBackendConfig(command=["java", "--enable-native-access=ALL-UNNAMED", "-jar", "v.jar"], args=["--download-threads", "8"])
+    config = BlockStreamBackendConfig(
+        command=["java", "--enable-native-access=ALL-UNNAMED", "-jar", "v.jar"], args=["--download-threads", "8"]
+    )
     invocation = Invocation(**{**INVOCATION.__dict__, "expected_hash": "ab" * 48, "rounds_per_second": 20})
     assert BlockStreamBackend(config).argv(invocation) == [
         "java", "--enable-native-access=ALL-UNNAMED", "-jar", "v.jar",

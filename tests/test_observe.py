@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -106,8 +107,8 @@ def test_push_to_a_real_pushgateway(history: History, tmp_path: Path) -> None:
         assert process.returncode == 0, stderr
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
             pushed = samples(response.read().decode())
-        assert pushed['hiero_replay_rounds_applied_total{instance=,job=hiero-replay}'] == 110
-        assert pushed['hiero_replay_current_round{instance=,job=hiero-replay}'] == 120
+        assert pushed["hiero_replay_rounds_applied_total{instance=,job=hiero-replay}"] == 110
+        assert pushed["hiero_replay_current_round{instance=,job=hiero-replay}"] == 120
     finally:
         gateway.terminate()
         gateway.wait(timeout=30)
@@ -139,3 +140,23 @@ def test_plain_progress_lines_when_not_a_terminal(history: History, tmp_path: Pa
     assert process.returncode == 0
     progress = [line for line in stderr.splitlines() if re.search(r"\] progress\s", line)]
     assert progress and "eta_seconds=" in progress[-1] and "round=120" in progress[-1]
+
+
+def test_plain_progress_lines_come_every_interval_also_between_progress_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    from hiero_replay.logs import configure_logging
+    from hiero_replay.observe.progress import ProgressDisplay
+
+    configure_logging("json")
+    now = [0.0]
+    display = ProgressDisplay(io.StringIO(), clock=lambda: now[0], interval=5.0)
+    plan = type("Plan", (), {"bootstrap_round": 10, "target_round": 110, "segments": (1, 2)})()
+    display.run_started(plan, {})  # type: ignore[arg-type]
+    display.segment_started(type("Segment", (), {"index": 1, "backend": "block-stream"})())  # type: ignore[arg-type]
+    for step in range(1, 121):  # a 12 s segment, polled every 0.1 s, one progress line at 3 s
+        now[0] = step / 10
+        if step == 30:
+            display.round_applied(40)
+        display.tick()
+    logged = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [entry["round"] for entry in logged] == [40, 40]  # at 5 s and 10 s
+    assert all(entry["segment"] == "segment 1/2 block-stream" for entry in logged)

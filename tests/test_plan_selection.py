@@ -93,7 +93,12 @@ def test_event_listing_starts_shortly_before_the_bootstrap_state(tmp_path, monke
         None,
         {
             "source": {"events": str(history.events_dir)},
-            "replay": {"mode": "event-stream", "bootstrap_state": str(history.bootstrap_state), "target_round": 190, "out": str(tmp_path / "o")},
+            "replay": {
+                "mode": "event-stream",
+                "bootstrap_state": str(history.bootstrap_state),
+                "target_round": 190,
+                "out": str(tmp_path / "o"),
+            },
             "work_dir": str(tmp_path / "w"),
             "simulate": True,
         },

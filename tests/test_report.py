@@ -41,7 +41,9 @@ def replay(history: History, work: Path, *extra: str, simulate: bool = True) -> 
         "--node-id", "3", "--segment-rounds", "20", "--target-round", "120", "--work-dir", work, "--out", work.parent / "out", *extra,
     ]  # fmt: skip
     env = {**os.environ, ROUND_SECONDS_ENV: "0"}
-    return subprocess.run([*CLI, *map(str, args), *(["--simulate"] if simulate else [])], check=False, capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [*CLI, *map(str, args), *(["--simulate"] if simulate else [])], check=False, capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def write_report(work: Path, page: Path) -> Path:
@@ -52,9 +54,16 @@ def write_report(work: Path, page: Path) -> Path:
 
 def crashing_pcli(tmp_path: Path) -> Path:
     """A configuration whose event-stream backend dies like a JVM out of memory."""
-    crash = "import sys; sys.stderr.write('Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space\\n'); sys.exit(1)"
+    crash = (  # answers the capability probe with its usage, then dies on the real work
+        "import sys\nif '--id' not in sys.argv: sys.exit('usage: pcli event-stream recover --id ID')\n"
+        "sys.stderr.write('Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space\\n'); sys.exit(1)"
+    )
     config = tmp_path / "crash.toml"
-    config.write_text(f"[backends.event_stream]\ncommand = {json.dumps([sys.executable, '-c', crash])}\n")
+    validator = [sys.executable, "-m", "hiero_replay.simulate.validator"]
+    config.write_text(
+        f"[backends.event_stream]\ncommand = {json.dumps([sys.executable, '-c', crash])}\n"
+        f"[backends.block_stream]\ncommand = {json.dumps(validator)}\n"
+    )
     return config
 
 
@@ -163,9 +172,13 @@ def test_times_are_iso_8601_utc() -> None:
 
 
 def test_a_run_that_failed_before_any_segment_verified_shows_the_failure_and_no_chart() -> None:
-    message = "PCLI event-stream recover failed with exit code 1. Last lines of its output:\n  | java.lang.OutOfMemoryError: Java heap space"
+    message = (
+        "PCLI event-stream recover failed with exit code 1. Last lines of its output:\n  | java.lang.OutOfMemoryError: Java heap space"
+    )
     run = run_record("failed", error_kind="backend", error_message=message, exit_code=6)
-    segments = [segment_record(1, 11, 30, "failed", error_message=message)] + [segment_record(i + 1, *s, "pending") for i, s in enumerate(SPANS[1:], 1)]
+    segments = [segment_record(1, 11, 30, "failed", error_message=message)] + [
+        segment_record(i + 1, *s, "pending") for i, s in enumerate(SPANS[1:], 1)
+    ]
     page = render_report(run, segments)
     assert "<svg" not in page
     assert "Run failed: backend (exit 6)" in page and "java.lang.OutOfMemoryError: Java heap space" in page
@@ -175,13 +188,20 @@ def test_a_run_that_failed_before_any_segment_verified_shows_the_failure_and_no_
 
 def test_a_run_that_failed_midway_charts_what_it_did_and_marks_the_failing_segment() -> None:
     run = run_record("failed", error_kind="hash-mismatch", error_message="apply-blocks: hash mismatch", exit_code=5)
-    segments = [segment_record(1, *SPANS[0]), segment_record(2, *SPANS[1]), segment_record(3, *SPANS[2], "failed", error_message="mismatch")]
+    segments = [
+        segment_record(1, *SPANS[0]),
+        segment_record(2, *SPANS[1]),
+        segment_record(3, *SPANS[2], "failed", error_message="mismatch"),
+    ]
     segments.append(segment_record(4, *SPANS[3], "pending"))
     page = render_report(run, segments)
     assert page.count('<svg class="chart"') == 3
     assert page.count('class="band state-failed"') == 2 and page.count('class="band state-pending"') == 2  # rate and staging charts
     assert 'class="mark dot state-failed"' in page and "segment 3 failed" in page
-    assert "segment 3 of 4 · block-stream (apply-blocks) · rounds 61..90" in page and "last verified state</dt><dd>round 60 (segment 2)" in page
+    assert (
+        "segment 3 of 4 · block-stream (apply-blocks) · rounds 61..90" in page
+        and "last verified state</dt><dd>round 60 (segment 2)" in page
+    )
 
 
 def test_the_cutover_is_marked_only_when_the_run_crosses_it() -> None:

@@ -90,11 +90,18 @@ def pages(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, P
 
 
 def _overlap(a: dict[str, float], b: dict[str, float]) -> float:
-    return max(0.0, min(a["right"], b["right"]) - max(a["left"], b["left"])) * max(0.0, min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]))
+    return max(0.0, min(a["right"], b["right"]) - max(a["left"], b["left"])) * max(
+        0.0, min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+    )
 
 
 def _within(box: dict[str, float], frame: dict[str, float]) -> bool:
-    return box["left"] >= frame["left"] - 1 and box["top"] >= frame["top"] - 1 and box["right"] <= frame["right"] + 1 and box["bottom"] <= frame["bottom"] + 1
+    return (
+        box["left"] >= frame["left"] - 1
+        and box["top"] >= frame["top"] - 1
+        and box["right"] <= frame["right"] + 1
+        and box["bottom"] <= frame["bottom"] + 1
+    )
 
 
 def _area(box: dict[str, float]) -> float:
@@ -121,7 +128,9 @@ def render(browser: Any, page: Path, screenshot: Path) -> dict[str, Any]:
             assert [c for c in bar["cls"] if c.startswith("backend-")], f"{name}: a bar has no backend colour class"
             assert _area(bar["box"]) > 0 and bar["fill"] not in ("none", "rgb(0, 0, 0)"), f"{name}: a bar is not drawn in colour"
     height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False}
+    )
     try:
         assert browser.save_screenshot(str(screenshot))
     finally:
@@ -194,7 +203,12 @@ def test_a_long_interrupted_run_with_wide_numbers(browser: Any, tmp_path: Path) 
         ))  # fmt: skip
         clock += seconds + 12
     run = run_record(
-        "interrupted", plan=plan, finished_at=clock, error_kind="interrupted", error_message="Interrupted by SIGTERM; the backend was stopped.", exit_code=8
+        "interrupted",
+        plan=plan,
+        finished_at=clock,
+        error_kind="interrupted",
+        error_message="Interrupted by SIGTERM; the backend was stopped.",
+        exit_code=8,
     )
     page = tmp_path / "long.html"
     page.write_text(render_report(run, segments), encoding="utf-8")

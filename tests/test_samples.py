@@ -145,9 +145,42 @@ def test_v6_wrapped_record_file_is_the_record_file(samples: Path) -> None:
 EVENT_SAMPLES = [
     # file, events, class version, first round, last round, first order, last order, start, end, last round complete
     ("v5-2021-consecutive/2021-04-18T04_23_37.200170000Z.evts", 435, 1, 1, 435, 0, 434, "0000000000000000", "647f6adefdfe86f1", True),
-    ("v5-2021-consecutive/2021-04-18T04_24_00.033462000Z.evts", 1144, 1, 436, 1579, 435, 1578, "647f6adefdfe86f1", "f829749d20d9f32d", True),
-    ("v5-2025-testnet-pbj/2025-01-10T00_00_00.016538241Z.events", 532, 2, 80964504, 80964518, 3589687134, 3589687665, "07435f35b3f5f4c3", "1f2c711d4a935330", False),
-    ("v5-2025-testnet-pbj/2025-02-14T00_00_00.005716199Z.evts", 622, 2, 89312227, 89312242, 3929245467, 3929246088, "dcac5fc4ec36b0a5", "1bed92082d9255ee", False),
+    (
+        "v5-2021-consecutive/2021-04-18T04_24_00.033462000Z.evts",
+        1144,
+        1,
+        436,
+        1579,
+        435,
+        1578,
+        "647f6adefdfe86f1",
+        "f829749d20d9f32d",
+        True,
+    ),
+    (
+        "v5-2025-testnet-pbj/2025-01-10T00_00_00.016538241Z.events",
+        532,
+        2,
+        80964504,
+        80964518,
+        3589687134,
+        3589687665,
+        "07435f35b3f5f4c3",
+        "1f2c711d4a935330",
+        False,
+    ),
+    (
+        "v5-2025-testnet-pbj/2025-02-14T00_00_00.005716199Z.evts",
+        622,
+        2,
+        89312227,
+        89312242,
+        3929245467,
+        3929246088,
+        "dcac5fc4ec36b0a5",
+        "1bed92082d9255ee",
+        False,
+    ),
 ]
 
 

@@ -49,7 +49,9 @@ def test_validator_applies_real_sample_blocks(samples: Path, tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert read_state_metadata(out).round == 315
     assert (out / "consensusSnapshot.json").exists()
-    assert {"MINIMUM_BIRTH_ROUND_NON_ANCIENT", "LEGACY_RUNNING_EVENT_HASH_MNEMONIC", "FREEZE_STATE"} <= read_state_metadata(out).fields.keys()
+    assert {"MINIMUM_BIRTH_ROUND_NON_ANCIENT", "LEGACY_RUNNING_EVENT_HASH_MNEMONIC", "FREEZE_STATE"} <= read_state_metadata(
+        out
+    ).fields.keys()
     # log4j2 on main: the log goes to files in the working directory, stdout holds console lines only (§7.1)
     assert "Block file contiguity validated: 6 block files present, range [0, 5]" in (tmp_path / "validator.log").read_text()
     assert (tmp_path / "state-analysis.log").exists()
@@ -104,9 +106,25 @@ def test_validator_preconditions(history: History, tmp_path: Path) -> None:
     gappy = tmp_path / "gappy"
     shutil.copytree(history.blocks_dir, gappy)
     (gappy / "000000000000000000000000000000000002.blk.gz").unlink()
-    missing = run([*VALIDATOR, history.bootstrap_state, *base[:1], "--block-stream-dir", gappy, "--node-id", "3", "--out", out_folder(tmp_path, "o3")], tmp_path)
+    missing = run(
+        [
+            *VALIDATOR,
+            history.bootstrap_state,
+            *base[:1],
+            "--block-stream-dir",
+            gappy,
+            "--node-id",
+            "3",
+            "--out",
+            out_folder(tmp_path, "o3"),
+        ],
+        tmp_path,
+    )
     assert missing.returncode == 1
-    assert "Block stream directory is missing 1 block file(s). First present block = 0, last present block = 5. Missing blocks: [2]" in missing.stderr
+    assert (
+        "Block stream directory is missing 1 block file(s). First present block = 0, last present block = 5. Missing blocks: [2]"
+        in missing.stderr
+    )
 
 
 def test_validator_lists_at_most_20_missing_blocks(history: History, tmp_path: Path) -> None:
@@ -179,7 +197,23 @@ def test_an_older_pcli_has_no_transaction_offset(history: History, tmp_path: Pat
 def test_pcli_stops_early_without_failing(history: History, tmp_path: Path) -> None:
     out = tmp_path / "out"
     start = state_at(tmp_path, 20)
-    result = run([*PCLI, "event-stream", "recover", start, history.events_dir, "--id", "3", "--ignore-partial", "--final-round", "500", "--out", out], tmp_path)
+    result = run(
+        [
+            *PCLI,
+            "event-stream",
+            "recover",
+            start,
+            history.events_dir,
+            "--id",
+            "3",
+            "--ignore-partial",
+            "--final-round",
+            "500",
+            "--out",
+            out,
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert read_state_metadata(out).round == 121  # the events end there
 

@@ -200,7 +200,9 @@ def test_next_segment_is_fetched_while_the_current_one_replays(tmp_path: Path, s
     ahead = 0
     for earlier, before, segment in zip(segments, segments[1:], segments[2:], strict=False):
         files = [Path(key).name for key in result.plan.segments[segment.idx - 1].files]
-        fetched = [t for (m, p, _), t in zip(s3_proxy.requests, s3_proxy.request_times, strict=False) if m == "GET" and any(f in p for f in files)]
+        fetched = [
+            t for (m, p, _), t in zip(s3_proxy.requests, s3_proxy.request_times, strict=False) if m == "GET" and any(f in p for f in files)
+        ]
         ahead += any(earlier.finished_at <= t < before.finished_at for t in fetched)
     assert ahead == len(segments) - 2
 
@@ -270,7 +272,9 @@ def test_event_files_are_listed_and_read_only_up_to_the_last_round(tmp_path: Pat
     assert verify_stream_files(files, from_round=100, to_round=150).hash_chain == "verified"
 
 
-def test_an_event_file_damaged_in_transit_is_fetched_again_and_only_the_good_copy_cached(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:
+def test_an_event_file_damaged_in_transit_is_fetched_again_and_only_the_good_copy_cached(
+    tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy
+) -> None:
     bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint)
     paths = write_events(tmp_path / "e", 1, 60)
     bucket.upload_folder(tmp_path / "e")

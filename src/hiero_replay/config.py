@@ -152,7 +152,9 @@ class BucketsConfig(_Section):
     billing_project: str | None = Field(None, description="GCS requester pays: the project billed (x-goog-user-project on every request).")
     requester_pays: bool = Field(False, description="S3 requester pays (x-amz-request-payer on every request).")
     anonymous: bool = Field(False, description="Send unsigned requests (public buckets).")
-    endpoint: str | None = Field(None, description="S3-compatible endpoint or GCS emulator URL (default: AWS_ENDPOINT_URL / STORAGE_EMULATOR_HOST).")
+    endpoint: str | None = Field(
+        None, description="S3-compatible endpoint or GCS emulator URL (default: AWS_ENDPOINT_URL / STORAGE_EMULATOR_HOST)."
+    )
     region: str | None = Field(None, description="S3 region (default: AWS_REGION, else us-east-1).")
     path_style: bool = Field(False, description="S3 path-style addressing (most S3-compatible servers).")
     allow_http: bool = Field(False, description="Allow plain HTTP endpoints (loopback test servers only).")

@@ -27,20 +27,11 @@ def configure_logging(log_format: LogFormat = "console", verbose: bool = False) 
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
+        # Whatever sys.stderr is when a line is written: the progress bar swaps in a proxy that keeps
+        # log lines above the bar (loggers are not cached, so the factory runs for every line).
+        logger_factory=lambda *_: structlog.PrintLogger(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-
-
-class _CurrentStderr:
-    """Whatever ``sys.stderr`` is at write time: the progress bar swaps in a proxy that keeps log
-    lines above the bar."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
 
 
 def get_logger() -> structlog.typing.FilteringBoundLogger:

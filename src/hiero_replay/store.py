@@ -176,7 +176,14 @@ class RunStore:
             for segment in plan["segments"]:
                 self._db.execute(
                     "INSERT INTO segments (run_id, idx, backend, first_round, last_round, inputs, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
-                    (run_id, segment["index"], segment["backend"], segment["first_round"], segment["last_round"], json.dumps(segment["files"])),
+                    (
+                        run_id,
+                        segment["index"],
+                        segment["backend"],
+                        segment["first_round"],
+                        segment["last_round"],
+                        json.dumps(segment["files"]),
+                    ),
                 )
 
     def reopen_run(self, run_id: str) -> None:

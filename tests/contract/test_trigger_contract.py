@@ -19,7 +19,11 @@ TRIGGERS: dict[str, Callable[[], Trigger]] = {
     "interval": lambda: IntervalTrigger(timedelta(minutes=15)),
     "interval-odd": lambda: IntervalTrigger(timedelta(seconds=7)),
 }
-MOMENTS = [datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC), datetime(2026, 10, 25, 0, 0, tzinfo=UTC), datetime(2026, 1, 1, 12, 7, 3, 500000, tzinfo=UTC)]
+MOMENTS = [
+    datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC),
+    datetime(2026, 10, 25, 0, 0, tzinfo=UTC),
+    datetime(2026, 1, 1, 12, 7, 3, 500000, tzinfo=UTC),
+]
 
 
 @pytest.fixture(params=list(TRIGGERS))

@@ -115,6 +115,11 @@ class BlockStreamBackend(ToolBackend[BlockStreamBackendConfig]):
         compression = Compression.NONE if name.compression is Compression.ZSTD else name.compression
         return block_file_name(name.block_number, compression), compression
 
+    def capability_lines(self) -> list[tuple[str, str]]:
+        if self.paces_rounds:
+            return [("--rate", "yes: apply-blocks paces every round itself at a rate in rounds/s")]
+        return [("--rate", "no (an older build): with a rate, the orchestrator releases segments at the pace instead")]
+
     def probe_argv(self) -> list[str]:
         """``apply-blocks`` without its required options: picocli answers with its usage."""
         return [*self.command, ".", "apply-blocks"]

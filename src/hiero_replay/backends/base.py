@@ -67,6 +67,10 @@ class ReplayBackend(Protocol):
         (a ``ConfigError`` when the configuration asks for something the tool lacks)."""
         ...
 
+    def capability_lines(self) -> list[tuple[str, str]]:
+        """Each optional capability the backend uses, and what a replay does with (or without) it."""
+        ...
+
     def staged_name(self, name: StreamFileName) -> tuple[str, Compression]:
         """The file name the tool reads a stream file under, and the compression that copy must have."""
         ...
@@ -115,6 +119,9 @@ class ToolBackend(ABC, Generic[ConfigT]):
 
     def adapt(self, capabilities: Capabilities) -> list[str]:
         self.capabilities = capabilities
+        return []
+
+    def capability_lines(self) -> list[tuple[str, str]]:
         return []
 
     @abstractmethod

@@ -20,7 +20,7 @@ class Capabilities:
     def starts(self) -> bool:
         return self.problem is None
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, list[str]]:
         return {"argv": list(self.argv), "options": sorted(self.options)}
 
     @classmethod

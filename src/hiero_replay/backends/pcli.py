@@ -107,6 +107,17 @@ class EventStreamBackend(ToolBackend[EventStreamBackendConfig]):
             )
         return []
 
+    def capability_lines(self) -> list[tuple[str, str]]:
+        offset = "--transaction-offset-nanos"
+        supported = self.capabilities is not None and offset in self.capabilities.options
+        configured = self.config.transaction_offset_nanos
+        if supported:
+            use = f"passed as configured ({configured})" if configured is not None else "not configured: PCLI's default (0) applies"
+            return [(offset, f"yes; {use}")]
+        if configured is not None:
+            return [(offset, f"no (an older build), but configured ({configured}): runs are refused until the key is removed")]
+        return [(offset, "no (an older build); not configured, so nothing changes")]
+
     def progress_round(self, line: str, first: int, last: int) -> int | None:
         """``Applying N events from round R``: round R is being applied (§2.3)."""
         match = _APPLYING.search(line)

@@ -16,7 +16,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..atomic import write_atomically
+from ..errors import BackendError, ReplayError
+from ..safe_files import write_atomically
 from .base import ReplayBackend
 from .capabilities import Capabilities
 
@@ -29,7 +30,9 @@ _TAIL = 8
 def run_probe(argv: list[str], cwd: Path, timeout: float = PROBE_TIMEOUT_SECONDS) -> Capabilities:
     """Run ``argv`` (a command line the tool rejects with its usage) in ``cwd`` and read its options."""
     try:
-        result = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=timeout, check=False)
+        result = subprocess.run(
+            argv, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=timeout, check=False
+        )
     except FileNotFoundError:
         return Capabilities(tuple(argv), frozenset(), f"{argv[0]} was not found")
     except PermissionError:
@@ -87,3 +90,20 @@ def probe(backend: ReplayBackend, work_dir: Path) -> Capabilities:
         known[key] = found.to_json()
         write_atomically(cache, json.dumps(known, indent=1))
     return found
+
+
+def startup_error(backend: ReplayBackend) -> ReplayError | None:
+    """Why a probed backend cannot be used, as the error a run would meet: in the words of its
+    failure table where it knows them (no jars, say), else "cannot start". ``None`` when it can."""
+    capabilities = backend.capabilities
+    if capabilities is None or capabilities.starts:
+        return None
+    if capabilities.exit_code is not None:
+        known = backend.failure(capabilities.exit_code, capabilities.tail)
+        if not isinstance(known, BackendError):
+            return known
+    key = f"backends.{backend.name.replace('-', '_')}"
+    return BackendError(
+        f"Cannot start {backend.tool} ({' '.join(capabilities.argv)}): {capabilities.problem}.",
+        hint=f"Set {key}.command (and {key}.args) to the installed tool, check it with `hiero-replay doctor`, or pass --simulate for a rehearsal.",
+    )

@@ -16,6 +16,7 @@ import traceback
 import click
 
 from ..errors import EXIT_CODES, ConfigError, InternalError, ReplayError, ReplayInterrupted
+from . import options
 
 #: name -> "module:attribute" of the click command.
 COMMANDS: dict[str, str] = {
@@ -28,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "report": "hiero_replay.cli.commands.report:report",
     "demo": "hiero_replay.cli.commands.demo:demo",
     "config": "hiero_replay.cli.commands.config:config",
+    "doctor": "hiero_replay.cli.commands.doctor:doctor",
 }
 
 
@@ -67,13 +69,21 @@ def main(argv: list[str] | None = None) -> None:
         error.show()
         sys.exit(ConfigError.exit_code)
     except Exception as error:  # noqa: BLE001 - the last resort: one line, the traceback kept in a file
-        click.echo(f"internal error: {type(error).__name__}: {error}. The traceback is in {_keep_traceback()}.", err=True)
+        kept = _keep_traceback()
+        click.echo(f"internal error ({type(error).__name__}: {error}); please report it with its traceback, see {kept}", err=True)
         sys.exit(InternalError.exit_code)
 
 
 def _keep_traceback() -> str:
-    """Write the current exception's traceback to a new private file in the temporary folder."""
-    descriptor, path = tempfile.mkstemp(prefix="hiero-replay-internal-error-", suffix=".log")
+    """Write the current exception's traceback to a new private file: in the work directory of the
+    command when it has one, else in the temporary folder."""
+    folder = options.current_work_dir.get()
+    if folder is not None and folder.is_dir() and not folder.is_symlink():
+        folder = folder / "internal-errors"
+        folder.mkdir(mode=0o700, exist_ok=True)
+    else:
+        folder = None
+    descriptor, path = tempfile.mkstemp(prefix="hiero-replay-internal-error-", suffix=".log", dir=folder)
     with os.fdopen(descriptor, "w", encoding="utf-8") as log:
         log.write(traceback.format_exc())
     return path

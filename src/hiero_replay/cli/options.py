@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -26,7 +27,11 @@ REPLAY_FLAGS: dict[str, tuple[tuple[str, ...], Any, str]] = {
     "--out": (("replay", "out"), str, "Directory for the final state (must not exist)."),
     "--target-round": (("replay", "target_round"), int, "Last round to apply."),
     "--expected-hash": (("replay", "expected_hash"), str, "Expected HASH of the final state."),
-    "--expected-state": (("replay", "expected_state"), str, "Reference round directory (path or bucket URL): its ROUND and HASH become the target."),
+    "--expected-state": (
+        ("replay", "expected_state"),
+        str,
+        "Reference round directory (path or bucket URL): its ROUND and HASH become the target.",
+    ),
     "--cutover-round": (("replay", "cutover_round"), int, "First round replayed from blocks (auto mode)."),
     "--segment-rounds": (("replay", "segment_rounds"), int, "Rounds per segment (0 = one per backend)."),
     "--rate": (("pace", "rate"), str, "unlimited, 'N rounds/s', 'N blocks/s', 'N files/s' or 'Nx'."),
@@ -39,10 +44,17 @@ REPLAY_FLAGS: dict[str, tuple[tuple[str, ...], Any, str]] = {
 LogFormat = Literal["console", "json"]
 
 
+#: The work directory of the command running, once its settings loaded (where an internal error's
+#: traceback is kept).
+current_work_dir: ContextVar[Path | None] = ContextVar("current_work_dir", default=None)
+
+
 def load(config: str | None, overrides: dict[str, Any] | None = None) -> Settings:
     from ..config import load_settings
 
-    return load_settings(Path(config) if config else None, overrides)
+    settings = load_settings(Path(config) if config else None, overrides)
+    current_work_dir.set(settings.work_dir.absolute())
+    return settings
 
 
 def replay_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -82,5 +94,7 @@ def work_dir_options(command: Callable[..., Any]) -> Callable[..., Any]:
         settings = load(config, {"work_dir": work_dir} if work_dir is not None else None)
         return command(work_dir=settings.work_dir, **rest)
 
-    wrapper = click.option("--work-dir", type=click.Path(file_okay=False), help="Work directory (default: work_dir of the configuration).")(wrapper)
+    wrapper = click.option("--work-dir", type=click.Path(file_okay=False), help="Work directory (default: work_dir of the configuration).")(
+        wrapper
+    )
     return click.option("--config", type=click.Path(dir_okay=False), help="TOML configuration file.")(wrapper)

@@ -10,6 +10,10 @@ if TYPE_CHECKING:
     from ..model.results import RunResult
 
 
+#: Ignored files shown per reason in text (``--json`` lists them all).
+IGNORED_SHOWN = 10
+
+
 def render_inventory(inventory: Inventory) -> str:
     summary = inventory.to_json()
     rows: list[tuple[str, Any]] = [
@@ -21,16 +25,50 @@ def render_inventory(inventory: Inventory) -> str:
         rows.append(("blocks", f"{summary['first_block']} .. {summary['last_block']}"))
         rows.append(("HAPI versions", ", ".join(summary["hapi_versions"])))
     rows += [
-        ("rounds", f"{summary['first_round']} .. {summary['last_round']}"),
-        ("consensus time", f"{summary['first_consensus_time']} .. {summary['last_consensus_time']}"),
-        ("hash chain", f"{summary['hash_chain']} ({summary['verified_links']} checks passed)"),
+        ("rounds", _rounds_text(inventory)),
+        (
+            "consensus time",
+            f"{summary['first_consensus_time']} .. {summary['last_consensus_time']}" if summary["first_consensus_time"] else "-",
+        ),
+        ("hash chain", _chain_text(inventory)),
         ("gaps", len(summary["gaps"])),
         ("problems", len(summary["problems"])),
+        ("ignored", f"{len(inventory.ignored)} file(s)" + (" (listed below)" if inventory.ignored else "")),
     ]
     lines = table(rows)
     for problem in inventory.problems:
         lines.append(f"  [{problem.kind}] {problem.error}")
+    by_reason: dict[str, list[str]] = {}
+    for entry in inventory.ignored:
+        by_reason.setdefault(entry.reason, []).append(entry.key)
+    for reason, keys in by_reason.items():
+        lines.append(f"  ignored, {reason}: {len(keys)}")
+        lines += [f"    {key}" for key in keys[:IGNORED_SHOWN]]
+        if len(keys) > IGNORED_SHOWN:
+            lines.append(f"    ... and {len(keys) - IGNORED_SHOWN} more (--json lists them all)")
     return "\n".join(lines)
+
+
+def _rounds_text(inventory: Inventory) -> str:
+    if inventory.first_round is not None:
+        return f"{inventory.first_round} .. {inventory.last_round}"
+    return "no rounds (wrapped record blocks carry none)" if inventory.wrapped_records_only else "no rounds"
+
+
+def _chain_text(inventory: Inventory) -> str:
+    verified = f"{inventory.verified_links} link(s) verified"
+    state = inventory.hash_chain
+    if state == "broken":
+        first = inventory.chain_breaks[0].error
+        return f"broken at {first.file or '?'} ({len(inventory.chain_breaks)} break(s); {verified})"
+    if state == "interrupted":
+        gaps = [gap for gap in inventory.gaps if gap.kind in ("blocks", "event-files")]
+        return f"interrupted by {len(gaps)} gap(s) of missing files ({verified}; the links across a gap cannot be checked)"
+    if not inventory.files:
+        return "nothing to check (no stream files)"
+    if state == "unverifiable":
+        return f"unverifiable: {inventory.unverifiable_links} link(s) could not be checked ({verified})"
+    return f"verified ({verified}, every link)"
 
 
 def table(rows: list[tuple[str, Any]]) -> list[str]:
@@ -85,13 +123,16 @@ def render_result(result: RunResult) -> str:
 def render_status(report: dict[str, Any]) -> str:
     lines = [f"work dir {report['work_dir']}"]
     current = report["current"]
-    if current:
+    if current and "unreadable" in current:
+        lines.append(f"current: status.json unreadable, ignored ({current['unreadable']})")
+    elif current:
         eta = f", ETA {current['eta_seconds']:.0f} s" if current.get("eta_seconds") is not None else ""
         rate = current.get("effective_rate_rounds_per_second")
+        verified = current.get("verified_round", current["current_round"])
         lines.append(
             f"current: run {current['run_id']} {current['state']}, segment {current['segment']}/{current['segments']}"
             f" ({current['backend'] or '-'}, {current['source_type'] or '-'} source), round {current['current_round']}"
-            f" of {current['target_round']}{f', {rate:.1f} rounds/s' if rate else ''}{eta}"
+            f" of {current['target_round']} (verified {verified}){f', {rate:.1f} rounds/s' if rate else ''}{eta}"
         )
         if current.get("last_error"):
             lines.append(f"  last error: {current['last_error']}")

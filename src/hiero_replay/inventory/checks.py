@@ -320,7 +320,7 @@ def verify_stream_files(
     """Select the files overlapping the round range and run every check on them."""
     if from_round is not None and to_round is not None and from_round > to_round:
         raise ConfigError(f"The round range {from_round}..{to_round} is empty: the first round is after the last.")
-    inventory = Inventory(source=files.source, from_round=from_round, to_round=to_round)
+    inventory = Inventory(source=files.source, from_round=from_round, to_round=to_round, ignored=list(files.ignored))
     streams: list[list[StreamFile]] = []
     checker = _Checker(inventory)
     if FileKind.EVENTS in kinds:
@@ -336,7 +336,9 @@ def verify_stream_files(
     present = (files.events if FileKind.EVENTS in kinds else []) + (files.blocks if FileKind.BLOCK in kinds else [])
     if not present:
         what = " or ".join("event" if kind is FileKind.EVENTS else "block" for kind in kinds)
-        inventory.problems.append(Problem(MissingInputError(f"No {what} stream files found in {files.source}.", hint="Check the source path.")))
+        inventory.problems.append(
+            Problem(MissingInputError(f"No {what} stream files found in {files.source}.", hint="Check the source path."))
+        )
         return inventory
     checker.check_coverage(streams)
     return inventory

@@ -7,15 +7,16 @@ bucket folder without listing it whole) and event listings stop once past the la
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice, takewhile
 
 from ..errors import ConfigError, ContinuityError
-from ..model.files import Problem
+from ..model.files import Ignored, Problem
 from ..sources.base import ReplaySource, SourceObject
-from ..streams.naming import FileKind, StreamFileName, block_key_positioner, parse_stream_file_name
+from ..streams.naming import FileKind, StreamFileName, block_key_positioner, parse_stream_file_name, signed_key
 from ..streams.timestamps import format_consensus_time
 from .block_search import BlockSearch, Unsearchable
 from .reading import Listed, read_stream_file
@@ -31,19 +32,71 @@ EVENT_PROBE_INTERVAL = 100
 
 @dataclass
 class Listing:
-    """The stream files of a listing by kind, ordered, duplicates reported and dropped."""
+    """The stream files of a listing by kind, ordered, duplicates reported and dropped; what is not
+    used is ``ignored``, with the reason."""
 
     blocks: list[Listed] = field(default_factory=list)
     events: list[Listed] = field(default_factory=list)
-    signatures: dict[int, StreamFileName] = field(default_factory=dict)
+    #: Signature files by the event file they sign (its key with ``.evts`` in place of ``.evts_sig``).
+    signatures: dict[str, StreamFileName] = field(default_factory=dict)
     block_problems: list[Problem] = field(default_factory=list)
     event_problems: list[Problem] = field(default_factory=list)
+    ignored: list[Ignored] = field(default_factory=list)
+    #: Blocks listed before a round range kept only some of them.
+    blocks_found: int = 0
+
+    @property
+    def found(self) -> dict[FileKind, int]:
+        """Stream files of each kind the listing found (before any is left out for a round range)."""
+        return {FileKind.EVENTS: len(self.events), FileKind.BLOCK: self.blocks_found or len(self.blocks)}
+
+
+_TEMPORARY = (".tmp", ".part", ".partial", ".swp", ".swx", ".bak", ".orig", ".crdownload", "~")
+_LOOKS_LIKE_EVENTS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}_\d{2}_\d{2}\.\d+Z\.evts")
+
+
+def _stream_name(obj: SourceObject) -> StreamFileName | None:
+    """The stream file an object is, or ``None``: skipped by the source, hidden, temporary or not a
+    stream file's name."""
+    if obj.skipped is not None or _ignore_reason(obj.key) is not None:
+        return None
+    return parse_stream_file_name(obj.key)
+
+
+def _ignore_reason(key: str) -> str | None:
+    """Why a name is never used even when it looks like a stream file's (hidden, temporary)."""
+    parts = key.split("/")
+    if any(part.startswith(".") for part in parts[:-1]):
+        return "in a hidden folder"
+    name = parts[-1]
+    if name.startswith("."):
+        return "a hidden file"
+    if name.endswith(_TEMPORARY) or name.startswith("#"):
+        return "a temporary or backup file"
+    return None
+
+
+def _why_not_a_stream_file(obj: SourceObject) -> str:
+    name = obj.key.rsplit("/", 1)[-1]
+    if obj.skipped is not None:
+        return obj.skipped
+    if (reason := _ignore_reason(obj.key)) is not None:
+        return reason
+    if name.endswith(".mf"):
+        return "a block marker file (.mf)"
+    if ".pnd" in name:
+        return "a pending block (.pnd), not yet proven"
+    if ".blk" in name:
+        return "named like a block file, but its name is not a block number"
+    if _LOOKS_LIKE_EVENTS.match(name):
+        return "named like an event file, but its name is not a valid date and time"
+    return "not a stream file's name"
 
 
 def stream_files_of(kind: FileKind, objects: Iterable[SourceObject]) -> Iterator[Listed]:
     """The stream files of one kind in a listing."""
     for obj in objects:
-        name = parse_stream_file_name(obj.key)
+        name = _stream_name(obj)
         if name is not None and name.kind is kind:
             yield name, obj.size
 
@@ -51,19 +104,24 @@ def stream_files_of(kind: FileKind, objects: Iterable[SourceObject]) -> Iterator
 def list_stream_files(objects: Iterable[SourceObject]) -> Listing:
     listing = Listing()
     for obj in objects:
-        name = parse_stream_file_name(obj.key)
+        name = _stream_name(obj)
         if name is None:
-            continue
-        if name.kind is FileKind.BLOCK:
+            listing.ignored.append(Ignored(obj.key, _why_not_a_stream_file(obj)))
+        elif name.kind is FileKind.BLOCK:
             listing.blocks.append((name, obj.size))
         elif name.kind is FileKind.EVENTS:
             listing.events.append((name, obj.size))
         else:
-            listing.signatures[name.sort_key[0]] = name
+            listing.signatures[signed_key(name)] = name
     listing.blocks.sort(key=lambda entry: entry[0].sort_key)
     listing.events.sort(key=lambda entry: entry[0].sort_key)
     listing.blocks = _drop_duplicates(listing.blocks, "block", listing.block_problems)
     listing.events = _drop_duplicates(listing.events, "event file for", listing.event_problems)
+    with_events = {signed_key(name) for name, _ in listing.events}
+    for signed, signature in list(listing.signatures.items()):
+        if signed not in with_events:
+            listing.ignored.append(Ignored(signature.key, "a signature file without its event file"))
+            del listing.signatures[signed]
     folders = sorted({name.key.rpartition("/")[0] or "." for name, _ in listing.events})
     if len(folders) > 1:
         listing.event_problems.append(
@@ -180,5 +238,6 @@ def list_for_rounds(source: ReplaySource, *, start_after: str | None, rounds: tu
         objects = _events_until_round(source, objects, rounds[1])
     listing = list_stream_files(objects)
     if len(listing.blocks) >= RANGE_SEARCH_THRESHOLD:
+        listing.blocks_found = len(listing.blocks)
         listing.blocks = _blocks_for_rounds(source, listing.blocks, *rounds)
     return listing

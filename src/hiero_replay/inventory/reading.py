@@ -20,7 +20,7 @@ from ..sources.verified import read_verified
 from ..streams.blocks import read_block
 from ..streams.compression import decompress
 from ..streams.events import metadata_hash, read_event_file, read_event_signature
-from ..streams.naming import FileKind, StreamFileName
+from ..streams.naming import FileKind, StreamFileName, signed_key
 
 READ_WORKERS = max(2, os.cpu_count() or 1)
 #: Threads that decode and verify downloads (decompression and hashing release the GIL).
@@ -100,12 +100,12 @@ def read_all(
     source: ReplaySource,
     blocks: Sequence[Listed],
     events: Sequence[Listed],
-    signatures: dict[int, StreamFileName],
+    signatures: dict[str, StreamFileName],
     workers: int,
 ) -> tuple[list[StreamFile], list[StreamFile]]:
     """Read the listed blocks and event files (with their signature files), in listing order."""
     jobs: list[_Job] = [(source, name, size, None) for name, size in blocks]
-    jobs += [(source, name, size, signatures.get(name.sort_key[0])) for name, size in events]
+    jobs += [(source, name, size, signatures.get(signed_key(name))) for name, size in events]
     if source.features.cpu_bound_reads:
         with _executor(len(jobs), workers) as pool:
             files = list(pool.map(_read_job, jobs, chunksize=max(1, min(64, len(jobs) // (workers * 8)))))

@@ -39,7 +39,7 @@ def load_stream_files(
     ``start_after``), or only what the rounds ``rounds`` need."""
     listing = list_for_rounds(source, start_after=start_after, rounds=rounds)
     blocks, events = read_all(source, listing.blocks, listing.events, listing.signatures, workers)
-    return StreamFiles(source.url, blocks, events, listing.block_problems, listing.event_problems)
+    return StreamFiles(source.url, blocks, events, listing.block_problems, listing.event_problems, listing.ignored, listing.found)
 
 
 def scan_source(

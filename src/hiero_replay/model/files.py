@@ -121,6 +121,17 @@ class Problem:
         return {"kind": self.kind, "file": self.error.file, "message": str(self.error), "exit_code": self.error.exit_code}
 
 
+@dataclass(frozen=True)
+class Ignored:
+    """A file of the source that is not used, and why (a marker, a temporary file, a link out of the folder)."""
+
+    key: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"file": self.key, "reason": self.reason}
+
+
 @dataclass
 class StreamFiles:
     """Every stream file of a source, read and ordered, before any range is chosen or checked."""
@@ -130,6 +141,9 @@ class StreamFiles:
     events: list[StreamFile] = field(default_factory=list)
     block_problems: list[Problem] = field(default_factory=list)
     event_problems: list[Problem] = field(default_factory=list)
+    ignored: list[Ignored] = field(default_factory=list)
+    #: Stream files of each kind the listing found, before any was left out for a round range.
+    found: dict[FileKind, int] = field(default_factory=dict)
 
     def of_kind(self, kind: FileKind) -> list[StreamFile]:
         return self.blocks if kind is FileKind.BLOCK else self.events

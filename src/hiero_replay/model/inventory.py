@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import CorruptFileError, HashMismatchError, ReplayError
 from ..streams.timestamps import format_consensus_time
-from .files import Problem, StreamFile
+from .files import Ignored, Problem, StreamFile
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Inventory:
     event_files: list[StreamFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    ignored: list[Ignored] = field(default_factory=list)
     verified_links: int = 0
     unverifiable_links: int = 0
     from_round: int | None = None
@@ -54,12 +55,30 @@ class Inventory:
         return "event-stream" if self.event_files else "empty"
 
     @property
+    def chain_breaks(self) -> list[Problem]:
+        """The problems that break a hash chain: a hash that does not match, a file that does not decode."""
+        return [p for p in self.problems if isinstance(p.error, CorruptFileError) or type(p.error) is HashMismatchError]
+
+    @property
     def hash_chain(self) -> str:
-        if any(isinstance(p.error, CorruptFileError) or type(p.error) is HashMismatchError for p in self.problems):
+        """``verified`` only when every link was checked and held; else ``broken``, ``interrupted``
+        (by missing files) or ``unverifiable``."""
+        if self.chain_breaks:
             return "broken"
+        if any(gap.kind in ("blocks", "event-files") for gap in self.gaps):
+            return "interrupted"
         if self.unverifiable_links or not self.verified_links:
             return "unverifiable"
         return "verified"
+
+    @property
+    def wrapped_records_only(self) -> bool:
+        """Every file is a wrapped record block: such blocks carry no rounds."""
+        return (
+            bool(self.block_files)
+            and not self.event_files
+            and all(f.block is not None and f.block.record_file is not None for f in self.block_files)
+        )
 
     @property
     def ok(self) -> bool:
@@ -92,8 +111,11 @@ class Inventory:
             "hapi_versions": sorted({f.block.hapi for f in self.block_files if f.block is not None}),
             "hash_chain": self.hash_chain,
             "verified_links": self.verified_links,
+            "unverifiable_links": self.unverifiable_links,
+            "chain_breaks": [problem.to_json() for problem in self.chain_breaks],
             "gaps": [gap.to_json() for gap in self.gaps],
             "problems": [problem.to_json() for problem in self.problems],
+            "ignored": [entry.to_json() for entry in self.ignored],
         }
 
     def first_error(self) -> ReplayError | None:

@@ -39,19 +39,54 @@ class RunObserver:
 
 
 class Observers(RunObserver):
+    """Every event, to each observer in turn."""
+
     def __init__(self, *observers: RunObserver) -> None:
-        self.observers = [o for o in observers if o is not None]
+        self.observers = list(observers)
 
-    def __getattribute__(self, name: str):  # type: ignore[no-untyped-def]
-        if name.startswith("_") or name == "observers" or not hasattr(RunObserver, name):
-            return object.__getattribute__(self, name)
-        observers = object.__getattribute__(self, "observers")
+    def run_started(self, plan: ReplayPlan, source_types: dict[str, str]) -> None:
+        for observer in self.observers:
+            observer.run_started(plan, source_types)
 
-        def fan_out(*args, **kwargs):  # type: ignore[no-untyped-def]
-            for observer in observers:
-                getattr(observer, name)(*args, **kwargs)
+    def segment_started(self, segment: Segment) -> None:
+        for observer in self.observers:
+            observer.segment_started(segment)
 
-        return fan_out
+    def fetched(self, source_type: str, files: int, size: int, seconds: float, ok: bool) -> None:
+        for observer in self.observers:
+            observer.fetched(source_type, files, size, seconds, ok)
+
+    def source_retried(self, source_type: str, retries: int) -> None:
+        for observer in self.observers:
+            observer.source_retried(source_type, retries)
+
+    def paced(self, seconds: float) -> None:
+        for observer in self.observers:
+            observer.paced(seconds)
+
+    def round_applied(self, round_number: int) -> None:
+        for observer in self.observers:
+            observer.round_applied(round_number)
+
+    def tick(self) -> None:
+        for observer in self.observers:
+            observer.tick()
+
+    def segment_verified(self, segment: Segment, result: SegmentResult, consensus_time_ns: int | None) -> None:
+        for observer in self.observers:
+            observer.segment_verified(segment, result, consensus_time_ns)
+
+    def run_finished(self, result: RunResult) -> None:
+        for observer in self.observers:
+            observer.run_finished(result)
+
+    def run_failed(self, error: ReplayError) -> None:
+        for observer in self.observers:
+            observer.run_failed(error)
+
+    def schedule_missed(self, fires: int) -> None:
+        for observer in self.observers:
+            observer.schedule_missed(fires)
 
 
 def rate_and_eta(done: int, remaining: int, elapsed: float) -> tuple[float | None, float | None]:

@@ -29,22 +29,50 @@ class ReplayMetrics(RunObserver):
         self.config = config
         self.registry = registry = CollectorRegistry()
         self.rounds_applied = Counter("hiero_replay_rounds_applied", "Rounds applied in verified segments.", registry=registry)
-        self.current_round = Gauge("hiero_replay_current_round", "Round of the newest verified state.", registry=registry)
-        self.target_round = Gauge("hiero_replay_target_round", "Target round of the current run.", registry=registry)
-        self.effective_rate = Gauge("hiero_replay_effective_rate_rounds_per_second", "Rounds per second of the current run.", registry=registry)
-        self.consensus_speed = Gauge("hiero_replay_effective_consensus_speed_ratio", "Consensus seconds replayed per wall second.", registry=registry)
-        self.files_fetched = Counter("hiero_replay_files_fetched", "Stream files fetched for segments.", ["source_type", "result"], registry=registry)
-        self.bytes_fetched = Counter("hiero_replay_fetched_bytes", "Bytes of stream files fetched.", ["source_type", "result"], registry=registry)
-        self.source_retries = Counter(
-            "hiero_replay_source_retries", "Bucket requests retried and damaged downloads fetched again.", ["source_type"], registry=registry
+        self.current_round = Gauge(
+            "hiero_replay_current_round", "Round the backend reported last (live, inside a segment).", registry=registry
         )
-        self.fetch_seconds = Histogram("hiero_replay_fetch_duration_seconds", "Time to fetch a segment's files.", ["source_type"], buckets=_DURATION_BUCKETS, registry=registry)
-        self.segment_seconds = Histogram("hiero_replay_segment_duration_seconds", "Time to apply and verify a segment.", ["backend"], buckets=_DURATION_BUCKETS, registry=registry)
+        self.verified_round = Gauge("hiero_replay_verified_round", "Round of the newest verified state.", registry=registry)
+        self.target_round = Gauge("hiero_replay_target_round", "Target round of the current run.", registry=registry)
+        self.effective_rate = Gauge(
+            "hiero_replay_effective_rate_rounds_per_second", "Rounds per second of the current run.", registry=registry
+        )
+        self.consensus_speed = Gauge(
+            "hiero_replay_effective_consensus_speed_ratio", "Consensus seconds replayed per wall second.", registry=registry
+        )
+        self.files_fetched = Counter(
+            "hiero_replay_files_fetched", "Stream files fetched for segments.", ["source_type", "result"], registry=registry
+        )
+        self.bytes_fetched = Counter(
+            "hiero_replay_fetched_bytes", "Bytes of stream files fetched.", ["source_type", "result"], registry=registry
+        )
+        self.source_retries = Counter(
+            "hiero_replay_source_retries",
+            "Bucket requests retried and damaged downloads fetched again.",
+            ["source_type"],
+            registry=registry,
+        )
+        self.fetch_seconds = Histogram(
+            "hiero_replay_fetch_duration_seconds",
+            "Time to fetch a segment's files.",
+            ["source_type"],
+            buckets=_DURATION_BUCKETS,
+            registry=registry,
+        )
+        self.segment_seconds = Histogram(
+            "hiero_replay_segment_duration_seconds",
+            "Time to apply and verify a segment.",
+            ["backend"],
+            buckets=_DURATION_BUCKETS,
+            registry=registry,
+        )
         self.failures = Counter("hiero_replay_failures", "Failed runs by reason (the error taxonomy).", ["reason"], registry=registry)
         self.last_success = Gauge("hiero_replay_last_success_timestamp_seconds", "When a run last succeeded.", registry=registry)
         self.pacer_wait = Counter("hiero_replay_pacer_wait_seconds", "Time spent waiting on the pacer.", registry=registry)
         self.missed_fires = Counter("hiero_replay_schedule_missed_fires", "Schedule fires that were not run.", registry=registry)
-        self.consensus_lag = Gauge("hiero_replay_consensus_lag_seconds", "Now minus the consensus time of the newest applied round.", registry=registry)
+        self.consensus_lag = Gauge(
+            "hiero_replay_consensus_lag_seconds", "Now minus the consensus time of the newest applied round.", registry=registry
+        )
         self.backend_info = Info("hiero_replay_backend", "The backend of the current segment.", registry=registry)
         self.source_info = Info("hiero_replay_source", "The source type of the current segment.", registry=registry)
         self.mode_info = Info("hiero_replay_mode", "The replay mode and the backend selection.", registry=registry)
@@ -90,6 +118,7 @@ class ReplayMetrics(RunObserver):
         self._consensus_seconds = 0.0
         self.target_round.set(plan.target_round)
         self.current_round.set(plan.bootstrap_round)
+        self.verified_round.set(plan.bootstrap_round)
         self.mode_info.info({"mode": plan.mode, "cutover_round": str(plan.cutover_round or ""), "rate": plan.rate})
         self.export()
 
@@ -109,9 +138,13 @@ class ReplayMetrics(RunObserver):
     def paced(self, seconds: float) -> None:
         self.pacer_wait.inc(seconds)
 
+    def round_applied(self, round_number: int) -> None:
+        self.current_round.set(round_number)
+
     def segment_verified(self, segment: Segment, result: SegmentResult, consensus_time_ns: int | None) -> None:
         self.rounds_applied.inc(result.rounds)
         self.current_round.set(result.round)
+        self.verified_round.set(result.round)
         self.segment_seconds.labels(segment.backend).observe(result.seconds)
         self._applied_in_run += result.rounds
         self._consensus_seconds += result.consensus_seconds or 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
@@ -21,17 +22,27 @@ PLAIN_INTERVAL_SECONDS = 5.0
 
 
 class ProgressDisplay(RunObserver):
-    def __init__(self, stream: IO[str] | None = None) -> None:
+    """A bar on a terminal; elsewhere a ``progress`` log line every ``interval`` seconds while a run
+    moves (also between a backend's progress lines) and after each segment."""
+
+    def __init__(
+        self, stream: IO[str] | None = None, *, clock: Callable[[], float] = time.monotonic, interval: float = PLAIN_INTERVAL_SECONDS
+    ) -> None:
         self.stream = stream or sys.stderr
         self.terminal = self.stream.isatty()
+        self.clock = clock
+        self.interval = interval
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         self._base = self._target = self._current = 0
-        self._started = self._last = time.monotonic()
+        self._segments = 0
+        self._segment = ""
+        self._started = self._last = clock()
 
     def run_started(self, plan: ReplayPlan, source_types: dict[str, str]) -> None:
         self._base, self._target, self._current = plan.bootstrap_round, plan.target_round, plan.bootstrap_round
-        self._started = self._last = time.monotonic()
+        self._segments = len(plan.segments)
+        self._started = self._last = self.clock()
         if self.terminal:
             self._bar = Progress(
                 TextColumn("[bold]{task.description}"),
@@ -46,26 +57,31 @@ class ProgressDisplay(RunObserver):
             self._bar.start()
 
     def segment_started(self, segment: Segment) -> None:
+        self._segment = f"segment {segment.index}/{self._segments} {segment.backend}"
         if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, description=f"segment {segment.index} {segment.backend}")
+            self._bar.update(self._task, description=self._segment)
 
     def round_applied(self, round_number: int) -> None:
         self._advance(round_number)
+
+    def tick(self) -> None:
+        self._advance(self._current)
 
     def segment_verified(self, segment: Segment, result: SegmentResult, consensus_time_ns: int | None) -> None:
         self._advance(result.round, force=True)
 
     def _advance(self, round_number: int, *, force: bool = False) -> None:
         self._current = max(self._current, round_number)
-        now = time.monotonic()
+        now = self.clock()
         done = self._current - self._base
         rate, eta = rate_and_eta(done, self._target - self._current, now - self._started)
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, completed=done, rate=f"{rate or 0:.1f}/s")
-        elif force or now - self._last >= PLAIN_INTERVAL_SECONDS:
+        elif force or now - self._last >= self.interval:
             self._last = now
             get_logger().info(
                 "progress",
+                segment=self._segment,
                 round=self._current,
                 target_round=self._target,
                 rounds_per_second=round(rate or 0, 2),
@@ -81,4 +97,8 @@ class ProgressDisplay(RunObserver):
         self._stop()
 
     def run_failed(self, error: ReplayError) -> None:
+        """The bar ends in a failed state (where it stopped, and why in one word) instead of freezing."""
+        if self._bar is not None and self._task is not None:
+            where = f" in {self._segment}" if self._segment else ""
+            self._bar.update(self._task, description=f"[red]failed{where}: {error.kind} (exit {error.exit_code})[/red]")
         self._stop()

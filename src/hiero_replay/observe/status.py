@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..safe_files import read_regular_file, write_atomically
+from ..times import iso_now
 from .events import RunObserver, rate_and_eta
 
 if TYPE_CHECKING:
@@ -20,11 +21,16 @@ _MIN_INTERVAL_SECONDS = 0.25
 
 
 def read_status(work_dir: Path) -> dict[str, Any] | None:
+    """The current run's status, ``None`` when there is none; a file that is not what this tool
+    writes (damaged, a link, a FIFO) is reported as ``{"unreadable": why}``, never followed or waited on."""
+    path = work_dir / STATUS_FILE
     try:
-        status: dict[str, Any] = json.loads((work_dir / STATUS_FILE).read_text(encoding="utf-8"))
+        status = json.loads(read_regular_file(path))
     except FileNotFoundError:
         return None
-    return status
+    except (OSError, ValueError) as error:
+        return {"unreadable": f"{path}: {error}"}
+    return status if isinstance(status, dict) else {"unreadable": f"{path}: not a JSON object"}
 
 
 class StatusFile(RunObserver):
@@ -45,11 +51,8 @@ class StatusFile(RunObserver):
         rate, eta = rate_and_eta(current - status["bootstrap_round"], status["target_round"] - current, now - self._started)
         status["effective_rate_rounds_per_second"] = None if rate is None else round(rate, 3)
         status["eta_seconds"] = None if eta is None else round(eta, 1)
-        status["updated_at"] = time.time()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(status, indent=2), encoding="utf-8")
-        os.replace(temporary, self.path)
+        status["updated_at"] = iso_now()
+        write_atomically(self.path, json.dumps(status, indent=2))
 
     def run_started(self, plan: ReplayPlan, source_types: dict[str, str]) -> None:
         self._source_types = source_types
@@ -65,16 +68,15 @@ class StatusFile(RunObserver):
             "segments": len(plan.segments),
             "bootstrap_round": plan.bootstrap_round,
             "current_round": plan.bootstrap_round,
+            "verified_round": plan.bootstrap_round,
             "target_round": plan.target_round,
             "last_error": None,
-            "started_at": time.time(),
+            "started_at": iso_now(),
         }
         self._write(force=True)
 
     def segment_started(self, segment: Segment) -> None:
-        self.status.update(
-            backend=segment.backend, source_type=self._source_types.get(segment.source, "unknown"), segment=segment.index
-        )
+        self.status.update(backend=segment.backend, source_type=self._source_types.get(segment.source, "unknown"), segment=segment.index)
         self._write(force=True)
 
     def round_applied(self, round_number: int) -> None:
@@ -83,6 +85,7 @@ class StatusFile(RunObserver):
 
     def segment_verified(self, segment: Segment, result: SegmentResult, consensus_time_ns: int | None) -> None:
         self.status["current_round"] = max(self.status["current_round"], result.round)
+        self.status["verified_round"] = result.round
         self._write(force=True)
 
     def run_finished(self, result: RunResult) -> None:

@@ -10,7 +10,7 @@ from ..backends import registry
 from ..backends.base import ReplayBackend
 from ..backends.probe import probe
 from ..config import Settings
-from ..errors import ConfigError
+from ..errors import ConfigError, MissingInputError
 from ..inventory import load_stream_files, open_stream_source, read_workers
 from ..logs import get_logger
 from ..model.files import StreamFile, StreamFiles
@@ -82,6 +82,32 @@ def probe_backends(settings: Settings, backends: dict[str, ReplayBackend], kinds
     return {name: backend.adapt(probe(backend, settings.work_dir)) for name, backend in backends.items() if backend.stream_kind in kinds}
 
 
+_NOUN = {FileKind.EVENTS: ("event", "--events"), FileKind.BLOCK: ("block", "--blocks")}
+
+
+def require_stream_files(files: StreamFiles, kind: FileKind) -> None:
+    """A source given for a stream must hold files of it: a folder of the other kind, or of none,
+    is named for what it is rather than found to lack rounds later."""
+    if files.found.get(kind):
+        return
+    noun, flag = _NOUN[kind]
+    other = FileKind.BLOCK if kind is FileKind.EVENTS else FileKind.EVENTS
+    if files.found.get(other):
+        raise ConfigError(
+            f"{flag} {files.source} holds {_NOUN[other][0]} stream files, not {noun} stream files.",
+            hint=f"Pass it as {_NOUN[other][1]}, and the folder of {noun} files as {flag}.",
+        )
+    reasons: dict[str, int] = {}
+    for entry in files.ignored:
+        reasons[entry.reason] = reasons.get(entry.reason, 0) + 1
+    held = "; ".join(f"{count} {reason}" for reason, count in reasons.items()) or "nothing"
+    raise MissingInputError(
+        f"{flag} {files.source} holds no {noun} stream files (it holds: {held}).",
+        hint=f"Point {flag} at one node's {noun} stream folder (`hiero-replay inspect` lists what a folder holds).",
+        file=files.source,
+    )
+
+
 def load_plan_inputs(settings: Settings) -> PlanInputs:
     backends = registry.create_backends(settings.backends.of, simulate=settings.simulate)
     _check_settings(settings, backends)
@@ -114,6 +140,8 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
         return loaded[location]
 
     blocks = load(source.blocks) if only in (None, FileKind.BLOCK) else None
+    if blocks is not None:
+        require_stream_files(blocks, FileKind.BLOCK)
     events = None
     if only in (None, FileKind.EVENTS) and source.events:
         # An event folder of its own is listed from a little before the bootstrap state on, and up
@@ -128,6 +156,8 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
             get_logger().info("event listing window started too late; listing the whole folder", start_after=start_key)
             del loaded[source.events]
             events = load(source.events, None, last_round)
+        if events is not None:
+            require_stream_files(events, FileKind.EVENTS)
     return PlanInputs(
         settings, events, blocks, backends, {s.url: s for s in sources.values()}, bootstrap_dir, bootstrap, target, expected_hash, notes
     )

@@ -8,8 +8,8 @@ import time
 from collections.abc import Sequence
 
 from ..backends import registry
-from ..backends.base import ReplayBackend
-from ..errors import BackendError, ContinuityError
+from ..backends.probe import startup_error
+from ..errors import ContinuityError
 from ..inventory import verify_stream_files
 from ..model.files import StreamFile
 from ..model.plan import Invocation, ReplayPlan, Segment
@@ -28,9 +28,7 @@ def new_run_id() -> str:
 def files_for(files: Sequence[StreamFile], first: int, last: int) -> tuple[str, ...]:
     """The keys of the files holding any of rounds ``first..last``."""
     return tuple(
-        f.key
-        for f in files
-        if f.first_round is not None and f.last_round is not None and f.first_round <= last and f.last_round >= first
+        f.key for f in files if f.first_round is not None and f.last_round is not None and f.first_round <= last and f.last_round >= first
     )
 
 
@@ -61,13 +59,17 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     for stream_range in choice.ranges:
         stream = inputs.stream(stream_range.kind)
         assert stream is not None
-        verify_stream_files(stream, from_round=stream_range.first, to_round=stream_range.last, kinds=(stream_range.kind,)).raise_for_problems()
+        verify_stream_files(
+            stream, from_round=stream_range.first, to_round=stream_range.last, kinds=(stream_range.kind,)
+        ).raise_for_problems()
         name = replay.mode if only is not None else registry.default_for(stream_range.kind)
         ranges.append(BackendRange(name, stream_range.first, stream_range.last))
     used = list(dict.fromkeys(piece.backend for piece in ranges))
     warnings = [note for name in used for note in inputs.capability_notes.get(name, [])]
     for name in used:
-        _require_startable(inputs.backends[name])
+        error = startup_error(inputs.backends[name])
+        if error is not None:
+            raise error
 
     run_id = run_id or new_run_id()
     run_dir = work_dir / "runs" / run_id
@@ -134,21 +136,4 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         sources={"events": settings.source.events or "", "blocks": settings.source.blocks or ""},
         segments=tuple(segments),
         warnings=tuple(warnings),
-    )
-
-
-def _require_startable(backend: ReplayBackend) -> None:
-    """A backend the plan needs must have started when it was probed: what stopped it is told in
-    the words of its failure table where it knows them (no jars, say)."""
-    capabilities = backend.capabilities
-    if capabilities is None or capabilities.starts:
-        return
-    if capabilities.exit_code is not None:
-        known = backend.failure(capabilities.exit_code, capabilities.tail)
-        if not isinstance(known, BackendError):
-            raise known
-    key = f"backends.{registry.config_key(backend.name)}"
-    raise BackendError(
-        f"Cannot start {backend.tool} ({' '.join(capabilities.argv)}): {capabilities.problem}.",
-        hint=f"Set {key}.command (and {key}.args) to the installed tool, check it with `hiero-replay doctor`, or pass --simulate for a rehearsal.",
     )

@@ -289,7 +289,14 @@ class Runner:
             consensus_seconds=consensus_seconds,
         )
         result = SegmentResult(
-            segment.index, segment.backend, segment.first_round, segment.last_round, metadata.round, metadata.hash, seconds, consensus_seconds
+            segment.index,
+            segment.backend,
+            segment.first_round,
+            segment.last_round,
+            metadata.round,
+            metadata.hash,
+            seconds,
+            consensus_seconds,
         )
         self.observer.segment_verified(segment, result, _consensus_ns(metadata))
         self.log.info(
@@ -317,4 +324,3 @@ class Runner:
             self.log.warning(line, stream=stream)
         else:
             self.log.debug(line, stream=stream)
-

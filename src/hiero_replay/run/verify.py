@@ -18,8 +18,7 @@ def verify_output(out_dir: Path, backend: ReplayBackend, *, target_round: int, e
         raise BackendError(f"{tool} exited 0 but its output is not a valid state: {error.message}") from error
     if metadata.round < target_round and backend.stops_early_silently:
         raise ContinuityError(
-            f"{tool} stopped early without failing: the events end at round {metadata.round}, "
-            f"before the target round {target_round}.",
+            f"{tool} stopped early without failing: the events end at round {metadata.round}, before the target round {target_round}.",
             hint=f"Add the event files holding rounds {metadata.round + 1}..{target_round}, or lower the target round.",
         )
     if metadata.round != target_round:

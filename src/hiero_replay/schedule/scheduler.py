@@ -171,7 +171,9 @@ class Scheduler:
                 backoff = self.policy.retry_backoff.total_seconds() * 2**attempt
                 backoff += self.rng.uniform(0, backoff / 2)
                 self.counters.retries += 1
-                self.log.warning("scheduled run failed; retrying", exit_code=exit_code, attempt=attempt + 1, backoff_seconds=round(backoff, 3))
+                self.log.warning(
+                    "scheduled run failed; retrying", exit_code=exit_code, attempt=attempt + 1, backoff_seconds=round(backoff, 3)
+                )
                 self.clock.sleep(backoff)
                 continue
             self.log.error("scheduled run failed", exit_code=exit_code, attempts=attempt + 1)

@@ -70,10 +70,22 @@ def write_history(
     for number in range(1, bootstrap_round + 1):
         state_hash = next_state_hash(state_hash, number, event_rounds[number])
     bootstrap = root / "saved" / "bootstrap" / str(bootstrap_round)
-    write_state_directory(bootstrap, round_number=bootstrap_round, state_hash=state_hash, node_id=NODE_ID, consensus_time_ns=rounds[bootstrap_round].consensus_time_ns)
+    write_state_directory(
+        bootstrap,
+        round_number=bootstrap_round,
+        state_hash=state_hash,
+        node_id=NODE_ID,
+        consensus_time_ns=rounds[bootstrap_round].consensus_time_ns,
+    )
     for number in range(bootstrap_round + 1, target_round + 1):
         items = event_rounds[number] if number < cutover_round else block_rounds[number]
         state_hash = next_state_hash(state_hash, number, items)
     expected = root / "saved" / "reference" / str(target_round)
-    write_state_directory(expected, round_number=target_round, state_hash=state_hash, node_id=NODE_ID, consensus_time_ns=rounds[target_round].consensus_time_ns)
+    write_state_directory(
+        expected,
+        round_number=target_round,
+        state_hash=state_hash,
+        node_id=NODE_ID,
+        consensus_time_ns=rounds[target_round].consensus_time_ns,
+    )
     return History(root, events_dir, blocks_dir, bootstrap, expected, bootstrap_round, cutover_round, target_round)

@@ -155,10 +155,16 @@ def recover(args: argparse.Namespace) -> None:
     log("INFO", "Hashing resulting signed state")
     out = Path(args.out)
     log("INFO", f"Finished reapplying transactions, writing state to {out}")
-    write_state_directory(out, round_number=last_round, state_hash=state_hash, node_id=args.id, consensus_time_ns=last_consensus, events=event_count)
+    write_state_directory(
+        out, round_number=last_round, state_hash=state_hash, node_id=args.id, consensus_time_ns=last_consensus, events=event_count
+    )
     ledger.commit()
     day = time.gmtime(last_consensus // 1_000_000_000)
-    pces = out / time.strftime("%Y/%m/%d", day) / f"{time.strftime('%Y-%m-%dT%H_%M_%SZ', day)}_seq0_minr{last_round}_maxr{last_round}_orgn{last_round}.pces"
+    pces = (
+        out
+        / time.strftime("%Y/%m/%d", day)
+        / f"{time.strftime('%Y-%m-%dT%H_%M_%SZ', day)}_seq0_minr{last_round}_maxr{last_round}_orgn{last_round}.pces"
+    )
     pces.parent.mkdir(parents=True, exist_ok=True)
     pces.write_bytes(hashlib.sha384(state_hash.encode()).digest())
     log("INFO", "Signed state written to disk")

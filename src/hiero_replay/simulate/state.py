@@ -146,7 +146,11 @@ def die_like_java(failure: JavaFailure, log_error: Callable[[str], None]) -> NoR
     """Log the failure, print it the way picocli prints an uncaught exception, and exit 1."""
     log_error(str(failure))
     print(f"{failure.java_class}: {failure}", file=sys.stderr)
-    for frame in (failure.frame, "picocli.CommandLine.executeUserObject(CommandLine.java:2045)", "picocli.CommandLine.execute(CommandLine.java:2174)"):
+    for frame in (
+        failure.frame,
+        "picocli.CommandLine.executeUserObject(CommandLine.java:2045)",
+        "picocli.CommandLine.execute(CommandLine.java:2174)",
+    ):
         if frame:
             print(f"\tat {frame}", file=sys.stderr)
     if failure.cause:

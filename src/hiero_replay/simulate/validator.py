@@ -43,13 +43,17 @@ MISSING_SHOWN = 20
 
 def _parser(profile: str) -> argparse.ArgumentParser:
     root = PicocliParser(
-        prog="operator", description="SIMULATOR of the Hiero state validator (hiero-replay); implements apply-blocks only.", allow_abbrev=False
+        prog="operator",
+        description="SIMULATOR of the Hiero state validator (hiero-replay); implements apply-blocks only.",
+        allow_abbrev=False,
     )
     root.add_argument("-V", "--version", action="version", version="hedera-state-validator simulator (hiero-replay)")
     root.add_argument("--cleanup-temp", action="store_true")
     root.add_argument("state_dir", nargs="?", help="round directory holding stateMetadata.txt")
     commands = root.add_subparsers(dest="command", required=True)
-    apply = commands.add_parser("apply-blocks", add_help=False, allow_abbrev=False, description="Update the state by applying blocks from a block stream.")
+    apply = commands.add_parser(
+        "apply-blocks", add_help=False, allow_abbrev=False, description="Update the state by applying blocks from a block stream."
+    )
     apply.add_argument("-d", "--block-stream-dir", required=True)
     apply.add_argument("-id", "--node-id", required=True, type=int)
     apply.add_argument("-o", "--out", default="./out")
@@ -227,7 +231,9 @@ def apply_blocks(args: argparse.Namespace) -> None:
     ledger.commit()
     log("INFO", f"SIMULATOR apply-blocks: state of round {last_applied} written to {out}")
     if args.expected_hash and args.expected_hash != state_hash:
-        raise JavaFailure(f"Excepted and actual hashes do not match. \n Expected: {args.expected_hash} \n Actual: {state_hash} ", frame=WORKFLOW)
+        raise JavaFailure(
+            f"Excepted and actual hashes do not match. \n Expected: {args.expected_hash} \n Actual: {state_hash} ", frame=WORKFLOW
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,10 +10,12 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class SourceObject:
-    """One object under a source's root; ``key`` is relative to the root and uses ``/``."""
+    """One object under a source's root; ``key`` is relative to the root and uses ``/``. ``skipped``
+    says why an entry the source found is not an object it will read (a symlink out of the folder, a FIFO)."""
 
     key: str
     size: int
+    skipped: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,31 @@
-"""A local directory as a replay source: plain file reads, no object-store library in between."""
+"""A local directory as a replay source: plain file reads, no object-store library in between.
+
+The folder is treated as possibly hostile. The walk never follows a directory symlink (``evil -> /``
+is not a way to read the machine); a file symlink is used only when it resolves to a regular file
+inside the folder; symlinks pointing elsewhere, loops, FIFOs, sockets and devices are listed as
+skipped, with the reason, and never opened. Reads refuse what is not a regular file.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import MissingInputError, SourceError
 from .base import SourceFeatures, SourceObject
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
 
 
 class LocalDirSource:
@@ -18,31 +36,86 @@ class LocalDirSource:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.url = str(self.root)
+        self._real_root: Path | None = None
+
+    def _check_root(self) -> Path:
+        try:
+            if not self.root.is_dir():
+                raise MissingInputError(
+                    f"Stream folder {self.root} does not exist or is not a directory.",
+                    hint="Check the path given as the stream source.",
+                )
+            self._real_root = self.root.resolve(strict=True)
+        except OSError as error:
+            raise MissingInputError(f"Stream folder {self.root} cannot be used: {error.strerror}.", file=str(self.root)) from error
+        return self._real_root
 
     def list(self, start_after: str | None = None) -> Iterator[SourceObject]:
-        if not self.root.is_dir():
-            raise MissingInputError(
-                f"Stream folder {self.root} does not exist or is not a directory.",
-                hint="Check the path given as the stream source.",
-            )
-        for obj in self._walk(str(self.root), ""):
+        real_root = self._check_root()
+        for obj in self._walk(str(self.root), "", real_root):
             if start_after is None or obj.key > start_after:
                 yield obj
 
-    def _walk(self, directory: str, prefix: str) -> Iterator[SourceObject]:
+    def _walk(self, directory: str, prefix: str, real_root: Path) -> Iterator[SourceObject]:
         try:
             entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
         except OSError as error:
-            raise SourceError(f"Cannot list {directory}: {error.strerror}.") from error
+            raise SourceError(f"Cannot list {directory}: {error.strerror}.", file=directory) from error
         for entry in entries:
-            if entry.is_dir():
-                yield from self._walk(entry.path, f"{prefix}{entry.name}/")
-            elif entry.is_file():
-                yield SourceObject(prefix + entry.name, entry.stat().st_size)
+            key = prefix + entry.name
+            try:
+                if entry.is_symlink():
+                    yield self._linked(entry, key, real_root)
+                elif entry.is_dir(follow_symlinks=False):
+                    yield from self._walk(entry.path, f"{key}/", real_root)
+                elif entry.is_file(follow_symlinks=False):
+                    yield SourceObject(key, entry.stat(follow_symlinks=False).st_size)
+                else:
+                    yield SourceObject(key, 0, skipped=_special_kind(entry.stat(follow_symlinks=False).st_mode))
+            except OSError as error:
+                yield SourceObject(key, 0, skipped=f"cannot be examined ({error.strerror})")
+
+    def _linked(self, entry: os.DirEntry[str], key: str, real_root: Path) -> SourceObject:
+        """A symlink: used only as a regular file inside the folder; anything else is skipped, with why."""
+        try:
+            target = Path(entry.path).resolve(strict=True)
+            info = target.stat()
+        except OSError as error:
+            why = "a symbolic link loop" if error.errno == errno.ELOOP else "a dangling symbolic link"
+            return SourceObject(key, 0, skipped=why)
+        except RuntimeError:  # pathlib reports some loops this way
+            return SourceObject(key, 0, skipped="a symbolic link loop")
+        if not target.is_relative_to(real_root):
+            return SourceObject(key, 0, skipped=f"a symbolic link to {target}, outside the folder (not followed)")
+        if stat.S_ISDIR(info.st_mode):
+            return SourceObject(key, 0, skipped="a symbolic link to a folder (not followed)")
+        if not stat.S_ISREG(info.st_mode):
+            return SourceObject(key, 0, skipped=f"a symbolic link to {_special_kind(info.st_mode)}")
+        return SourceObject(key, info.st_size)
+
+    def _checked_path(self, key: str) -> Path:
+        """The file of ``key``, as a regular file inside the folder (through an inside link at most)."""
+        path = self.root / key
+        real_root = self._real_root or self._check_root()
+        try:
+            target = path.resolve(strict=True)
+            info = target.stat()
+        except FileNotFoundError as error:
+            raise MissingInputError(f"{path} disappeared from the source.", file=key) from error
+        except (OSError, RuntimeError) as error:
+            raise SourceError(f"Cannot use {path}: {error}.", file=key) from error
+        if not target.is_relative_to(real_root) or not stat.S_ISREG(info.st_mode):
+            raise SourceError(f"{path} is no longer a regular file inside {self.root}; it is not read.", file=key)
+        return target
 
     def read(self, key: str, *, fresh: bool = False) -> bytes:
+        path = self._checked_path(key)
         try:
-            return (self.root / key).read_bytes()
+            descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+            with os.fdopen(descriptor, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    raise SourceError(f"{self.root / key} is not a regular file; it is not read.", file=key)
+                return handle.read()
         except FileNotFoundError as exc:
             raise MissingInputError(f"{self.root / key} disappeared while it was being read.", file=key) from exc
         except OSError as exc:
@@ -52,7 +125,4 @@ class LocalDirSource:
         """Local files need no cache."""
 
     def fetch(self, key: str) -> Path:
-        path = self.root / key
-        if not path.is_file():
-            raise MissingInputError(f"{path} disappeared from the source.", file=key)
-        return path
+        return self._checked_path(key)

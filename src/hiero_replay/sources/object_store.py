@@ -22,7 +22,7 @@ from ..errors import ConfigError, CorruptFileError, MissingInputError, SourceErr
 from ..logs import get_logger
 from .base import SourceFeatures, SourceObject
 from .cache import FileCache
-from .retry import RetryPolicy, is_transient
+from .retry import GaveUp, RetryPolicy, is_transient
 from .verified import read_verified
 
 if TYPE_CHECKING:
@@ -127,13 +127,14 @@ class ObjectStoreSource:
 
         try:
             return self.retry.run(action, retryable=is_transient, on_retry=retrying)
-        except FileNotFoundError:
-            raise
-        except Exception as error:
+        except GaveUp as failed:
+            if isinstance(failed.error, FileNotFoundError):
+                raise failed.error from None
+            first_line = (str(failed.error).splitlines() or [type(failed.error).__name__])[0]
             raise SourceError(
-                f"{self.url}: {what} failed after {getattr(error, 'attempts', 1)} attempt(s): {str(error).splitlines()[0]}",
+                f"{self.url}: {what} failed after {failed.attempts} attempt(s): {first_line}",
                 hint="Check the bucket URL, credentials (and billing project for requester-pays buckets), and the network.",
-            ) from error
+            ) from failed.error
 
     def _count_retry(self) -> None:
         with self._retries_lock:

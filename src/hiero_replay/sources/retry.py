@@ -11,8 +11,18 @@ from typing import TypeVar
 
 T = TypeVar("T")
 _STATUS = re.compile(r"status code:? (\d{3})")
-_TRANSIENT_TEXT = ("connection reset", "connection closed", "timed out", "timeout", "error sending request", "error decoding response body",
-                   "incomplete", "broken pipe", "unexpected eof", "connection refused")
+_TRANSIENT_TEXT = (
+    "connection reset",
+    "connection closed",
+    "timed out",
+    "timeout",
+    "error sending request",
+    "error decoding response body",
+    "incomplete",
+    "broken pipe",
+    "unexpected eof",
+    "connection refused",
+)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -40,15 +50,25 @@ class RetryPolicy:
         """Full jitter: uniform in [0, min(cap, base * 2^attempt)]."""
         return self.rng.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
 
-    def run(self, action: Callable[[], T], *, retryable: Callable[[BaseException], bool], on_retry: Callable[[int, BaseException], None]) -> T:
-        """``action``'s result; its last error, with ``attempts`` set to how many were made."""
-        for attempt in range(self.attempts):
+    def run(
+        self, action: Callable[[], T], *, retryable: Callable[[BaseException], bool], on_retry: Callable[[int, BaseException], None]
+    ) -> T:
+        """``action``'s result; ``GaveUp`` (from its last error) when no attempt succeeded."""
+        for attempt in range(1, self.attempts + 1):
             try:
                 return action()
             except Exception as error:
-                if attempt + 1 >= self.attempts or not retryable(error):
-                    error.attempts = attempt + 1  # type: ignore[attr-defined]
-                    raise
-                on_retry(attempt + 1, error)
-                self.sleep(self.delay(attempt))
-        raise AssertionError("unreachable")
+                if attempt >= self.attempts or not retryable(error):
+                    raise GaveUp(error, attempt) from error
+                on_retry(attempt, error)
+                self.sleep(self.delay(attempt - 1))
+        raise AssertionError("attempts must be at least 1")
+
+
+class GaveUp(Exception):
+    """An action that failed ``attempts`` times (or once, not worth another try), with its last error."""
+
+    def __init__(self, error: Exception, attempts: int) -> None:
+        super().__init__(f"{error} (after {attempts} attempt(s))")
+        self.error = error
+        self.attempts = attempts

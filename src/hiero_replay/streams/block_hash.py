@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import operator
+from collections.abc import Sequence
 from enum import Enum
-from typing import Sequence
 
 HASH_SIZE = 48
 ZERO_HASH = bytes(HASH_SIZE)
@@ -26,10 +26,10 @@ A2_EMPTY_HASH = hashlib.sha384(b"").digest()
 _sha384 = hashlib.sha384
 # Tree nodes hash 97 bytes, where CPython's built-in SHA-384 has less per-call overhead than OpenSSL.
 try:
-    from _sha2 import sha384 as _node_sha384  # CPython 3.12+
+    from _sha2 import sha384 as _node_sha384  # type: ignore[import-not-found]  # CPython 3.12+'s private module, no stubs
 except ImportError:
     try:
-        from _sha512 import sha384 as _node_sha384  # CPython 3.11
+        from _sha512 import sha384 as _node_sha384  # type: ignore[import-not-found]  # CPython 3.11's private module, no stubs
     except ImportError:  # pragma: no cover - builds without the built-in hashes
         _node_sha384 = hashlib.sha384
 _digest = operator.methodcaller("digest")
@@ -85,7 +85,8 @@ def leaf_hash(data: bytes) -> bytes:
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
-    return _node_sha384(_NODE + left + right).digest()
+    digest: bytes = _node_sha384(_NODE + left + right).digest()
+    return digest
 
 
 def _python_hash_each(prefix: bytes, values: Sequence[bytes]) -> list[bytes]:
@@ -106,7 +107,9 @@ def _python_group(values: Sequence[bytes], table: bytes) -> list[list[bytes]]:
 # The C accelerators (setup.py) give the same results without Python's per-item cost and hashlib's
 # per-hash set-up, and hash without the GIL; without a compiler the pure-Python versions are used.
 try:
-    from ._accel import each as _hash_each, group as group_by_first_byte, pairs as _pair_level
+    from ._accel import each as _accel_each, group as _accel_group, pairs as _accel_pairs
+
+    _hash_each, _pair_level, group_by_first_byte = _accel_each, _accel_pairs, _accel_group
 except ImportError:  # pragma: no cover - depends on the build
     _hash_each, _pair_level, group_by_first_byte = _python_hash_each, _python_pair_level, _python_group
 
@@ -143,7 +146,7 @@ def fold_hashes(values: Sequence[bytes]) -> bytes:
 class StreamingTree:
     """The same fold, fed one hash at a time (the root of all previous block hashes grows per block)."""
 
-    __slots__ = ("_stack", "_count")
+    __slots__ = ("_count", "_stack")
 
     def __init__(self) -> None:
         self._stack: list[bytes] = []

@@ -8,8 +8,8 @@ input, the caller sees the typed error (exit 7) naming the file, never a stray b
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from google.protobuf.message import DecodeError
 

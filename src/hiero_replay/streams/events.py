@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 from .decoding import decoding, in_range
 from .timestamps import checked_time
@@ -87,14 +88,16 @@ class _Cursor:
         self.pos = end
         return chunk
 
-    def unpack(self, fmt: str) -> tuple:
+    def unpack(self, fmt: str) -> tuple[Any, ...]:
         return struct.unpack(fmt, self.take(struct.calcsize(fmt)))
 
     def int32(self) -> int:
-        return self.unpack(">i")[0]
+        (value,) = struct.unpack(">i", self.take(4))
+        return int(value)
 
     def int64(self) -> int:
-        return self.unpack(">q")[0]
+        (value,) = struct.unpack(">q", self.take(8))
+        return int(value)
 
 
 def running_hash_step(previous: bytes, event_bytes: bytes) -> bytes:

@@ -7,6 +7,8 @@ the exact wire bytes, which is what the block root hash is computed over.
 
 from __future__ import annotations
 
+from typing import Any
+
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 _F = descriptor_pb2.FieldDescriptorProto
@@ -133,7 +135,7 @@ def _build_pool() -> descriptor_pool.DescriptorPool:
 _POOL = _build_pool()
 
 
-def _message(name: str) -> type:
+def _message(name: str) -> Any:  # the runtime builds these classes: no static type exists for them
     return message_factory.GetMessageClass(_POOL.FindMessageTypeByName(f"{_PACKAGE}.{name}"))
 
 

@@ -10,9 +10,9 @@ time, never from the string.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable
 
 from .timestamps import format_consensus_time, parse_consensus_time
 
@@ -130,3 +130,8 @@ def nested_block_key(number: int, compression: Compression = Compression.ZSTD) -
 def event_file_name(consensus_time_ns: int, compression: Compression = Compression.NONE) -> str:
     """``YYYY-MM-DDTHH_MM_SS.nnnnnnnnnZ.evts``: the first event's consensus time, 9-digit fraction."""
     return format_consensus_time(consensus_time_ns).replace(":", "_") + ".evts" + compression.value
+
+
+def signed_key(name: StreamFileName) -> str:
+    """What pairs an event file with its signature file: its key without ``.gz`` and ``_sig``."""
+    return name.key.removesuffix(".gz").removesuffix("_sig")

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import random
 import struct
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+
+from google.protobuf.message import Message
 
 from . import messages
 from .block_hash import EMPTY_HASH, Algorithm, StreamingTree, block_root_hashes
@@ -91,20 +93,22 @@ def _transaction(rng: random.Random, size: int) -> bytes:
 # Event stream
 
 
-def _timestamp(nanos: int) -> messages.Timestamp:
+def _timestamp(nanos: int) -> Message:
     seconds, fraction = divmod(nanos, NANOS_PER_SECOND)
-    return messages.Timestamp(seconds=seconds, nanos=fraction)
+    timestamp: Message = messages.Timestamp(seconds=seconds, nanos=fraction)
+    return timestamp
 
 
-def _event_core(event: SyntheticEvent) -> messages.EventCore:
-    return messages.EventCore(
+def _event_core(event: SyntheticEvent) -> Message:
+    core: Message = messages.EventCore(
         creator_node_id=event.creator, birth_round=event.birth_round, time_created=_timestamp(event.consensus_time_ns - 1_000_000)
     )
+    return core
 
 
 def encode_event(event: SyntheticEvent) -> bytes:
     """A ``CesEvent`` of class version 2: protobuf ``GossipEvent`` and the consensus trailer."""
-    gossip = messages.GossipEvent(
+    gossip: bytes = messages.GossipEvent(
         event_core=_event_core(event),
         signature=bytes(64),
         transactions=list(event.transactions),
@@ -157,7 +161,8 @@ def write_event_stream(
 
 
 def _item(**field: object) -> bytes:
-    return messages.BlockItem(**field).SerializeToString()
+    item: bytes = messages.BlockItem(**field).SerializeToString()
+    return item
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ DEMO_MARKER = ".hiero-replay-demo"
 
 
 @click.command()
-@click.option("--dir", "directory", type=click.Path(file_okay=False), help="Folder for the demo (default: demo/ in the default work directory).")
+@click.option(
+    "--dir", "directory", type=click.Path(file_okay=False), help="Folder for the demo (default: demo/ in the default work directory)."
+)
 @click.option("--log-format", type=click.Choice(["console", "json"]), default="console", show_default=True)
 def demo(directory: str | None, log_format: str) -> None:
     """Write a synthetic history and replay it across the event->block cutover with the simulators."""

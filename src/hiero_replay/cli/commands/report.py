@@ -25,7 +25,9 @@ def report(run_id: str | None, html_file: str, work_dir: Path) -> None:
     try:
         record = store.run(run_id) if run_id else next(iter(store.runs(1)), None)
         if record is None:
-            raise MissingInputError(f"No run {run_id or ''} in {work_dir}.".replace("  ", " "), hint="`hiero-replay status` lists the runs.")
+            raise MissingInputError(
+                f"No run {run_id or ''} in {work_dir}.".replace("  ", " "), hint="`hiero-replay status` lists the runs."
+            )
         page = render_report(record, store.segments(record.id))
     finally:
         store.close()

@@ -24,9 +24,9 @@ def status(work_dir: Path, as_json: bool, limit: int) -> None:
 
 
 def _iso(timestamp: float | None) -> str | None:
-    from ...streams.timestamps import format_consensus_time
+    from ...times import iso_utc
 
-    return None if timestamp is None else format_consensus_time(int(timestamp * 1e9))
+    return None if timestamp is None else iso_utc(timestamp)
 
 
 def status_report(work_dir: Path, limit: int) -> dict[str, Any]:

@@ -109,6 +109,7 @@ def rate(data: ReportData) -> str | None:
     """Effective rate of every segment against the configured rate, in the rate's own unit when it has one."""
     text = str(data.plan.get("rate", "unlimited"))
     number = text.split()[0].removesuffix("x")
+    configured: float | None
     if text.endswith("x"):
         unit, value, configured = "× consensus time", consensus_speed, float(number)
     else:

@@ -42,7 +42,7 @@ def staging_megabytes_per_second(segment: SegmentRecord) -> float | None:
 
 def mode_text(plan: dict[str, Any]) -> str:
     """The backend choice in one phrase; the plan's reason usually starts with the mode already."""
-    mode, reason = plan["mode"], plan.get("reason") or ""
+    mode, reason = str(plan["mode"]), str(plan.get("reason") or "")
     if not reason or reason == f"mode {mode}":
         return mode
     return reason if reason.startswith(f"{mode}:") else f"{mode}: {reason}"
@@ -102,7 +102,7 @@ class ReportData:
             return None
         failed = [s for s in self.segments if s.state == "failed"]
         unfinished = [s for s in self.segments if s.state != "verified"]
-        return (failed or unfinished or [None])[0]
+        return next(iter(failed or unfinished), None)
 
     @property
     def failure_label(self) -> str:

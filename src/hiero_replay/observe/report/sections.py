@@ -88,7 +88,11 @@ def summary(data: ReportData) -> str:
     expected = plan.get("expected_hash")
     verdict = ""
     if run.final_hash and expected:
-        verdict = ' <span class="ok">(matches the expected HASH)</span>' if run.final_hash == expected else ' <span class="bad">(differs from it)</span>'
+        verdict = (
+            ' <span class="ok">(matches the expected HASH)</span>'
+            if run.final_hash == expected
+            else ' <span class="bad">(differs from it)</span>'
+        )
     cutover = plan.get("cutover_round")
     crossing = "" if cutover is None else (" (crossed by this run)" if data.crosses_cutover else " (not crossed by this run)")
     speed_seconds = sum(v.segment.consensus_seconds or 0.0 for v in data.verified)
@@ -156,7 +160,9 @@ def segment_table(data: ReportData) -> str:
     for segment in data.segments:
         rows.append("<tr>" + "".join(f"<td{cls(c)}>{c.cell(segment)}</td>" for c in SEGMENT_COLUMNS) + "</tr>")
         if segment.error_message and segment.error_message != data.run.error_message:  # else the failure section says it
-            rows.append(f'<tr class="error"><td colspan="{len(SEGMENT_COLUMNS)}">segment {segment.idx}: {_message(segment.error_message)}</td></tr>')
+            rows.append(
+                f'<tr class="error"><td colspan="{len(SEGMENT_COLUMNS)}">segment {segment.idx}: {_message(segment.error_message)}</td></tr>'
+            )
     total = sum(rounds_of(s) for s in data.segments)
     caption = f'<p class="note">{len(data.segments)} segment(s), {total:,} rounds; HASH shows the first 8 hex digits.</p>'
     return f'<section><h2>Segments</h2><div class="scroll"><table><tr>{head}</tr>{"".join(rows)}</table></div>{caption}</section>'

@@ -32,8 +32,8 @@ def nice_ceiling(value: float) -> float:
     """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k not below ``value``: a top for an axis from 0."""
     if value <= 0:
         return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
-    return next(m * magnitude for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * magnitude >= value * (1 - 1e-9))
+    magnitude = 10.0 ** math.floor(math.log10(value))
+    return next(m * magnitude for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0) if m * magnitude >= value * (1 - 1e-9))
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,9 @@ class Chart:
 
     def dot(self, x: float, y: float, cls: str, tooltip: str) -> None:
         self._data.append(_point_box(self.px(x), self.py(y), 5))
-        self._marks.append(f'<circle class="mark dot {cls}" cx="{self.px(x):.1f}" cy="{self.py(y):.1f}" r="4"><title>{escape(tooltip)}</title></circle>')
+        self._marks.append(
+            f'<circle class="mark dot {cls}" cx="{self.px(x):.1f}" cy="{self.py(y):.1f}" r="4"><title>{escape(tooltip)}</title></circle>'
+        )
 
     # rules and labels ------------------------------------------------------------------------
 
@@ -179,7 +181,12 @@ class Chart:
         """A horizontal rule at ``value`` on the y axis, labelled just above or below it."""
         y = self.py(value)
         self._front.append(f'<line class="rule {cls}" x1="{self.left}" y1="{y:.1f}" x2="{self.right:.1f}" y2="{y:.1f}"/>')
-        candidates = [(self.right - 4, y - 5, "end"), (self.left + 6, y - 5, "start"), (self.right - 4, y + 14, "end"), (self.left + 6, y + 14, "start")]
+        candidates = [
+            (self.right - 4, y - 5, "end"),
+            (self.left + 6, y - 5, "start"),
+            (self.right - 4, y + 14, "end"),
+            (self.left + 6, y + 14, "start"),
+        ]
         self.annotate(label, cls, candidates)
 
     def annotate(self, text: str, cls: str, candidates: Sequence[tuple[float, float, str]]) -> None:
