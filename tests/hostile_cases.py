@@ -29,6 +29,7 @@ import pytest
 import zstandard
 
 from hiero_replay.simulate.history import History
+from hiero_replay.store import RunStore
 from hiero_replay.streams.compression import compress
 from hiero_replay.streams.naming import Compression, block_file_name
 from hiero_replay.streams.writers import generate_rounds, write_block_stream, write_event_file
@@ -758,7 +759,7 @@ def special_fifo_events_folder(s: Setup) -> list[str]:
 
 
 def special_fifo_status_json(s: Setup) -> list[str]:
-    s.work.mkdir(mode=0o700)
+    RunStore(s.work).close()  # a work directory runs used
     fifo(s.work / "status.json")
     return ["status", "--work-dir", str(s.work)]
 
@@ -829,13 +830,13 @@ def work_runs_db_garbage(s: Setup) -> list[str]:
 
 
 def work_status_json_damaged(s: Setup) -> list[str]:
-    s.work.mkdir(mode=0o700)
+    RunStore(s.work).close()  # a work directory runs used
     (s.work / "status.json").write_text('{"run_id": "x", "state": "runn')
     return ["status", "--work-dir", str(s.work)]
 
 
 def work_status_json_symlink_to_victim(s: Setup) -> list[str]:
-    s.work.mkdir(mode=0o700)
+    RunStore(s.work).close()  # a work directory runs used
     (s.work / "status.json").symlink_to(s.victim)
     return ["status", "--work-dir", str(s.work)]
 
@@ -876,9 +877,10 @@ def resume_after_hash_mismatch(s: Setup) -> list[str]:
 
 
 def resume_after_early_stop(s: Setup) -> list[str]:
-    early = (
-        "import sys; from hiero_replay.simulate.pcli import main; a = sys.argv[1:]; "
-        "i = a.index('--final-round'); a[i + 1] = str(int(a[i + 1]) - 5); main(a)"
+    early = (  # a PCLI that stops 5 rounds short of its final round, without failing (its usage unchanged)
+        "import sys; from hiero_replay.simulate.pcli import main; a = sys.argv[1:]\n"
+        "if '--final-round' in a: i = a.index('--final-round'); a[i + 1] = str(int(a[i + 1]) - 5)\n"
+        "main(a)"
     )
     toml = write_toml(s, f"[backends.event_stream]\ncommand = [{sys.executable!r}, '-c', {early!r}]\n")
     args = s.quick()

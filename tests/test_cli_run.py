@@ -118,7 +118,7 @@ def test_expected_hash_mismatch_keeps_the_state_and_creates_no_output(history: H
     result = cli("run", *replay_args(history, tmp_path, "--target-round", "150", "--expected-hash", wrong, "--out", out))
     assert result.returncode == 5, result.stderr
     assert not out.exists()
-    [kept] = (tmp_path / "work/runs").glob("*/mismatched-state")
+    [kept] = (tmp_path / "work/runs").glob("*/mismatched-state-segment-*")
     assert read_state_metadata(kept).round == 150
     assert str(kept) in result.stderr and wrong in result.stderr
 
@@ -128,7 +128,7 @@ def test_expected_hash_mismatch_after_pcli(history: History, tmp_path: Path) -> 
     result = cli("run", *replay_args(history, tmp_path, "--target-round", "50", "--expected-hash", "f" * 96, "--out", out))
     assert result.returncode == 5, result.stderr
     assert not out.exists()
-    assert list((tmp_path / "work/runs").glob("*/mismatched-state/stateMetadata.txt"))
+    assert list((tmp_path / "work/runs").glob("*/mismatched-state-segment-*/stateMetadata.txt"))
 
 
 def test_a_gap_stops_the_run_before_any_backend_starts(history: History, tmp_path: Path) -> None:

@@ -75,8 +75,8 @@ def test_sigkill_at_random_moments_then_resume(history: History, tmp_path: Path)
         if process.returncode == 0:
             finished = finished or "done"
             break
-        recorded = json.loads(subprocess.run([*CLI, "status", "--json", "--work-dir", str(work)], capture_output=True, text=True).stdout)
-        if recorded["runs"]:
+        shown = subprocess.run([*CLI, "status", "--json", "--work-dir", str(work)], capture_output=True, text=True)
+        if shown.returncode == 0 and json.loads(shown.stdout)["runs"]:  # exit 3: killed before the run store existed
             command = ["run", "--resume", *args(history, work, out)]
         # otherwise the kill came before the run was recorded: start it afresh
     assert kills == KILLS
@@ -89,7 +89,7 @@ def test_sigkill_at_random_moments_then_resume(history: History, tmp_path: Path)
     runs = json.loads(subprocess.run([*CLI, "status", "--json", "--work-dir", str(work)], capture_output=True, text=True).stdout)["runs"]
     assert runs[0]["state"] == "succeeded" and runs[0]["segments_verified"] == runs[0]["segments"]
     assert not list(work.glob("runs/*/segments/*/state.partial"))
-    assert not list(tmp_path.glob(".out.partial-*"))
+    assert not list(tmp_path.glob(".hiero-replay-*.partial"))
 
 
 def test_resume_with_nothing_to_resume_is_a_clear_error(tmp_path: Path) -> None:

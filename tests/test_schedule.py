@@ -147,7 +147,7 @@ def test_a_second_run_in_the_same_work_dir_exits_9(tmp_path: Path) -> None:
         held.write("run, pid 12345\n")
         held.flush()
         result = subprocess.run(
-            [*CLI, "run", "--work-dir", work, "--bootstrap-state", tmp_path, "--events", tmp_path, "--out", tmp_path / "o"],
+            [*CLI, "run", "--work-dir", work, "--bootstrap-state", tmp_path / "state", "--events", tmp_path / "events", "--out", tmp_path / "o"],
             capture_output=True, text=True,
         )  # fmt: skip
     assert result.returncode == 9 and "already running" in result.stderr

@@ -1,8 +1,8 @@
 """One validated configuration for both backends; the single place defaults live.
 
 Sources, highest priority first: command-line flags, environment variables
-(``HIERO_REPLAY_<SECTION>__<KEY>``, e.g. ``HIERO_REPLAY_REPLAY__TARGET_ROUND=1234``), the TOML
-file given with ``--config``, then the defaults below.
+(``HIERO_REPLAY_<SECTION>__<KEY>``, e.g. ``HIERO_REPLAY_REPLAY__TARGET_ROUND=1234``, see ``envvars``),
+the TOML file given with ``--config``, then the defaults below.
 """
 
 from __future__ import annotations
@@ -30,13 +30,15 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from .backends import registry
 from .backends.base import BackendConfig
+from .envvars import EnvironmentSource
 from .errors import ConfigError
 from .model.rate import Rate
+from .states import MAX_ROUND
 
-ENV_PREFIX = "HIERO_REPLAY_"
 DEFAULT_WORK_DIR = Path(".hiero-replay")
 _HASH = re.compile(r"^[0-9a-fA-F]{96}$")
 _config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar("config_file", default=None)
+_environment: contextvars.ContextVar[EnvironmentSource | None] = contextvars.ContextVar("environment", default=None)
 
 
 class _Section(BaseModel):
@@ -62,14 +64,16 @@ class ReplayConfig(_Section):
     bootstrap_state: str | None = Field(None, description="Saved round directory to start from (a path or a bucket URL).")
     node_id: int = Field(0, ge=0, description="Node id passed to the backends.")
     out: Path | None = Field(None, description="Directory for the final state; must not exist.")
-    target_round: int | None = Field(None, ge=1, description="Last round to apply (default: newest available).")
+    target_round: int | None = Field(None, ge=1, le=MAX_ROUND, description="Last round to apply (default: newest available).")
     expected_hash: str | None = Field(None, description="Expected HASH of the final state (96 hex digits).")
     expected_state: str | None = Field(
         None,
         description="Reference round directory (a path or a bucket URL; a folder of rounds means the newest): "
         "its ROUND and HASH become target_round and expected_hash.",
     )
-    cutover_round: int | None = Field(None, ge=1, description="First round replayed from blocks (default: first block round).")
+    cutover_round: int | None = Field(
+        None, ge=1, le=MAX_ROUND, description="First round replayed from blocks (default: first block round)."
+    )
     segment_rounds: int = Field(0, ge=0, description="Rounds per segment; 0 = one segment per backend.")
     window: timedelta | None = Field(
         None, description="Without a target: replay at most this much consensus time past the bootstrap state (e.g. 1 hour)."
@@ -85,9 +89,19 @@ class ReplayConfig(_Section):
         return value.lower()
 
 
+def _rate(value: object) -> object:
+    if isinstance(value, str):
+        return Rate.parse(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(
+            f'a rate is text with its unit: write "{value:g} rounds/s" (or "{value:g} blocks/s", "{value:g} files/s", "{value:g}x")'
+        )
+    return value
+
+
 RateSetting = Annotated[
     Rate,
-    BeforeValidator(lambda value: Rate.parse(value) if isinstance(value, str) else value),
+    BeforeValidator(_rate),
     PlainSerializer(str, return_type=str),
     WithJsonSchema({"type": "string", "examples": ["unlimited", "20 rounds/s", "5 blocks/s", "10 files/s", "10x"]}),
 ]
@@ -174,12 +188,8 @@ class MetricsConfig(_Section):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-        extra="forbid",
-        nested_model_default_partial_update=True,
-    )
+    # The environment is read by ``EnvironmentSource`` (HIERO_REPLAY_<SECTION>__<KEY>), not pydantic-settings'.
+    model_config = SettingsConfigDict(extra="forbid", nested_model_default_partial_update=True)
 
     source: SourceConfig = Field(default_factory=SourceConfig)
     replay: ReplayConfig = Field(default_factory=ReplayConfig)
@@ -208,7 +218,8 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         path = _config_file.get()
-        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+        environment = _environment.get() or EnvironmentSource(settings_cls)
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, environment)
         if path is not None:
             sources += (TomlConfigSettingsSource(settings_cls, toml_file=path),)
         return sources
@@ -218,21 +229,26 @@ def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | N
     """Load and validate; every problem becomes one ``ConfigError`` naming the keys and what is allowed."""
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"Config file {config_file} does not exist.", hint="Pass an existing TOML file to --config.")
-    token = _config_file.set(config_file)
+    environment = EnvironmentSource(Settings)
+    tokens = _config_file.set(config_file), _environment.set(environment)
     try:
         return Settings(**(overrides or {}))
     except ValidationError as error:
-        raise ConfigError(describe_validation_error(error), hint="See `hiero-replay config schema` for every key.") from error
+        raise ConfigError(describe_validation_error(error, environment), hint="See `hiero-replay config schema` for every key.") from error
     except ValueError as error:  # TOML syntax
         raise ConfigError(f"Cannot read config file {config_file}: {error}.") from error
     finally:
-        _config_file.reset(token)
+        _config_file.reset(tokens[0])
+        _environment.reset(tokens[1])
 
 
-def describe_validation_error(error: ValidationError) -> str:
+def describe_validation_error(error: ValidationError, environment: EnvironmentSource | None = None) -> str:
     lines = []
     for issue in error.errors():
         key = ".".join(str(part) for part in issue["loc"]) or "config"
+        variable = environment.variable_for(issue["loc"]) if environment is not None else None
+        if variable is not None:
+            key = f"{variable} ({key})"
         message = issue["msg"].removeprefix("Value error, ")
         if issue["type"] == "extra_forbidden":
             message = "unknown key"

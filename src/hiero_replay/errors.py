@@ -182,3 +182,8 @@ EXIT_CODES: dict[int, tuple[str, str, str]] = {
         )
     },
 }
+
+
+#: Exit codes of failures that no retry and no resume can fix: configuration, missing input,
+#: continuity gap, hash mismatch. A person must look.
+FINAL_EXIT_CODES = frozenset(cls.exit_code for cls in (ConfigError, MissingInputError, ContinuityError, HashMismatchError))

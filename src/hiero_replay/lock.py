@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import AlreadyRunningError
+from .errors import AlreadyRunningError, ConfigError
+from .workdir import prepare_work_dir
 
 RUN_LOCK = "lock"
 SCHEDULER_LOCK = "schedule.lock"
@@ -17,9 +19,17 @@ SCHEDULER_LOCK = "schedule.lock"
 @contextmanager
 def work_dir_lock(work_dir: Path, *, name: str = RUN_LOCK, holder: str = "run") -> Iterator[None]:
     """Hold ``work_dir/name`` exclusively; ``AlreadyRunningError`` (exit 9) when someone else does."""
-    work_dir.mkdir(parents=True, exist_ok=True)
+    prepare_work_dir(work_dir)
     path = work_dir / name
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:  # never through a planted link, never onto something that is not a plain file
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    except OSError as error:
+        raise ConfigError(
+            f"The lock file {path} cannot be used ({error.strerror}).", hint="Remove it; it must be a plain file.", file=str(path)
+        ) from error
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise ConfigError(f"The lock file {path} is not a plain file.", hint="Remove it.", file=str(path))
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

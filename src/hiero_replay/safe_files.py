@@ -51,11 +51,11 @@ def read_regular_file(path: Path, limit: int = 16 * 2**20) -> bytes:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise NotARegularFile(f"{path} is a symbolic link") from error
+            raise NotARegularFile(errno.ELOOP, "a symbolic link", str(path)) from error
         raise
     try:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise NotARegularFile(f"{path} is not a regular file")
+            raise NotARegularFile(errno.EINVAL, "a folder or a special file (FIFO, socket, device)", str(path))
         chunks = []
         remaining = limit
         while remaining > 0 and (chunk := os.read(descriptor, min(remaining, 1 << 20))):

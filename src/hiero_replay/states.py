@@ -11,8 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import MissingInputError
+from .safe_files import NotARegularFile, read_regular_file
+from .streams.decoding import MAX_LONG
 
 METADATA_FILE = "stateMetadata.txt"
+#: A stateMetadata.txt is a few hundred bytes; more than this is not one.
+METADATA_LIMIT = 1 << 20
+#: The largest round the platform writes (a Java long).
+MAX_ROUND = MAX_LONG
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 
@@ -47,16 +53,34 @@ def parse_state_metadata(text: str, *, where: str) -> StateMetadata:
             hint="A saved round directory's stateMetadata.txt holds 'ROUND: <n>' and 'HASH: <hex>'.",
             file=where,
         )
-    if not round_text.isdigit():
-        raise InvalidStateError(f"{where}: ROUND {round_text!r} is not a round number.", file=where)
+    if not (round_text.isascii() and round_text.isdigit()) or int(round_text) > MAX_ROUND:
+        raise InvalidStateError(f"{where}: ROUND {round_text[:40]!r} is not a round number (0 .. 2^63-1).", file=where)
     if not _HEX.match(hash_text) or len(hash_text) % 2:
         raise InvalidStateError(f"{where}: HASH {hash_text[:40]!r} is not hexadecimal.", file=where)
     return StateMetadata(int(round_text), hash_text.lower(), fields)
 
 
+def state_folder(path: Path) -> Path:
+    """The round directory a user means: the folder itself, or the folder of the ``stateMetadata.txt`` named."""
+    return path.parent if path.name == METADATA_FILE and _is_file(path) else path
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def read_state_metadata(state_dir: Path, *, role: str = "state") -> StateMetadata:
-    """Read a round directory's metadata; ``role`` names it in messages (bootstrap, expected, output)."""
-    if not state_dir.is_dir():
+    """Read a round directory's metadata; ``role`` names it in messages (bootstrap, expected, output).
+    ``stateMetadata.txt`` must be a regular file in the folder: a link (it could point anywhere), a
+    FIFO (it would block) or a device is refused."""
+    try:
+        is_dir = state_dir.is_dir()
+    except OSError as error:
+        raise MissingInputError(f"The {role} state directory {state_dir} cannot be used: {error.strerror}.", file=str(state_dir)) from error
+    if not is_dir:
         raise MissingInputError(
             f"The {role} state directory {state_dir} does not exist.",
             hint="Point at a saved round directory (the folder that holds stateMetadata.txt).",
@@ -64,13 +88,19 @@ def read_state_metadata(state_dir: Path, *, role: str = "state") -> StateMetadat
         )
     path = state_dir / METADATA_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path, METADATA_LIMIT).decode("utf-8")
     except FileNotFoundError:
         raise InvalidStateError(
             f"The {role} state directory {state_dir} has no {METADATA_FILE}.",
             hint="Point at the round directory itself, e.g. .../saved/<main class>/<node>/<swirld>/<round>/.",
             file=str(path),
         ) from None
+    except NotARegularFile as error:
+        raise InvalidStateError(
+            f"{path} is not a regular file ({error.strerror or error}); it is not read.",
+            hint="A saved state's stateMetadata.txt is a plain file inside its round directory.",
+            file=str(path),
+        ) from error
     except (OSError, UnicodeDecodeError) as error:
         raise InvalidStateError(f"Cannot read {path}: {error}.", file=str(path)) from error
     return parse_state_metadata(text, where=str(path))

@@ -8,7 +8,9 @@ committed checkpoint survives a crash or a power loss. The schema is versioned w
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RunStoreError
+from .workdir import open_existing_work_dir, prepare_work_dir
 
 DATABASE = "runs.db"
 
@@ -135,9 +138,16 @@ class ScheduleRecord:
 
 
 class RunStore:
-    def __init__(self, work_dir: Path) -> None:
-        work_dir.mkdir(parents=True, exist_ok=True)
+    """The run store of a work directory; ``create=False`` (commands that only read) creates nothing
+    and refuses a folder where no run was recorded (exit 3)."""
+
+    def __init__(self, work_dir: Path, *, create: bool = True) -> None:
+        if create:
+            prepare_work_dir(work_dir)
+        else:
+            open_existing_work_dir(work_dir, DATABASE)
         self.path = work_dir / DATABASE
+        _private_file(self.path)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self._db.row_factory = sqlite3.Row
@@ -287,6 +297,21 @@ class RunStore:
             )
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file 0600 (SQLite's journal files take its mode), never through a link."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    except OSError as error:
+        raise RunStoreError(
+            f"The run store {path} cannot be used ({error.strerror}).", hint="It must be a plain file of this work directory."
+        ) from error
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise RunStoreError(f"The run store {path} is not a plain file.", hint="Remove it, or use another work directory.")
+    finally:
+        os.close(descriptor)
+
+
 class _Transaction:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -294,8 +319,10 @@ class _Transaction:
     def __enter__(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
 
-    def __exit__(self, kind: type | None, *_: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, *_: object) -> None:
         self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        if isinstance(error, sqlite3.Error | OverflowError):
+            raise RunStoreError(f"The run store could not record this: {error}.", hint="Check the work directory and its disk.") from error
 
 
 def _run_record(row: sqlite3.Row) -> RunRecord:

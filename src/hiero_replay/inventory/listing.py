@@ -115,15 +115,8 @@ def list_stream_files(objects: Iterable[SourceObject]) -> Listing:
             listing.signatures[signed_key(name)] = name
     listing.blocks.sort(key=lambda entry: entry[0].sort_key)
     listing.events.sort(key=lambda entry: entry[0].sort_key)
-    listing.blocks = _drop_duplicates(listing.blocks, "block", listing.block_problems)
-    listing.events = _drop_duplicates(listing.events, "event file for", listing.event_problems)
-    with_events = {signed_key(name) for name, _ in listing.events}
-    for signed, signature in list(listing.signatures.items()):
-        if signed not in with_events:
-            listing.ignored.append(Ignored(signature.key, "a signature file without its event file"))
-            del listing.signatures[signed]
     folders = sorted({name.key.rpartition("/")[0] or "." for name, _ in listing.events})
-    if len(folders) > 1:
+    if len(folders) > 1:  # said first: the duplicates that follow come from it
         listing.event_problems.append(
             Problem(
                 ConfigError(
@@ -133,6 +126,13 @@ def list_stream_files(objects: Iterable[SourceObject]) -> Listing:
                 )
             )
         )
+    listing.blocks = _drop_duplicates(listing.blocks, "block", listing.block_problems)
+    listing.events = _drop_duplicates(listing.events, "event file for", listing.event_problems)
+    with_events = {signed_key(name) for name, _ in listing.events}
+    for signed, signature in list(listing.signatures.items()):
+        if signed not in with_events:
+            listing.ignored.append(Ignored(signature.key, "a signature file without its event file"))
+            del listing.signatures[signed]
     return listing
 
 

@@ -3,6 +3,7 @@ here, before planning), and the stream files of both sources, listed and read fo
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from ..model.files import StreamFile, StreamFiles
 from ..sources.base import ReplaySource
 from ..sources.folders import download_folder
 from ..sources.registry import cache_root, open_source
-from ..states import METADATA_FILE, StateMetadata, read_state_metadata
+from ..states import METADATA_FILE, StateMetadata, read_state_metadata, state_folder
 from ..streams.naming import FileKind, event_file_name
 from ..streams.timestamps import parse_consensus_time
 from .selection import coverage_of, last_event_round
@@ -64,8 +65,21 @@ def _check_settings(settings: Settings, backends: dict[str, ReplayBackend]) -> N
         raise ConfigError("replay.bootstrap_state is required (--bootstrap-state).", hint="Point at a saved round directory.")
     if replay.out is None:
         raise ConfigError("replay.out is required (--out): the directory the final state is written to.")
-    if replay.out.exists():
-        raise ConfigError(f"The output {replay.out} already exists; hiero-replay never overwrites a state.", hint="Choose a new --out.")
+    try:
+        taken = os.path.lexists(replay.out)
+    except OSError as error:  # pragma: no cover - lexists reports False for most errors
+        raise ConfigError(f"--out {replay.out} cannot be used: {error.strerror}.") from error
+    if taken:
+        what = "is a symbolic link" if replay.out.is_symlink() else "already exists"
+        raise ConfigError(f"The output {replay.out} {what}; hiero-replay never overwrites a state.", hint="Choose a new --out.")
+    try:
+        longest = os.pathconf(replay.out.parent if replay.out.parent.is_dir() else ".", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        longest = 255
+    if len(os.fsencode(replay.out.name)) > longest:
+        raise ConfigError(
+            f"--out {replay.out}: its name is longer than this file system allows ({longest} bytes).", hint="Choose a shorter --out."
+        )
     locations = stream_locations(settings)
     if replay.mode != registry.AUTO:
         kind = backends[replay.mode].stream_kind
@@ -185,5 +199,5 @@ def resolve_state(location: str, settings: Settings) -> Path:
     """A saved round directory as a local folder: bucket URLs are downloaded once into the cache."""
     source = open_source(location, settings.buckets, work_dir=settings.work_dir)
     if source.features.local:
-        return Path(location)
+        return state_folder(Path(location))
     return download_folder(source, cache_root(settings.buckets, settings.work_dir) / "states")

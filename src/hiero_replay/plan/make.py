@@ -44,6 +44,10 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     stream_files = {kind: inputs.files(kind) for kind in (FileKind.EVENTS, FileKind.BLOCK)}
     events, blocks = coverage_of(stream_files[FileKind.EVENTS]), coverage_of(stream_files[FileKind.BLOCK])
     start = bootstrap.round + 1
+    for files in stream_files.values():
+        unreadable = next((f.error for f in files if f.error is not None), None)
+        if unreadable is not None and coverage_of(files) is None:
+            raise unreadable  # not one file of the stream could be read: say why
     if target is None:
         newest = [c.last for c in (events, blocks) if c is not None]
         if not newest:
@@ -53,7 +57,10 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
             timeline = Timeline([*stream_files[FileKind.EVENTS], *stream_files[FileKind.BLOCK]])
             target = timeline.last_round_within(start, target, replay.window.total_seconds())
     only = None if replay.mode == registry.AUTO else inputs.backends[replay.mode].stream_kind
-    choice = select_streams(only, start, target, events, blocks, replay.cutover_round)
+    try:
+        choice = select_streams(only, start, target, events, blocks, replay.cutover_round)
+    except ContinuityError as error:
+        raise _with_ignored_files(error, inputs) from None
 
     ranges = []
     for stream_range in choice.ranges:
@@ -89,7 +96,8 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         last = index == len(pieces)
         folder = run_dir / "segments" / f"{index:03d}-{piece.backend}"
         final_dir = out if last else folder / "state"
-        out_dir = out.parent / f".{out.name}.partial-{run_id}" if last else folder / "state.partial"
+        # Beside --out (one file system for the final rename), named after the run: never too long a name.
+        out_dir = out.parent / f".hiero-replay-{run_id}.partial" if last else folder / "state.partial"
         backend = inputs.backends[piece.backend]
         stream = inputs.stream(backend.stream_kind)
         assert stream is not None
@@ -137,3 +145,14 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         segments=tuple(segments),
         warnings=tuple(warnings),
     )
+
+
+def _with_ignored_files(error: ContinuityError, inputs: PlanInputs) -> ContinuityError:
+    """Rounds not covered, and files of the sources were left out: say which, they may be why."""
+    streams = {id(stream): stream for stream in (inputs.events, inputs.blocks) if stream is not None}  # one, when mixed
+    ignored = [entry for stream in streams.values() for entry in stream.ignored]
+    if ignored:
+        shown = "; ".join(f"{entry.key} ({entry.reason})" for entry in ignored[:3])
+        more = f" and {len(ignored) - 3} more" if len(ignored) > 3 else ""
+        error.message = f"{error.message} Files of the sources that were not used: {shown}{more}."
+    return error

@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..backends.registry import create_backends
 from ..config import Settings, load_settings
-from ..errors import ConfigError
+from ..errors import FINAL_EXIT_CODES, ConfigError
 from ..inventory import open_stream_source
 from ..lock import work_dir_lock
 from ..model.plan import ReplayPlan
 from ..model.results import RunResult
 from ..observe.events import RunObserver
 from ..plan import load_plan_inputs, make_plan
-from ..store import RunStore
+from ..store import RunRecord, RunStore
+from ..workdir import refuse_outputs_inside_inputs
 from .pacer import Clock, Pacer
 from .runner import Runner
+
+#: Settings that must not reach the run store: kept as this marker, supplied again on resume.
+REDACTED = "<not recorded>"
+
+
+def recorded_settings(settings: Settings) -> dict[str, Any]:
+    """The settings a run records, without the billing project (credentials are never in settings)."""
+    recorded = settings.model_dump(mode="json")
+    if recorded["buckets"].get("billing_project"):
+        recorded["buckets"]["billing_project"] = REDACTED
+    return recorded
 
 
 def run_replay(
@@ -27,6 +40,7 @@ def run_replay(
     observer: RunObserver | None = None,
 ) -> RunResult:
     """Plan, verify and run a replay under the work-directory lock, recording it in the run store."""
+    refuse_outputs_inside_inputs(settings)
     with work_dir_lock(settings.work_dir):
         store = RunStore(settings.work_dir)
         try:
@@ -36,15 +50,48 @@ def run_replay(
                 plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=Pacer(settings.pace.rate, clock),
                 prefetch_workers=settings.buckets.download_workers, observer=observer,
             )  # fmt: skip
-            return runner.start(trigger=trigger, settings=settings.model_dump(mode="json"))
+            return runner.start(trigger=trigger, settings=recorded_settings(settings))
         finally:
             store.close()
 
 
+def resumable(record: RunRecord) -> RunRecord:
+    """The run, if resuming can finish it: interrupted, cut off (still "running" after a crash), or
+    failed in a way a retry may fix. A run that succeeded, or failed finally, is refused (exit 2)."""
+    if record.state == "succeeded":
+        raise ConfigError(f"Run {record.id} already succeeded; there is nothing to resume.")
+    if record.state == "failed" and record.exit_code in FINAL_EXIT_CODES:
+        raise ConfigError(
+            f"Run {record.id} failed with exit {record.exit_code} ({record.error_kind}): resuming cannot fix that. {record.error_message}",
+            hint="Fix the cause (`hiero-replay status` shows it; its verified checkpoints and any mismatched state stay in its run folder), then start a new run.",
+        )
+    return record
+
+
+def _with_secrets(recorded: dict[str, Any], current: Settings | None) -> dict[str, Any]:
+    """The recorded settings, with the billing project the run used given again by this invocation."""
+    buckets = recorded.get("buckets", {})
+    if buckets.get("billing_project") == REDACTED:
+        project = current.buckets.billing_project if current is not None else None
+        if not project:
+            raise ConfigError(
+                "The run read requester-pays buckets; its billing project is not recorded.",
+                hint="Give it again to resume: HIERO_REPLAY_BUCKETS__BILLING_PROJECT, or [buckets] billing_project in --config.",
+            )
+        recorded = {**recorded, "buckets": {**buckets, "billing_project": project}}
+    return recorded
+
+
 def resume_replay(
-    work_dir: Path, run_id: str | None = None, *, clock: Clock | None = None, observer: RunObserver | None = None
+    work_dir: Path,
+    run_id: str | None = None,
+    *,
+    current: Settings | None = None,
+    clock: Clock | None = None,
+    observer: RunObserver | None = None,
 ) -> RunResult:
-    """Continue a run that did not finish, from its last verified checkpoint."""
+    """Continue a run that was interrupted, from its last verified checkpoint; ``current`` is this
+    invocation's settings (what a run does not record, like a billing project, comes from them)."""
     with work_dir_lock(work_dir):
         store = RunStore(work_dir)
         try:
@@ -54,9 +101,7 @@ def resume_replay(
                     f"No run {run_id} in {work_dir}." if run_id else f"No unfinished run to resume in {work_dir}.",
                     hint="`hiero-replay status` lists the runs.",
                 )
-            if record.state == "succeeded":
-                raise ConfigError(f"Run {record.id} already succeeded; there is nothing to resume.")
-            settings = load_settings(None, record.settings)
+            settings = load_settings(None, _with_secrets(resumable(record).settings, current))
             plan = ReplayPlan.from_json(record.plan)
             sources = {segment.source: open_stream_source(segment.source, settings) for segment in plan.segments}
             runner = Runner(

@@ -18,11 +18,12 @@ from typing import Any
 
 from ..backends.base import ReplayBackend
 from ..backends.process import SupervisorFiles, find_supervisor, follow_backend, start_backend
-from ..errors import ConfigError, HashMismatchError, MissingInputError, ReplayError, ReplayInterrupted
+from ..errors import ConfigError, HashMismatchError, InternalError, MissingInputError, ReplayError, ReplayInterrupted
 from ..logs import bind_run_context, get_logger, unbind_run_context
 from ..model.plan import ReplayPlan, Segment
 from ..model.results import RunResult, SegmentResult, rounded
 from ..observe.events import RunObserver
+from ..safe_files import write_atomically
 from ..sources.base import ReplaySource
 from ..states import StateMetadata, read_state_metadata
 from ..store import RunStore, SegmentRecord
@@ -74,10 +75,10 @@ class Runner:
 
     def start(self, *, trigger: str, settings: dict[str, Any]) -> RunResult:
         plan = self.plan
-        if plan.out.exists():
+        if os.path.lexists(plan.out):
             raise ConfigError(f"The output {plan.out} already exists; hiero-replay never overwrites a state.", hint="Choose a new --out.")
         plan.run_dir.mkdir(parents=True, exist_ok=False)
-        (plan.run_dir / "plan.json").write_text(json.dumps(plan.to_json(), indent=2), encoding="utf-8")
+        write_atomically(plan.run_dir / "plan.json", json.dumps(plan.to_json(), indent=2))
         self.store.create_run(plan.run_id, trigger=trigger, settings=settings, plan=plan.to_json())
         return self._execute({})
 
@@ -113,27 +114,20 @@ class Runner:
                 self.prefetcher.close()
                 result.source_retries = self._report_retries()
         except ReplayError as error:
-            self.observer.run_failed(error)
-            self.store.finish_run(
-                plan.run_id,
-                "interrupted" if isinstance(error, ReplayInterrupted) else "failed",
-                error_kind=error.kind,
-                error_message=str(error),
-                exit_code=error.exit_code,
-            )
-            self.log.error("run failed", error=error.kind, exit_code=error.exit_code, message=str(error))
-            unbind_run_context("run_id")
+            self._failed(error)
             raise
         except KeyboardInterrupt:
-            self.store.finish_run(plan.run_id, "interrupted", error_kind=ReplayInterrupted.kind, exit_code=ReplayInterrupted.exit_code)
-            self.observer.run_failed(ReplayInterrupted("Interrupted by SIGINT; the backend was stopped."))
+            self._failed(ReplayInterrupted("Interrupted by SIGINT; the backend was stopped."))
+            raise
+        except Exception as unexpected:  # a bug: recorded as failed (never left "running"), then shown by the CLI
+            self._failed(InternalError(f"{type(unexpected).__name__}: {unexpected}"))
             raise
         finally:
             unbind_run_context("backend", "segment")
         result.seconds = time.monotonic() - started
         result.paced_seconds = self.pacer.waited_seconds
         self.store.finish_run(plan.run_id, "succeeded", final_round=result.final_round, final_hash=result.final_hash, exit_code=0)
-        (plan.run_dir / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
+        write_atomically(plan.run_dir / "result.json", json.dumps(result.to_json(), indent=2))
         self.observer.run_finished(result)
         self.log.info(
             "run finished",
@@ -147,6 +141,14 @@ class Runner:
         )
         unbind_run_context("run_id")
         return result
+
+    def _failed(self, error: ReplayError) -> None:
+        """Record how the run ended: interrupted (resumable) or failed, with its kind and exit code."""
+        self.observer.run_failed(error)
+        state = "interrupted" if isinstance(error, ReplayInterrupted) else "failed"
+        self.store.finish_run(self.plan.run_id, state, error_kind=error.kind, error_message=str(error), exit_code=error.exit_code)
+        self.log.error("run failed", error=error.kind, exit_code=error.exit_code, message=str(error))
+        unbind_run_context("run_id")
 
     def _report_retries(self) -> dict[str, int]:
         """Retries of every source over the run (its preflight included), reported once at its end."""
@@ -311,9 +313,14 @@ class Runner:
         return result
 
     def _keep_mismatched_state(self, segment: Segment) -> Path | None:
+        """Move the state that did not match out of the way, under a name no earlier attempt took."""
         if not segment.out_dir.exists():
             return None
-        kept = self.plan.run_dir / "mismatched-state"
+        kept = self.plan.run_dir / f"mismatched-state-segment-{segment.index}"
+        attempt = 1
+        while kept.exists():
+            attempt += 1
+            kept = self.plan.run_dir / f"mismatched-state-segment-{segment.index}-{attempt}"
         os.replace(segment.out_dir, kept)
         self.log.error("hash mismatch: resulting state kept", state=str(kept))
         return kept

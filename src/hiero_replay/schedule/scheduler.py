@@ -19,14 +19,11 @@ from typing import Protocol
 
 from ..config import ScheduleConfig
 from ..errors import (
+    FINAL_EXIT_CODES,
     AlreadyRunningError,
     BackendError,
-    ConfigError,
-    ContinuityError,
-    HashMismatchError,
     InternalError,
     MetricsError,
-    MissingInputError,
     ReplayInterrupted,
     RunStoreError,
     SourceError,
@@ -39,12 +36,8 @@ from .triggers import Trigger, fires_between
 SCHEDULE_NAME = "default"
 #: Exit codes worth another try: backend failure, source/IO failure, work directory busy.
 TRANSIENT_EXIT_CODES = frozenset(error.exit_code for error in (BackendError, SourceError, AlreadyRunningError))
-#: Exit codes no retry can fix: configuration, missing input, continuity gap, hash mismatch, a
-#: damaged run store, a metrics port taken, a bug.
-PAUSING_EXIT_CODES = frozenset(
-    error.exit_code
-    for error in (ConfigError, MissingInputError, ContinuityError, HashMismatchError, RunStoreError, MetricsError, InternalError)
-)
+#: Exit codes no retry can fix: the final failures, a damaged run store, a metrics port taken, a bug.
+PAUSING_EXIT_CODES = FINAL_EXIT_CODES | {error.exit_code for error in (RunStoreError, MetricsError, InternalError)}
 PAUSED_POLL_SECONDS = 5.0
 
 

@@ -15,13 +15,17 @@ from ..options import work_dir_options
 @work_dir_options
 def report(run_id: str | None, html_file: str, work_dir: Path) -> None:
     """Write a self-contained HTML report of a run (default: the latest)."""
-    from ...errors import MissingInputError
+    from ...errors import ConfigError, MissingInputError
     from ...observe.report import render_report
-    from ...store import DATABASE, RunStore
+    from ...safe_files import write_atomically
+    from ...store import RunStore
 
-    if not (work_dir / DATABASE).exists():
-        raise MissingInputError(f"No runs recorded in {work_dir}.", hint="Pass the --work-dir the runs used.")
-    store = RunStore(work_dir)
+    target = Path(html_file)
+    if not target.parent.is_dir():
+        raise ConfigError(
+            f"Cannot write the report to {target}: the folder {target.parent} does not exist.", hint="Create it, or pass another --html."
+        )
+    store = RunStore(work_dir, create=False)
     try:
         record = store.run(run_id) if run_id else next(iter(store.runs(1)), None)
         if record is None:
@@ -31,5 +35,8 @@ def report(run_id: str | None, html_file: str, work_dir: Path) -> None:
         page = render_report(record, store.segments(record.id))
     finally:
         store.close()
-    Path(html_file).write_text(page, encoding="utf-8")
+    try:
+        write_atomically(target, page)
+    except OSError as error:
+        raise ConfigError(f"Cannot write the report to {target}: {error.strerror}.", hint="Pass another --html.") from error
     click.echo(f"report of run {record.id} written to {html_file}")

@@ -26,7 +26,7 @@ def run(settings: Settings, resume: bool, run_id: str | None) -> None:
     metrics.serve()
     try:
         if resume:
-            result = with_sigterm(lambda: resume_replay(settings.work_dir, run_id, observer=observer))
+            result = with_sigterm(lambda: resume_replay(settings.work_dir, run_id, current=settings, observer=observer))
         else:
             result = with_sigterm(lambda: run_replay(settings, observer=observer))
     finally:

@@ -23,8 +23,10 @@ def schedule(settings: Settings) -> None:
     from ...schedule.scheduler import Scheduler, policy_from
     from ...schedule.triggers import trigger_from
     from ...store import RunStore
+    from ...workdir import refuse_outputs_inside_inputs
 
     trigger = trigger_from(settings.schedule)
+    refuse_outputs_inside_inputs(settings)
     observer, metrics = observers(settings)
     with work_dir_lock(settings.work_dir, name=SCHEDULER_LOCK, holder="scheduler"):
         metrics.serve()
@@ -44,7 +46,7 @@ def schedule_resume(work_dir: Path) -> None:
     from ...schedule.scheduler import resume_schedule
     from ...store import RunStore
 
-    store = RunStore(work_dir)
+    store = RunStore(work_dir, create=False)
     try:
         previous = resume_schedule(store)
     finally:

@@ -32,11 +32,9 @@ def _iso(timestamp: float | None) -> str | None:
 def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
     from ...observe.status import read_status
     from ...schedule.scheduler import SCHEDULE_NAME
-    from ...store import DATABASE, RunStore
+    from ...store import RunStore
 
-    if not (work_dir / DATABASE).exists():
-        return {"work_dir": str(work_dir), "current": read_status(work_dir), "runs": [], "schedule": None}
-    store = RunStore(work_dir)
+    store = RunStore(work_dir, create=False)
     try:
         runs = [
             {
