@@ -74,9 +74,9 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     used = list(dict.fromkeys(piece.backend for piece in ranges))
     warnings = [note for name in used for note in inputs.capability_notes.get(name, [])]
     for name in used:
-        error = startup_error(inputs.backends[name])
-        if error is not None:
-            raise error
+        cannot_start = startup_error(inputs.backends[name])
+        if cannot_start is not None:
+            raise cannot_start
 
     run_id = run_id or new_run_id()
     run_dir = work_dir / "runs" / run_id
