@@ -295,11 +295,17 @@ def test_interrupt_stops_the_backend_and_exits_8(history: History, tmp_path: Pat
         text=True,
         env=env,
     )
-    # Wait for the event-stream segment to commit, then interrupt the block-stream one.
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (ledger.exists() and ledger.read_text()):
-        time.sleep(0.05)
-    time.sleep(0.5)
+    # Interrupt the block-stream segment once it started (its 20 rounds take at least 0.6 s): a
+    # condition, not a delay, so a loaded machine changes nothing.
+    status = tmp_path / "work" / "status.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if json.loads(status.read_text()).get("segment") == 2:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.01)
     process.send_signal(signal_number)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 8, stderr

@@ -203,12 +203,14 @@ def test_follow_mode_keeps_a_replica_up_to_date(tmp_path: Path) -> None:
         clock = FakeWallClock()
         job = replay_job(settings, store)
         Scheduler(IntervalTrigger(timedelta(seconds=60)), policy_from(settings.schedule), job, store, clock=clock).run(max_fires=4)
-        runs = [run for run in reversed(store.runs()) if run.trigger == "schedule"]
+        runs = [run for run in reversed(store.runs()) if run.trigger == "schedule" and run.state != "skipped"]
+        skipped = [run for run in store.runs() if run.state == "skipped"]
     finally:
         store.close()
     # 10 s of consensus time per run (40 rounds of 0.25 s), each from the previous run's state.
     assert [(run.plan["start_round"], run.final_round) for run in runs] == [(11, 50), (51, 90), (91, 130)]
     assert all(run.state == "succeeded" for run in runs)
+    assert [run.error_kind for run in skipped] == ["nothing-to-replay"]  # the fourth fire: up to date
     assert [run.plan["bootstrap_state"] for run in runs[1:]] == [run.plan["out"] for run in runs[:-1]]
     latest = read_state_metadata(replica / "latest")
     assert (latest.round, latest.hash) == (130, read_state_metadata(history.expected_state).hash)

@@ -118,6 +118,12 @@ class PaceConfig(_Section):
         description="With a rate, the most time one segment may take; segments are cut to it where the "
         "backend cannot pace rounds itself (PCLI, or units other than rounds/s).",
     )
+    min_segment_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="With a rate, the least time of work a segment is cut to (each segment restarts the tool); "
+        "a short run is cut into up to 10 segments between this and max_segment_seconds so the rate holds on average.",
+    )
 
 
 class _BackendSections(_Section):

@@ -187,3 +187,12 @@ EXIT_CODES: dict[int, tuple[str, str, str]] = {
 #: Exit codes of failures that no retry and no resume can fix: configuration, missing input,
 #: continuity gap, hash mismatch. A person must look.
 FINAL_EXIT_CODES = frozenset(cls.exit_code for cls in (ConfigError, MissingInputError, ContinuityError, HashMismatchError))
+
+
+def as_replay_error(raised: BaseException) -> ReplayError:
+    """What a run ended with, as a typed error: Ctrl-C is an interruption, anything unforeseen a bug."""
+    if isinstance(raised, ReplayError):
+        return raised
+    if isinstance(raised, KeyboardInterrupt):
+        return ReplayInterrupted("Interrupted by SIGINT; the backend was stopped.")
+    return InternalError(f"{type(raised).__name__}: {raised}")

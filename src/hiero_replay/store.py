@@ -177,11 +177,21 @@ class RunStore:
 
     # runs ------------------------------------------------------------------------------------
 
-    def create_run(self, run_id: str, *, trigger: str, settings: dict[str, Any], plan: dict[str, Any]) -> None:
+    def open_run(self, run_id: str, *, trigger: str, settings: dict[str, Any]) -> None:
+        """A run is recorded from the moment it starts (``planning``): one that fails before its plan
+        is made still shows, failed, with its error."""
         with self._transaction():
             self._db.execute(
-                "INSERT INTO runs (id, trigger, state, started_at, settings, plan, target_round) VALUES (?, ?, 'running', ?, ?, ?, ?)",
-                (run_id, trigger, time.time(), json.dumps(settings), json.dumps(plan), plan.get("target_round")),
+                "INSERT INTO runs (id, trigger, state, started_at, settings, plan) VALUES (?, ?, 'planning', ?, ?, '{}')",
+                (run_id, trigger, time.time(), json.dumps(settings)),
+            )
+
+    def plan_run(self, run_id: str, plan: dict[str, Any]) -> None:
+        """The run's plan and its segments (pending); the run is now ``running``."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE runs SET state = 'running', plan = ?, target_round = ? WHERE id = ?",
+                (json.dumps(plan), plan.get("target_round"), run_id),
             )
             for segment in plan["segments"]:
                 self._db.execute(

@@ -77,6 +77,8 @@ def supervise(status: Path, log_path: Path, argv: list[str]) -> int:
 
 
 def main() -> None:
+    # Started while the orchestrator held SIGINT/SIGTERM back: take them (and pass them on) again.
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
     arguments = sys.argv[1:]
     if len(arguments) < 4 or arguments[2] != "--":
         sys.exit("usage: python -m hiero_replay.backends.supervisor STATUS_FILE LOG_FILE -- ARGV...")

@@ -94,12 +94,30 @@ def render_plan(replay_plan: ReplayPlan) -> str:
             f"  ({len(segment.files)} files from {segment.source})"
         )
         lines.append("  $ " + " ".join(segment.argv))
+    lines += [f"warning: {warning}" for warning in replay_plan.warnings]
     return "\n".join(lines)
 
 
+def _rate_text(result: RunResult) -> str:
+    """Configured against achieved, in the configured rate's unit; whether the cap held."""
+    achieved = result.achieved_rate()
+    if achieved is None:
+        return result.plan.rate
+    unit = "x consensus time" if result.plan.pace.unit == "consensus" else f"{result.plan.pace.unit}/s"
+    verdict = f": ABOVE the cap by {achieved / result.plan.pace.value - 1:.0%}" if result.exceeded_rate else ", within the cap"
+    return f"configured {result.plan.rate}, achieved {achieved:.1f} {unit}{verdict}"
+
+
 def render_result(result: RunResult) -> str:
-    lines = [f"run {result.plan.run_id}: {len(result.segments)} segment(s), {result.rounds} rounds"]
+    resumed = result.rounds - result.rounds_replayed
+    kept = f" ({resumed} verified before the resume, kept)" if resumed else ""
+    lines = [f"run {result.plan.run_id}: {len(result.segments)} segment(s), {result.rounds} rounds{kept}"]
     for segment in result.segments:
+        if not segment.replayed:
+            lines.append(
+                f"  segment {segment.index}  {segment.backend:<12}  rounds {segment.first_round}..{segment.last_round}  verified before"
+            )
+            continue
         speed = f"  {segment.consensus_speed:.1f}x consensus" if segment.consensus_speed is not None else ""
         lines.append(
             f"  segment {segment.index}  {segment.backend:<12}  rounds {segment.first_round}..{segment.last_round}"
@@ -112,11 +130,16 @@ def render_result(result: RunResult) -> str:
             ("final HASH", result.final_hash),
             ("state", result.plan.out),
             ("duration", f"{result.seconds:.2f} s ({result.paced_seconds:.2f} s waiting on the pacer)"),
-            ("rate", result.plan.rate),
-            ("effective rate", f"{result.rounds_per_second:.1f} rounds/s{speed}"),
+            ("rate", _rate_text(result)),
+            (
+                "effective rate",
+                f"{result.rounds_per_second:.1f} rounds/s{speed}"
+                + (f" over the {result.rounds_replayed} rounds replayed now" if resumed else ""),
+            ),
             *[("retries", f"{count} ({url})") for url, count in result.source_retries.items()],
         ]
     )
+    lines += [f"warning: {warning}" for warning in result.plan.warnings]
     return "\n".join(lines)
 
 
@@ -125,6 +148,10 @@ def render_status(report: dict[str, Any]) -> str:
     current = report["current"]
     if current and "unreadable" in current:
         lines.append(f"current: status.json unreadable, ignored ({current['unreadable']})")
+    elif current and "segments" not in current:  # it ended before it had a plan
+        lines.append(f"current: run {current['run_id']} {current['state']}")
+        if current.get("last_error"):
+            lines.append(f"  last error: {current['last_error']}")
     elif current:
         eta = f", ETA {current['eta_seconds']:.0f} s" if current.get("eta_seconds") is not None else ""
         rate = current.get("effective_rate_rounds_per_second")

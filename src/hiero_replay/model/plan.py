@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..streams.naming import FileKind
-from .rate import Workload
+from .rate import Rate, Workload
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,11 @@ class ReplayPlan:
     segments: tuple[Segment, ...] = field(default=())
     #: What the plan cannot promise, in words (a tool without a capability, a pace that cannot hold).
     warnings: tuple[str, ...] = ()
+
+    @property
+    def pace(self) -> Rate:
+        """The configured rate."""
+        return Rate.parse(self.rate)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = _jsonable(asdict(self))

@@ -12,6 +12,21 @@ def rounded(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
+#: Consensus time per round above this is not a stretch of one network's history (two streams of
+#: different years mixed, a state's time wrong): "times consensus" is not shown for it.
+MAX_CONSENSUS_SECONDS_PER_ROUND = 600.0
+#: An achieved rate this much above the configured one counts as exceeding it.
+RATE_TOLERANCE = 1.05
+
+
+def coherent_consensus_seconds(before_ns: int | None, after_ns: int | None, rounds: int) -> float | None:
+    """The consensus time a stretch of ``rounds`` rounds covered, when the two times make sense for it."""
+    if before_ns is None or after_ns is None or after_ns < before_ns:
+        return None
+    seconds = (after_ns - before_ns) / 1e9
+    return seconds if seconds <= rounds * MAX_CONSENSUS_SECONDS_PER_ROUND else None
+
+
 @dataclass(frozen=True)
 class SegmentResult:
     index: int
@@ -22,6 +37,12 @@ class SegmentResult:
     hash: str
     seconds: float
     consensus_seconds: float | None
+    #: Applied by this invocation (``False``: verified before a resume, kept).
+    replayed: bool = True
+    files: int = 0
+    #: When the pacer released the segment (wall clock), and how long it held it back.
+    released_at: float | None = None
+    paced_seconds: float = 0.0
 
     @property
     def rounds(self) -> int:
@@ -51,6 +72,7 @@ class SegmentResult:
 class RunResult:
     plan: ReplayPlan
     segments: list[SegmentResult] = field(default_factory=list)
+    #: Wall time of this invocation (a resumed run: since it resumed).
     seconds: float = 0.0
     paced_seconds: float = 0.0
     #: Bucket requests retried and damaged downloads fetched again, by source URL.
@@ -69,33 +91,60 @@ class RunResult:
         return sum(s.rounds for s in self.segments)
 
     @property
+    def replayed(self) -> list[SegmentResult]:
+        """The segments this invocation applied (a resume keeps the others)."""
+        return [s for s in self.segments if s.replayed]
+
+    @property
+    def rounds_replayed(self) -> int:
+        return sum(s.rounds for s in self.replayed)
+
+    @property
     def rounds_per_second(self) -> float:
-        return self.rounds / self.seconds if self.seconds > 0 else float("inf")
+        """Rounds this invocation replayed, over its wall time."""
+        return self.rounds_replayed / self.seconds if self.seconds > 0 else float("inf")
 
     @property
     def consensus_speed(self) -> float | None:
-        spans = [s.consensus_seconds for s in self.segments]
-        if self.seconds <= 0 or not spans:
+        """Consensus time replayed per wall second, when every replayed segment's times are coherent."""
+        spans = [s.consensus_seconds for s in self.replayed]
+        if self.seconds <= 0 or not spans or any(span is None for span in spans):
             return None
-        total = 0.0
-        for span in spans:
-            if span is None:
-                return None
-            total += span
-        return total / self.seconds
+        return sum(span for span in spans if span is not None) / self.seconds
+
+    def achieved_rate(self) -> float | None:
+        """The rate achieved, in the configured rate's own unit (``None`` when unlimited or not measurable)."""
+        rate = self.plan.pace
+        if rate.unit == "rounds":
+            return self.rounds_per_second
+        if rate.unit in ("blocks", "files"):
+            return sum(s.files for s in self.replayed) / self.seconds if self.seconds > 0 else None
+        if rate.unit == "consensus":
+            return self.consensus_speed
+        return None
+
+    @property
+    def exceeded_rate(self) -> bool:
+        achieved = self.achieved_rate()
+        return achieved is not None and achieved > self.plan.pace.value * RATE_TOLERANCE
 
     def to_json(self) -> dict[str, Any]:
+        achieved = self.achieved_rate()
         return {
             "run_id": self.plan.run_id,
             "out": str(self.plan.out),
             "final_round": self.final_round,
             "final_hash": self.final_hash,
             "rounds": self.rounds,
+            "rounds_replayed": self.rounds_replayed,
             "seconds": round(self.seconds, 3),
             "paced_seconds": round(self.paced_seconds, 3),
             "rounds_per_second": round(self.rounds_per_second, 3),
             "consensus_speed": rounded(self.consensus_speed),
             "rate": self.plan.rate,
+            "achieved_rate": rounded(achieved),
+            "exceeded_rate": self.exceeded_rate,
+            "warnings": list(self.plan.warnings),
             "source_retries": self.source_retries,
             "segments": [segment.to_json() for segment in self.segments],
         }

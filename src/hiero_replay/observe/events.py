@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 class RunObserver:
     """No-op defaults: an observer overrides what it cares about."""
 
+    def run_opened(self, run_id: str) -> None:
+        """The run is recorded; its plan is being made (it may fail before ``run_started``)."""
+
     def run_started(self, plan: ReplayPlan, source_types: dict[str, str]) -> None: ...
 
     def segment_started(self, segment: Segment) -> None: ...
@@ -43,6 +46,10 @@ class Observers(RunObserver):
 
     def __init__(self, *observers: RunObserver) -> None:
         self.observers = list(observers)
+
+    def run_opened(self, run_id: str) -> None:
+        for observer in self.observers:
+            observer.run_opened(run_id)
 
     def run_started(self, plan: ReplayPlan, source_types: dict[str, str]) -> None:
         for observer in self.observers:

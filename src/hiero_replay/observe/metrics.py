@@ -40,6 +40,11 @@ class ReplayMetrics(RunObserver):
         self.consensus_speed = Gauge(
             "hiero_replay_effective_consensus_speed_ratio", "Consensus seconds replayed per wall second.", registry=registry
         )
+        self.rate_ratio = Gauge(
+            "hiero_replay_rate_achieved_ratio",
+            "Achieved over configured rate, in the configured unit (above 1: the cap was exceeded).",
+            registry=registry,
+        )
         self.files_fetched = Counter(
             "hiero_replay_files_fetched", "Stream files fetched for segments.", ["source_type", "result"], registry=registry
         )
@@ -158,6 +163,9 @@ class ReplayMetrics(RunObserver):
 
     def run_finished(self, result: RunResult) -> None:
         self.effective_rate.set(result.rounds_per_second)
+        achieved = result.achieved_rate()
+        if achieved is not None:
+            self.rate_ratio.set(achieved / result.plan.pace.value)
         if result.consensus_speed is not None:
             self.consensus_speed.set(result.consensus_speed)
         self.last_success.set(time.time())

@@ -47,12 +47,18 @@ class StatusFile(RunObserver):
             return
         self._written = now
         status = self.status
-        current = status["current_round"]
-        rate, eta = rate_and_eta(current - status["bootstrap_round"], status["target_round"] - current, now - self._started)
-        status["effective_rate_rounds_per_second"] = None if rate is None else round(rate, 3)
-        status["eta_seconds"] = None if eta is None else round(eta, 1)
+        if "current_round" in status:  # planned: rounds to count
+            current = status["current_round"]
+            rate, eta = rate_and_eta(current - status["bootstrap_round"], status["target_round"] - current, now - self._started)
+            status["effective_rate_rounds_per_second"] = None if rate is None else round(rate, 3)
+            status["eta_seconds"] = None if eta is None else round(eta, 1)
         status["updated_at"] = iso_now()
         write_atomically(self.path, json.dumps(status, indent=2))
+
+    def run_opened(self, run_id: str) -> None:
+        self._started = time.monotonic()
+        self.status = {"run_id": run_id, "state": "planning", "last_error": None, "started_at": iso_now()}
+        self._write(force=True)
 
     def run_started(self, plan: ReplayPlan, source_types: dict[str, str]) -> None:
         self._source_types = source_types
@@ -71,7 +77,8 @@ class StatusFile(RunObserver):
             "verified_round": plan.bootstrap_round,
             "target_round": plan.target_round,
             "last_error": None,
-            "started_at": iso_now(),
+            "warnings": list(plan.warnings),
+            "started_at": self.status.get("started_at", iso_now()),
         }
         self._write(force=True)
 
@@ -89,7 +96,13 @@ class StatusFile(RunObserver):
         self._write(force=True)
 
     def run_finished(self, result: RunResult) -> None:
-        self.status.update(state="succeeded", final_hash=result.final_hash)
+        achieved = result.achieved_rate()
+        self.status.update(
+            state="succeeded",
+            final_hash=result.final_hash,
+            achieved_rate=None if achieved is None else round(achieved, 3),
+            exceeded_rate=result.exceeded_rate,
+        )
         self._write(force=True)
 
     def run_failed(self, error: ReplayError) -> None:

@@ -16,7 +16,7 @@ from ..model.plan import Invocation, ReplayPlan, Segment
 from ..model.rate import Workload
 from ..streams.naming import FileKind
 from .inputs import PlanInputs
-from .segments import BackendRange, pace_ranges, split_ranges
+from .segments import BackendRange, pace_ranges, pacing_warnings, pacing_window, split_ranges
 from .selection import coverage_of, select_streams
 from .timeline import Timeline
 
@@ -88,8 +88,10 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         return Workload(piece.last - piece.first + 1, len(files), timelines[kind].span_seconds(piece.first, piece.last))
 
     rate = settings.pace.rate
-    pieces = split_ranges(ranges, replay.segment_rounds)
-    pieces = pace_ranges(pieces, rate, settings.pace.max_segment_seconds, workload, inputs.backends)
+    pace = settings.pace
+    windows = {r.backend: pacing_window(rate.cost_seconds(workload(r)), pace.max_segment_seconds, pace.min_segment_seconds) for r in ranges}
+    pieces = pace_ranges(split_ranges(ranges, replay.segment_rounds), rate, windows, workload, inputs.backends)
+    warnings += pacing_warnings(ranges, pieces, rate, windows, workload, inputs.backends)
     segments: list[Segment] = []
     state_dir = bootstrap_dir
     for index, piece in enumerate(pieces, start=1):

@@ -29,14 +29,30 @@ def split_ranges(ranges: Sequence[BackendRange], segment_rounds: int) -> list[Ba
     return pieces
 
 
+#: Where a backend cannot pace rounds, a range is cut into at least this many segments when the
+#: shortest window allows: the burst of the last one then weighs little in the run's average.
+MIN_PACED_SEGMENTS = 10
+
+
+def pacing_window(cost_seconds: float, max_seconds: float, min_seconds: float) -> float:
+    """The most work, in seconds at the rate, one segment of a range costing ``cost_seconds`` holds."""
+    return min(max_seconds, max(min_seconds, cost_seconds / MIN_PACED_SEGMENTS))
+
+
+def paced_by_segments(backend: ReplayBackend, rate: Rate) -> bool:
+    """Must the orchestrator pace this backend by releasing segments (it cannot pace this rate itself)?"""
+    return not rate.is_unlimited and not (backend.paces_rounds and rate.unit == "rounds")
+
+
 def pace_ranges(
     ranges: Sequence[BackendRange],
     rate: Rate,
-    max_seconds: float,
+    windows: Mapping[str, float],
     workload: Callable[[BackendRange], Workload],
     backends: Mapping[str, ReplayBackend],
 ) -> list[BackendRange]:
-    """Cut segments so that none takes longer than ``max_seconds`` at ``rate``.
+    """Cut segments so that none takes longer than its backend's pacing window (``windows``, seconds
+    of work at ``rate``, see ``pacing_window``).
 
     A backend that paces rounds itself keeps its segments whole under a rate in rounds/s;
     everything else is only paced between segments, and must be cut to hold the pace.
@@ -45,9 +61,10 @@ def pace_ranges(
         return list(ranges)
     pieces: list[BackendRange] = []
     for whole in ranges:
-        if backends[whole.backend].paces_rounds and rate.unit == "rounds":
+        if not paced_by_segments(backends[whole.backend], rate):
             pieces.append(whole)
             continue
+        max_seconds = windows[whole.backend]
         first = whole.first
         while first <= whole.last:
             low, high = first, whole.last  # the longest piece first..last within max_seconds
@@ -60,3 +77,33 @@ def pace_ranges(
             pieces.append(BackendRange(whole.backend, first, low))
             first = low + 1
     return pieces
+
+
+def pacing_warnings(
+    ranges: Sequence[BackendRange],
+    pieces: Sequence[BackendRange],
+    rate: Rate,
+    windows: Mapping[str, float],
+    workload: Callable[[BackendRange], Workload],
+    backends: Mapping[str, ReplayBackend],
+) -> list[str]:
+    """What the pace can and cannot promise, in words, for each backend paced by segments."""
+    warnings = []
+    for whole in ranges:
+        backend = backends[whole.backend]
+        if not paced_by_segments(backend, rate):
+            continue
+        count = sum(1 for piece in pieces if piece.backend == whole.backend)
+        cost = rate.cost_seconds(workload(whole))
+        if count == 1:
+            warnings.append(
+                f"{backend.tool}: rounds {whole.first}..{whole.last} ({cost:.1f} s of work at {rate}) fit in one pacing window, "
+                "so they run as one burst at full speed: the rate cannot hold (lower pace.min_segment_seconds to cut them finer)"
+            )
+        else:
+            warnings.append(
+                f"{backend.tool} cannot pace rounds itself: its {count} segments of at most {windows[whole.backend]:.1f} s of work "
+                f"at {rate} are released on schedule and each runs at full speed, so the cap holds on average from segment "
+                "to segment, not within one"
+            )
+    return warnings

@@ -7,13 +7,13 @@ from typing import Any
 
 from ..backends.registry import create_backends
 from ..config import Settings, load_settings
-from ..errors import FINAL_EXIT_CODES, ConfigError
+from ..errors import FINAL_EXIT_CODES, ConfigError, NothingToReplay, ReplayError, ReplayInterrupted, as_replay_error
 from ..inventory import open_stream_source
 from ..lock import work_dir_lock
 from ..model.plan import ReplayPlan
 from ..model.results import RunResult
 from ..observe.events import RunObserver
-from ..plan import load_plan_inputs, make_plan
+from ..plan import load_plan_inputs, make_plan, new_run_id
 from ..store import RunRecord, RunStore
 from ..workdir import refuse_outputs_inside_inputs
 from .pacer import Clock, Pacer
@@ -44,15 +44,38 @@ def run_replay(
     with work_dir_lock(settings.work_dir):
         store = RunStore(settings.work_dir)
         try:
-            inputs = load_plan_inputs(settings)
-            plan = make_plan(inputs, run_id)
+            run_id = run_id or new_run_id()
+            store.open_run(run_id, trigger=trigger, settings=recorded_settings(settings))
+            observer = observer or RunObserver()
+            observer.run_opened(run_id)
+            try:
+                inputs = load_plan_inputs(settings)
+                plan = make_plan(inputs, run_id)
+            except (Exception, KeyboardInterrupt) as raised:
+                error = as_replay_error(raised)
+                store.finish_run(
+                    run_id,
+                    _ended_as(error),
+                    error_kind=error.kind,
+                    error_message=str(error),
+                    exit_code=error.exit_code,
+                )
+                observer.run_failed(error)
+                raise
             runner = Runner(
                 plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=Pacer(settings.pace.rate, clock),
                 prefetch_workers=settings.buckets.download_workers, observer=observer,
             )  # fmt: skip
-            return runner.start(trigger=trigger, settings=recorded_settings(settings))
+            return runner.start()
         finally:
             store.close()
+
+
+def _ended_as(error: ReplayError) -> str:
+    """How a run that ended in planning is recorded: nothing new to replay is a skip, not a failure."""
+    if isinstance(error, NothingToReplay):
+        return "skipped"
+    return "interrupted" if isinstance(error, ReplayInterrupted) else "failed"
 
 
 def resumable(record: RunRecord) -> RunRecord:

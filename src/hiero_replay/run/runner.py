@@ -14,20 +14,20 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 from ..backends.base import ReplayBackend
-from ..backends.process import SupervisorFiles, find_supervisor, follow_backend, start_backend
-from ..errors import ConfigError, HashMismatchError, InternalError, MissingInputError, ReplayError, ReplayInterrupted
+from ..backends.process import SupervisorFiles, find_supervisor, follow_backend, start_backend, stop_process_group
+from ..errors import ConfigError, HashMismatchError, MissingInputError, ReplayError, ReplayInterrupted, as_replay_error
 from ..logs import bind_run_context, get_logger, unbind_run_context
 from ..model.plan import ReplayPlan, Segment
-from ..model.results import RunResult, SegmentResult, rounded
+from ..model.results import RunResult, SegmentResult, coherent_consensus_seconds, rounded
 from ..observe.events import RunObserver
 from ..safe_files import write_atomically
 from ..sources.base import ReplaySource
 from ..states import StateMetadata, read_state_metadata
 from ..store import RunStore, SegmentRecord
 from ..streams.timestamps import parse_consensus_time
+from .interrupts import held
 from .pacer import Pacer
 from .prefetch import Prefetcher
 from .staging import prepare_output, stage_inputs
@@ -70,16 +70,21 @@ class Runner:
         self.store = store
         self.pacer = pacer
         self.prefetcher = Prefetcher(sources, prefetch_workers)
+        #: The supervised backend this run started and still follows.
+        self._running: subprocess.Popen[bytes] | None = None
+        #: When the pacer released each segment (wall clock) and how long it held it.
+        self._released: dict[int, tuple[float, float]] = {}
         self.observer = observer or RunObserver()
         self.log = get_logger()
 
-    def start(self, *, trigger: str, settings: dict[str, Any]) -> RunResult:
+    def start(self) -> RunResult:
+        """Run the plan of a run the store opened (``RunStore.open_run``)."""
         plan = self.plan
         if os.path.lexists(plan.out):
             raise ConfigError(f"The output {plan.out} already exists; hiero-replay never overwrites a state.", hint="Choose a new --out.")
         plan.run_dir.mkdir(parents=True, exist_ok=False)
         write_atomically(plan.run_dir / "plan.json", json.dumps(plan.to_json(), indent=2))
-        self.store.create_run(plan.run_id, trigger=trigger, settings=settings, plan=plan.to_json())
+        self.store.plan_run(plan.run_id, plan.to_json())
         return self._execute({})
 
     def resume(self) -> RunResult:
@@ -99,6 +104,8 @@ class Runner:
             segments=len(plan.segments),
             rate=plan.rate,
         )
+        for warning in plan.warnings:
+            self.log.warning("plan warning", warning=warning)
         result = RunResult(plan)
         started = time.monotonic()
         self.observer.run_started(plan, {url: source.kind for url, source in self.sources.items()})
@@ -113,14 +120,9 @@ class Runner:
             finally:  # before the outcome is reported: a failed run's metrics carry its retries too
                 self.prefetcher.close()
                 result.source_retries = self._report_retries()
-        except ReplayError as error:
-            self._failed(error)
-            raise
-        except KeyboardInterrupt:
-            self._failed(ReplayInterrupted("Interrupted by SIGINT; the backend was stopped."))
-            raise
-        except Exception as unexpected:  # a bug: recorded as failed (never left "running"), then shown by the CLI
-            self._failed(InternalError(f"{type(unexpected).__name__}: {unexpected}"))
+        except (Exception, KeyboardInterrupt) as raised:  # recorded (never left "running"), then shown by the CLI
+            self._stop_running()
+            self._failed(as_replay_error(raised))
             raise
         finally:
             unbind_run_context("backend", "segment")
@@ -141,6 +143,12 @@ class Runner:
         )
         unbind_run_context("run_id")
         return result
+
+    def _stop_running(self) -> None:
+        """Stop the backend this run started, if it still runs (an interruption or a failure)."""
+        process, self._running = self._running, None
+        if process is not None and process.poll() is None:
+            stop_process_group(process.pid, lambda: process.poll() is None)
 
     def _failed(self, error: ReplayError) -> None:
         """Record how the run ended: interrupted (resumable) or failed, with its kind and exit code."""
@@ -191,14 +199,20 @@ class Runner:
         self.store.segment_fetched(plan.run_id, segment.index, files=len(segment.files), size=fetched, seconds=fetch_seconds)
         prepare_output(segment.out_dir, backend)
         waited = self.pacer.release(segment.workload)
+        self._released[segment.index] = (time.time(), waited)
         if waited > 0:
             self.observer.paced(waited)
             self.log.info("pacing wait", seconds=round(waited, 3), rate=plan.rate)
         started_at = time.time()
         self.store.segment_starting(plan.run_id, segment.index, started_at)
-        process = start_backend(backend, segment.invocation, files)
+        # An interruption waits while the supervisor starts and is noted: wherever it then lands,
+        # the run's failure path finds the backend to stop (``_stop_running``).
+        with held():
+            process = self._running = start_backend(backend, segment.invocation, files)
         self.store.segment_supervised(plan.run_id, segment.index, process.pid)
-        return self._finish(segment, backend, files, process.pid, started_at, process=process)
+        result = self._finish(segment, backend, files, process.pid, started_at, process=process)
+        self._running = None
+        return result
 
     def _finish(
         self,
@@ -270,17 +284,15 @@ class Runner:
         self.log.info("segment already verified", round=record.round, state=str(segment.final_dir))
         return SegmentResult(
             segment.index, segment.backend, segment.first_round, segment.last_round, metadata.round, metadata.hash,
-            record.seconds or 0.0, record.consensus_seconds,
+            record.seconds or 0.0, record.consensus_seconds, replayed=False, files=len(segment.files),
         )  # fmt: skip
 
     def _verify(self, segment: Segment, directory: Path, backend: ReplayBackend) -> StateMetadata:
         return verify_output(directory, backend, target_round=segment.last_round, expected_hash=segment.expected_hash)
 
     def _checkpoint(self, segment: Segment, metadata: StateMetadata, seconds: float) -> SegmentResult:
-        consensus_seconds = None
         before, after = _consensus_ns(read_state_metadata(segment.state_dir)), _consensus_ns(metadata)
-        if before is not None and after is not None:
-            consensus_seconds = max(0, after - before) / 1e9
+        consensus_seconds = coherent_consensus_seconds(before, after, segment.rounds)
         self.store.segment_verified(
             self.plan.run_id,
             segment.index,
@@ -299,6 +311,9 @@ class Runner:
             metadata.hash,
             seconds,
             consensus_seconds,
+            files=len(segment.files),
+            released_at=self._released.get(segment.index, (None, 0.0))[0],
+            paced_seconds=self._released.get(segment.index, (None, 0.0))[1],
         )
         self.observer.segment_verified(segment, result, _consensus_ns(metadata))
         self.log.info(

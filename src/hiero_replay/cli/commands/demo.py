@@ -9,7 +9,7 @@ from typing import cast
 import click
 
 from ..options import LogFormat, load
-from ..session import observers, with_sigterm
+from ..session import observers
 
 DEMO_MARKER = ".hiero-replay-demo"
 
@@ -25,6 +25,7 @@ def demo(directory: str | None, log_format: str) -> None:
     from ...errors import ConfigError
     from ...logs import configure_logging
     from ...run import run_replay
+    from ...run.interrupts import handling_interruptions
     from ...simulate.history import write_history
     from ..render import render_result
 
@@ -58,6 +59,6 @@ def demo(directory: str | None, log_format: str) -> None:
         },
     )
     observer, _ = observers(settings)
-    result = with_sigterm(lambda: run_replay(settings, observer=observer))
+    result = handling_interruptions(lambda: run_replay(settings, observer=observer))
     click.echo(render_result(result))
     click.echo(f"the final state matches the reference snapshot {history.expected_state}")

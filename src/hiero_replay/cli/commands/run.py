@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..options import replay_options
-from ..session import observers, with_sigterm
+from ..session import observers
 
 if TYPE_CHECKING:
     from ...config import Settings
@@ -20,15 +20,16 @@ if TYPE_CHECKING:
 def run(settings: Settings, resume: bool, run_id: str | None) -> None:
     """Verify the input, replay it segment by segment and verify the resulting state."""
     from ...run import resume_replay, run_replay
+    from ...run.interrupts import handling_interruptions
     from ..render import render_result
 
     observer, metrics = observers(settings)
     metrics.serve()
     try:
         if resume:
-            result = with_sigterm(lambda: resume_replay(settings.work_dir, run_id, current=settings, observer=observer))
+            result = handling_interruptions(lambda: resume_replay(settings.work_dir, run_id, current=settings, observer=observer))
         else:
-            result = with_sigterm(lambda: run_replay(settings, observer=observer))
+            result = handling_interruptions(lambda: run_replay(settings, observer=observer))
     finally:
         metrics.push()
     click.echo(render_result(result))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..options import replay_options, work_dir_options
-from ..session import observers, with_sigterm
+from ..session import observers
 
 if TYPE_CHECKING:
     from ...config import Settings
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 def schedule(settings: Settings) -> None:
     """Run replays on the configured cron expression or interval, in the foreground."""
     from ...lock import SCHEDULER_LOCK, work_dir_lock
+    from ...run.interrupts import handling_interruptions
     from ...schedule.follow import replay_job
     from ...schedule.scheduler import Scheduler, policy_from
     from ...schedule.triggers import trigger_from
@@ -34,7 +35,7 @@ def schedule(settings: Settings) -> None:
         try:
             job = replay_job(settings, store, observer=observer, after=metrics.push)
             scheduler = Scheduler(trigger, policy_from(settings.schedule), job, store, observer=observer)
-            with_sigterm(scheduler.run)
+            handling_interruptions(scheduler.run)
         finally:
             store.close()
 

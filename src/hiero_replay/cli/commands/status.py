@@ -47,7 +47,7 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
                 "final_round": run.final_round,
                 "final_hash": run.final_hash,
                 "segments_verified": sum(s.state == "verified" for s in store.segments(run.id)),
-                "segments": len(run.plan["segments"]),
+                "segments": len(run.plan.get("segments", [])),
                 "error": run.error_message,
                 "exit_code": run.exit_code,
             }
