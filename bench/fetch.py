@@ -135,7 +135,7 @@ def ours(server: SeaweedS3, bucket: str, keys: list[str], work: Path) -> None:
     its links, and keep each verified copy in the cache."""
     os.environ["AWS_ENDPOINT_URL"] = server.endpoint
     settings = load_settings(
-        None, {"buckets": BucketsConfig(allow_http=True, path_style=True, anonymous=True).model_dump(mode="json"), "work_dir": str(work)}
+        None, {"buckets": BucketsConfig(allow_http=True, anonymous=True).model_dump(mode="json"), "work_dir": str(work)}
     )
     source = open_stream_source(f"s3://{bucket}/blocks", settings)
     inventory = scan_source(source, workers=WORKERS)
@@ -163,7 +163,7 @@ def replay_cold_and_warm(server: SeaweedS3, folder: Path) -> tuple[float, float]
             prefix = "blocks/" if path.parent == history.blocks_dir else "events/"
             pool.submit(server.put, "history", prefix + path.name, path.read_bytes())
     config = folder / "buckets.toml"
-    config.write_text("[buckets]\nallow_http = true\npath_style = true\nanonymous = true\n")
+    config.write_text("[buckets]\nallow_http = true\nanonymous = true\n")
     env = {**os.environ, "AWS_ENDPOINT_URL": server.endpoint}
     timings = []
     for attempt in ("cold", "warm"):

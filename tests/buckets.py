@@ -58,7 +58,7 @@ def make_bucket(
     server = seaweed if kind == "s3" else fake_gcs
     assert server is not None
     server.create_bucket(name)
-    settings = BucketsConfig(**{"endpoint": endpoint or server.endpoint, "allow_http": True, "path_style": True, "retries": 4, **options})
+    settings = BucketsConfig(**{"endpoint": endpoint or server.endpoint, "allow_http": True, "retries": 4, **options})
     scheme = "s3" if kind == "s3" else "gs"
     return Bucket(
         kind, f"{scheme}://{name}/streams", lambda key, data: server.put(name, f"streams/{key}", data),

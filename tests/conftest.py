@@ -34,6 +34,18 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
     server.stop()
 
 
+#: The credentials the authenticating SeaweedFS accepts (``seaweed_with_credentials``).
+S3_CREDENTIALS = ("hiero-replay-key", "s3cr3t-never-in-any-output-8d1f0c")
+
+
+@pytest.fixture(scope="session")
+def seaweed_with_credentials(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """A SeaweedFS whose S3 refuses requests not signed with ``S3_CREDENTIALS``."""
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweed-auth"), credentials=S3_CREDENTIALS)
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def fake_gcs() -> Iterator[FakeGcs]:
     server = FakeGcs()

@@ -316,7 +316,7 @@ def config_unsupported_url(s: Setup) -> list[str]:
 
 
 def config_http_endpoint_remote(s: Setup) -> list[str]:
-    toml = write_toml(s, '[buckets]\nendpoint = "http://198.51.100.7:9000"\nallow_http = true\n')
+    toml = write_toml(s, '[buckets]\nendpoint = "http://198.51.100.7:9000"\n')  # plain HTTP, not opted in
     return ["run", "--config", str(toml), *s.quick(events="s3://bucket/events_0.0.3")]
 
 

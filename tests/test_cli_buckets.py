@@ -39,7 +39,7 @@ def bucket_env(seaweed: SeaweedS3, fake_gcs: FakeGcs) -> dict[str, str]:
 
 def run(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     config = tmp_path / "buckets.toml"
-    config.write_text('[buckets]\nallow_http = true\npath_style = true\nbilling_project = "replay-tests"\n')
+    config.write_text('[buckets]\nallow_http = true\nbilling_project = "replay-tests"\n')
     return subprocess.run([*CLI, *args, "--config", str(config)], capture_output=True, text=True, env=env, timeout=300)
 
 
@@ -90,7 +90,7 @@ def test_a_half_downloaded_state_is_never_used(remote: History, tmp_path: Path, 
 
     os.environ["AWS_ENDPOINT_URL"] = seaweed.endpoint
     try:
-        source = open_source("s3://hedera-states/bootstrap/10", BucketsConfig(allow_http=True, path_style=True), work_dir=tmp_path)
+        source = open_source("s3://hedera-states/bootstrap/10", BucketsConfig(allow_http=True), work_dir=tmp_path)
         first = download_folder(source, tmp_path / "states")  # type: ignore[arg-type]
         assert (first / COMPLETE_MARKER).exists() and read_state_metadata(first).round == 10
         (first / COMPLETE_MARKER).unlink()
@@ -127,3 +127,80 @@ def test_nested_zstd_bucket_layout_replays_through_apply_blocks(tmp_path: Path, 
     assert read_state_metadata(out).hash == read_state_metadata(history.expected_state).hash
     staged = sorted(p.name for p in (tmp_path / "work").glob("runs/*/segments/*/input/*"))
     assert staged and all(name.endswith(".blk") and len(name) == 40 for name in staged)
+
+
+def env_only(**variables: str) -> dict[str, str]:
+    """This process's environment without any bucket setting, plus ``variables``: what a user who
+    configured nothing but the usual variables has."""
+    cleared = ("AWS_", "HIERO_REPLAY_BUCKETS", "STORAGE_EMULATOR_HOST", "GOOGLE_")
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(cleared)}, **variables}
+
+
+@pytest.fixture(scope="module")
+def authenticated(tmp_path_factory: pytest.TempPathFactory, seaweed_with_credentials: SeaweedS3) -> History:
+    """Blocks and a bootstrap state in a SeaweedFS bucket that only signed requests may read."""
+    history = write_history(tmp_path_factory.mktemp("auth"), bootstrap_round=60, cutover_round=61, target_round=120, last_block_round=120)
+    upload(seaweed_with_credentials, "replay-auth", history.blocks_dir, "mainnet/blocks/")
+    upload(seaweed_with_credentials, "replay-auth", history.bootstrap_state, "mainnet/states/60/")
+    return history
+
+
+def test_an_s3_compatible_server_set_up_by_environment_variables_only(
+    authenticated: History, tmp_path: Path, seaweed_with_credentials: SeaweedS3
+) -> None:
+    """AWS_ENDPOINT_URL, AWS_ALLOW_HTTP and the credentials, nothing else: a custom endpoint is
+    addressed path-style, as SeaweedFS (and MinIO, Ceph, ...) serve it; the secret is never shown."""
+    from .conftest import S3_CREDENTIALS
+
+    key_id, secret = S3_CREDENTIALS
+    env = env_only(
+        AWS_ENDPOINT_URL=seaweed_with_credentials.endpoint, AWS_ALLOW_HTTP="true", AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret
+    )
+    work, out = tmp_path / "work", tmp_path / "out"
+    blocks = "s3://replay-auth/mainnet/blocks"
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+        assert secret not in result.stdout + result.stderr
+        return result
+
+    inspected = cli("inspect", "--json", blocks)
+    assert inspected.returncode == 0, inspected.stderr
+    report = json.loads(inspected.stdout)  # stdout is the JSON alone: log lines go to stderr
+    assert report["hash_chain"] == "verified" and report["last_round"] >= 120
+    replayed = cli(
+        "run", "--simulate", "--mode", "block-stream", "--blocks", blocks, "--bootstrap-state", "s3://replay-auth/mainnet/states/60",
+        "--expected-state", str(authenticated.expected_state), "--node-id", "3", "--work-dir", str(work), "--out", str(out),
+    )  # fmt: skip
+    assert replayed.returncode == 0, replayed.stderr
+    assert read_state_metadata(out).hash == read_state_metadata(authenticated.expected_state).hash
+    for path in [*work.rglob("*"), *out.rglob("*")]:  # logs, run store, status, cache, states
+        assert not path.is_file() or secret.encode() not in path.read_bytes(), path
+
+    wrong = env_only(
+        AWS_ENDPOINT_URL=seaweed_with_credentials.endpoint, AWS_ALLOW_HTTP="true", AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY="wrong"
+    )
+    refused = subprocess.run([*CLI, "inspect", blocks], capture_output=True, text=True, env=wrong, timeout=300, cwd=tmp_path)
+    assert refused.returncode == 7 and "403" in refused.stderr  # the credentials are what lets it in
+    env.pop("AWS_ALLOW_HTTP")
+    not_opted_in = cli("inspect", blocks)
+    assert not_opted_in.returncode == 2 and "(AWS_ENDPOINT_URL) is plain HTTP" in not_opted_in.stderr
+    assert "AWS_ALLOW_HTTP=true" in not_opted_in.stderr
+
+
+def test_an_empty_listing_from_a_custom_endpoint_says_to_check_the_addressing(tmp_path: Path, seaweed: SeaweedS3) -> None:
+    seaweed.create_bucket("replay-empty")
+    seaweed.put("replay-empty", "elsewhere/x.blk.gz", b"x")
+    env = env_only(AWS_ENDPOINT_URL=seaweed.endpoint, AWS_ALLOW_HTTP="true", AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s")
+    result = subprocess.run([*CLI, "inspect", "s3://replay-empty/blocks"], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 3
+    assert "No objects under s3://replay-empty/blocks" in result.stderr and 'try buckets.addressing = "virtual"' in result.stderr
+
+
+def test_a_gcs_emulator_named_by_storage_emulator_host_needs_no_allow_http(remote: History, tmp_path: Path, fake_gcs: FakeGcs) -> None:
+    env = env_only(STORAGE_EMULATOR_HOST=fake_gcs.endpoint.removeprefix("http://"))
+    result = subprocess.run(
+        [*CLI, "inspect", "--json", "gs://hedera-blocks/block-preview/testnet/0/0"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["hash_chain"] == "verified"

@@ -62,7 +62,7 @@ def test_help_imports_only_click_and_the_command_table() -> None:
     probe = (
         "import sys\n"
         "from hiero_replay.cli import main\n"
-        "for argv in (['--help'], ['run', '--help'], ['inspect', '--help'], ['status', '--help']):\n"
+        "for argv in (['--help'], ['run', '--help'], ['inspect', '--help'], ['status', '--help'], ['state', 'init', '--help']):\n"
         "    try:\n"
         "        main(argv)\n"
         "    except SystemExit:\n"

@@ -125,30 +125,78 @@ def test_open_source_refuses_unknown_schemes(tmp_path: Path) -> None:
         open_source("ftp://host/path", BucketsConfig(), work_dir=tmp_path)
 
 
+#: Where an endpoint may come from, and the switches that opt in to plain HTTP.
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT", "AWS_ALLOW_HTTP", "STORAGE_EMULATOR_HOST")
+WARNING = "plain HTTP to a server that is not on this machine"
+
+
 @pytest.mark.parametrize(
-    ("url", "options", "environment", "refused"),
+    ("url", "options", "environment", "refused", "warned"),
     [
-        ("s3://b/p", {"endpoint": "http://127.0.0.1:9000"}, {}, "allow_http does not allow"),
-        ("s3://b/p", {"endpoint": "http://10.1.2.3:9000", "allow_http": True}, {}, "not a loopback address"),
-        ("s3://b/p", {"allow_http": True}, {"AWS_ENDPOINT_URL": "http://minio.example.com"}, "not a loopback address"),
-        ("gs://b/p", {"allow_http": True}, {"STORAGE_EMULATOR_HOST": "gcs.example.com:4443"}, "not a loopback address"),
-        ("gs://b/p", {}, {"STORAGE_EMULATOR_HOST": "localhost:4443"}, "allow_http does not allow"),
-        ("s3://b/p", {"endpoint": "http://[::1]:9000", "allow_http": True}, {}, None),
-        ("s3://b/p", {"endpoint": "https://s3.example.com"}, {}, None),
-        ("gs://b/p", {"allow_http": True}, {"STORAGE_EMULATOR_HOST": "localhost:4443"}, None),
+        # not opted in: refused, naming where the endpoint came from and how to opt in
+        ("s3://b/p", {"endpoint": "http://127.0.0.1:9000"}, {}, r"\(buckets\.endpoint\) is plain HTTP.*AWS_ALLOW_HTTP=true", False),
+        ("s3://b/p", {}, {"AWS_ENDPOINT_URL": "http://127.0.0.1:9000"}, r"\(AWS_ENDPOINT_URL\) is plain HTTP", False),
+        ("s3://b/p", {}, {"AWS_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_ALLOW_HTTP": "false"}, "is plain HTTP", False),
+        ("gs://b/p", {"endpoint": "http://127.0.0.1:4443"}, {}, r"\(buckets\.endpoint\) is plain HTTP", False),
+        ("s3://b/p", {"endpoint": "ftp://10.1.2.3:9000", "allow_http": True}, {}, "not an http:// or https:// URL", False),
+        # opted in: a loopback server quietly, a server on the network with a warning
+        ("s3://b/p", {"endpoint": "http://[::1]:9000", "allow_http": True}, {}, None, False),
+        ("s3://b/p", {}, {"AWS_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_ALLOW_HTTP": "true"}, None, False),
+        ("s3://b/p", {"endpoint": "http://10.1.2.3:9000", "allow_http": True}, {}, None, True),
+        ("s3://b/p", {}, {"AWS_ENDPOINT_URL": "http://minio.example.com", "AWS_ALLOW_HTTP": "TRUE"}, None, True),
+        ("s3://b/p", {}, {"AWS_ENDPOINT_URL_S3": "http://192.168.1.20:8333", "AWS_ALLOW_HTTP": "1"}, None, True),
+        # an emulator address is plain HTTP by definition: STORAGE_EMULATOR_HOST is the opt-in
+        ("gs://b/p", {}, {"STORAGE_EMULATOR_HOST": "localhost:4443"}, None, False),
+        ("gs://b/p", {}, {"STORAGE_EMULATOR_HOST": "gcs.example.com:4443"}, None, True),
+        ("gs://b/p", {"endpoint": "http://127.0.0.1:4443", "allow_http": True}, {}, None, False),
+        # TLS needs no opt-in
+        ("s3://b/p", {"endpoint": "https://s3.example.com"}, {}, None, False),
+        ("s3://b/p", {}, {"AWS_ENDPOINT_URL": "https://10.1.2.3:9000"}, None, False),
     ],
 )
-def test_plain_http_only_to_a_loopback_server_and_only_when_allowed(
-    url: str, options: dict[str, object], environment: dict[str, str], refused: str | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_plain_http_only_when_opted_in_and_a_warning_off_this_machine(
+    url: str,
+    options: dict[str, object],
+    environment: dict[str, str],
+    refused: str | None,
+    warned: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
+    from structlog.testing import capture_logs
+
+    from hiero_replay.sources import endpoints
+
+    monkeypatch.setattr(endpoints, "_warned", set())
+    for name in ENDPOINT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    if refused is None:
-        open_source(url, BucketsConfig(**options), work_dir=tmp_path)  # opening sends no request
-        return
-    with pytest.raises(ConfigError, match=refused) as raised:
-        open_source(url, BucketsConfig(**options), work_dir=tmp_path)
-    assert raised.value.exit_code == 2
+    with capture_logs() as logs:
+        if refused is None:
+            for _ in range(3):  # opening sends no request; a warning is logged once, not per source
+                open_source(url, BucketsConfig(**options), work_dir=tmp_path)
+        else:
+            with pytest.raises(ConfigError, match=refused) as raised:
+                open_source(url, BucketsConfig(**options), work_dir=tmp_path)
+            assert raised.value.exit_code == 2
+    assert sum(WARNING in entry["event"] for entry in logs) == (1 if warned else 0)
+
+
+def test_credentials_in_an_endpoint_never_reach_a_message_or_log(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    from hiero_replay.sources import endpoints
+
+    monkeypatch.setattr(endpoints, "_warned", set())
+    for name in ENDPOINT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    with capture_logs() as logs:
+        open_source("s3://b/p", BucketsConfig(endpoint="http://admin:hunter2@10.1.2.3:9000", allow_http=True), work_dir=tmp_path)
+    with pytest.raises(ConfigError) as raised:
+        open_source("s3://b/p", BucketsConfig(endpoint="http://admin:hunter2@10.1.2.3:9000"), work_dir=tmp_path)
+    assert logs and "10.1.2.3:9000" in str(logs) and "10.1.2.3:9000" in str(raised.value)
+    assert "hunter2" not in str(logs) + str(raised.value)
 
 
 def test_next_segment_is_fetched_while_the_current_one_replays(tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy) -> None:

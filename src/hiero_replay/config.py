@@ -173,16 +173,34 @@ class BucketsConfig(_Section):
     requester_pays: bool = Field(False, description="S3 requester pays (x-amz-request-payer on every request).")
     anonymous: bool = Field(False, description="Send unsigned requests (public buckets).")
     endpoint: str | None = Field(
-        None, description="S3-compatible endpoint or GCS emulator URL (default: AWS_ENDPOINT_URL / STORAGE_EMULATOR_HOST)."
+        None,
+        description="S3-compatible endpoint or GCS emulator URL (default: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / STORAGE_EMULATOR_HOST).",
     )
     region: str | None = Field(None, description="S3 region (default: AWS_REGION, else us-east-1).")
-    path_style: bool = Field(False, description="S3 path-style addressing (most S3-compatible servers).")
-    allow_http: bool = Field(False, description="Allow plain HTTP endpoints (loopback test servers only).")
+    addressing: Literal["auto", "path", "virtual"] = Field(
+        "auto",
+        description="S3 addressing: virtual-hosted (bucket.host/key) or path-style (host/bucket/key); "
+        "auto: virtual-hosted on AWS (*.amazonaws.com), path-style for any other endpoint or an IP address.",
+    )
+    path_style: bool | None = Field(None, description='Deprecated: true means addressing = "path".', json_schema_extra={"deprecated": True})
+    allow_http: bool = Field(
+        False,
+        description="Allow a plain HTTP endpoint (as AWS_ALLOW_HTTP=true does; STORAGE_EMULATOR_HOST needs neither); "
+        "one off this machine is logged as a warning.",
+    )
     retries: int = Field(6, ge=1, description="Attempts per request: throttling, 5xx, timeouts, resets, truncated or corrupt bodies.")
     timeout_seconds: float = Field(120, gt=0, description="A request that takes longer is abandoned and retried.")
     download_workers: int = Field(32, ge=1, le=256, description="Parallel downloads (and prefetches while a segment replays).")
     cache_dir: Path | None = Field(None, description="Verified local cache (default <work_dir>/cache).")
     cache_max_bytes: int = Field(50 * 2**30, gt=0, description="Size bound of the cache; least recently used files are evicted.")
+
+    @model_validator(mode="after")
+    def _path_style_is_addressing(self) -> BucketsConfig:
+        if self.path_style and self.addressing == "virtual":
+            raise ValueError('path_style (deprecated) and addressing = "virtual" disagree; remove path_style')
+        if self.path_style:
+            self.addressing = "path"
+        return self
 
 
 class MetricsConfig(_Section):

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "demo": "hiero_replay.cli.commands.demo:demo",
     "config": "hiero_replay.cli.commands.config:config",
     "doctor": "hiero_replay.cli.commands.doctor:doctor",
+    "state": "hiero_replay.cli.commands.state:state",
 }
 
 

@@ -7,7 +7,6 @@ truncated or corrupted download is fetched again and never handed to a backend.
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -26,7 +25,7 @@ from .retry import GaveUp, RetryPolicy, is_transient
 from .verified import read_verified
 
 if TYPE_CHECKING:
-    from obstore.store import ClientConfig, RetryConfig
+    from obstore.store import RetryConfig
 
     from ..config import BucketsConfig
 
@@ -56,39 +55,6 @@ class BucketUrl:
         return cls(parsed.scheme, parsed.netloc, f"{prefix}/" if prefix else "")
 
 
-def checked_endpoint(endpoint: str, allow_http: bool, default_scheme: str) -> str:
-    """An endpoint override as a URL: plain HTTP only when allowed, and only to a loopback server
-    (credentials and data never cross a network in the clear)."""
-    url = endpoint if "://" in endpoint else f"{default_scheme}://{endpoint}"
-    parsed = urlparse(url)
-    if parsed.scheme != "http":
-        return url
-    if not allow_http:
-        raise ConfigError(
-            f"The endpoint {endpoint} is plain HTTP, which buckets.allow_http does not allow.",
-            hint="Use an https:// endpoint, or set buckets.allow_http = true for a test server on this machine.",
-        )
-    if not _is_loopback(parsed.hostname or ""):
-        raise ConfigError(
-            f"buckets.allow_http is for test servers on this machine only; {endpoint} is not a loopback address.",
-            hint="Use an https:// endpoint.",
-        )
-    return url
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def client_options(options: BucketsConfig) -> ClientConfig:
-    """HTTP client settings every provider shares: timeouts, and plain HTTP only when allowed."""
-    timeout = options.timeout_seconds
-    return {"allow_http": options.allow_http, "timeout": f"{timeout}s", "connect_timeout": f"{min(timeout, 10)}s"}
-
-
 #: obstore's own retries are off: ``ObjectStoreSource`` retries, counting and logging each one.
 NO_RETRIES: RetryConfig = {"max_retries": 0}
 
@@ -101,6 +67,9 @@ LIST_PAGE = 1000
 
 class ObjectStoreSource:
     """A bucket prefix read through an obstore ``store`` built by its provider module."""
+
+    #: Said when the prefix holds nothing; a provider may know more (see ``registry.open_source``).
+    empty_hint = "Check the bucket URL and its prefix."
 
     def __init__(
         self, kind: str, location: BucketUrl, store: Any, options: BucketsConfig, cache: FileCache, validator: Validator | None = None
@@ -153,7 +122,7 @@ class ObjectStoreSource:
                 found = True
                 yield SourceObject(meta["path"][len(prefix) :], meta["size"])
         if not found and start_after is None:
-            raise MissingInputError(f"No objects under {self.url}.", hint="Check the bucket URL and its prefix.")
+            raise MissingInputError(f"No objects under {self.url}.", hint=self.empty_hint)
 
     def _pages(self, offset: str | None) -> Iterator[Page]:
         """Listing pages; a page that fails is retried by listing again from the last key received."""

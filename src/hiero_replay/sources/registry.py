@@ -1,8 +1,9 @@
 """Sources by URL scheme: a path is a local folder; ``gs://`` and ``s3://`` are buckets.
 
 Adding a provider (``az://`` through obstore's Azure store, say) is one module with ``KIND`` and
-``make_store(location, options)``, one line in ``PROVIDERS``, and the source contract suite
-(``tests/contract/test_source_contract.py``) run against it.
+``make_store(location, options)`` (optionally ``empty_listing_hint(location, options)``), one line
+in ``PROVIDERS``, and the source contract suite (``tests/contract/test_source_contract.py``) run
+against it.
 """
 
 from __future__ import annotations
@@ -50,4 +51,7 @@ def open_source(location: str, options: BucketsConfig, *, work_dir: Path, valida
     provider = importlib.import_module(PROVIDERS[scheme])
     bucket = BucketUrl.parse(location)
     cache = FileCache(cache_root(options, work_dir) / "objects", options.cache_max_bytes)
-    return ObjectStoreSource(provider.KIND, bucket, provider.make_store(bucket, options), options, cache, validator)
+    source = ObjectStoreSource(provider.KIND, bucket, provider.make_store(bucket, options), options, cache, validator)
+    hint = getattr(provider, "empty_listing_hint", None)  # optional: what else an empty listing may mean
+    source.empty_hint = (hint(bucket, options) if hint else None) or source.empty_hint
+    return source

@@ -20,8 +20,10 @@ def inspect(path: str, as_json: bool, from_round: int | None, to_round: int | No
     """Order and verify the stream files under PATH (a folder, gs:// or s3:// URL); exit 0 only when
     complete and verified."""
     from ...inventory import open_stream_source, read_workers, scan_source
+    from ...logs import configure_logging
     from ..render import render_inventory
 
+    configure_logging()  # warnings and retries on stderr: stdout is the report (or its JSON)
     settings = load(config)
     source = open_stream_source(path, settings)
     inventory = scan_source(source, from_round=from_round, to_round=to_round, workers=read_workers(source, settings))
