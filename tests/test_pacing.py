@@ -166,7 +166,8 @@ def test_paced_runs_hold_the_rate(history: History, tmp_path: Path, rate: str, r
     # no earlier than the previous release plus the previous segment's cost at the rate...
     for before, after in itertools.pairwise(segments):
         assert (
-            after["released_at"] - before["released_at"] >= (before["last_round"] - before["first_round"] + 1) / rounds_per_second - 0.001
+            after["released_after"] - before["released_after"]
+            >= (before["last_round"] - before["first_round"] + 1) / rounds_per_second - 1e-9
         )
     # apply-blocks paces every round itself: no round of a block segment runs ahead of first + k/rate.
     when = dict(applied)

@@ -240,7 +240,7 @@ class RunStore:
 
     def latest_unfinished_run(self) -> RunRecord | None:
         row = self._db.execute(
-            "SELECT * FROM runs WHERE state IN ('running', 'failed', 'interrupted') ORDER BY started_at DESC, id DESC LIMIT 1"
+            "SELECT * FROM runs WHERE state IN ('planning', 'running', 'failed', 'interrupted') ORDER BY started_at DESC, id DESC LIMIT 1"
         ).fetchone()
         return _run_record(row) if row else None
 

@@ -40,8 +40,9 @@ class SegmentResult:
     #: Applied by this invocation (``False``: verified before a resume, kept).
     replayed: bool = True
     files: int = 0
-    #: When the pacer released the segment (wall clock), and how long it held it back.
-    released_at: float | None = None
+    #: When the pacer released the segment (seconds after it released the first, on its monotonic
+    #: clock), and how long it held it back.
+    released_after: float | None = None
     paced_seconds: float = 0.0
 
     @property

@@ -35,6 +35,9 @@ class Pacer:
         self.clock = clock or SystemClock()
         self._next_release: float | None = None
         self.waited_seconds = 0.0
+        #: When the last segment was released: seconds after the first release, on the pacer's clock.
+        self.last_release = 0.0
+        self._first_release: float | None = None
 
     def release(self, work: Workload) -> float:
         """Wait until ``work`` may start; return the seconds waited."""
@@ -45,5 +48,8 @@ class Pacer:
             self.clock.sleep(waited)
             now = self._next_release
         self._next_release = now + self.rate.cost_seconds(work)
+        if self._first_release is None:
+            self._first_release = now
+        self.last_release = now - self._first_release
         self.waited_seconds += waited
         return waited

@@ -46,29 +46,27 @@ def run_replay(
         try:
             run_id = run_id or new_run_id()
             store.open_run(run_id, trigger=trigger, settings=recorded_settings(settings))
-            observer = observer or RunObserver()
-            observer.run_opened(run_id)
-            try:
-                inputs = load_plan_inputs(settings)
-                plan = make_plan(inputs, run_id)
-            except (Exception, KeyboardInterrupt) as raised:
-                error = as_replay_error(raised)
-                store.finish_run(
-                    run_id,
-                    _ended_as(error),
-                    error_kind=error.kind,
-                    error_message=str(error),
-                    exit_code=error.exit_code,
-                )
-                observer.run_failed(error)
-                raise
-            runner = Runner(
-                plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=Pacer(settings.pace.rate, clock),
-                prefetch_workers=settings.buckets.download_workers, observer=observer,
-            )  # fmt: skip
-            return runner.start()
+            return _plan_and_run(settings, store, run_id, clock, observer or RunObserver())
         finally:
             store.close()
+
+
+def _plan_and_run(settings: Settings, store: RunStore, run_id: str, clock: Clock | None, observer: RunObserver) -> RunResult:
+    """Plan the run the store opened, and run it; a plan that cannot be made ends the run, recorded."""
+    observer.run_opened(run_id)
+    try:
+        inputs = load_plan_inputs(settings)
+        plan = make_plan(inputs, run_id)
+    except (Exception, KeyboardInterrupt) as raised:
+        error = as_replay_error(raised)
+        store.finish_run(run_id, _ended_as(error), error_kind=error.kind, error_message=str(error), exit_code=error.exit_code)
+        observer.run_failed(error)
+        raise
+    runner = Runner(
+        plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=Pacer(settings.pace.rate, clock),
+        prefetch_workers=settings.buckets.download_workers, observer=observer,
+    )  # fmt: skip
+    return runner.start()
 
 
 def _ended_as(error: ReplayError) -> str:
@@ -125,6 +123,9 @@ def resume_replay(
                     hint="`hiero-replay status` lists the runs.",
                 )
             settings = load_settings(None, _with_secrets(resumable(record).settings, current))
+            if not record.plan:  # stopped while planning: nothing was replayed, plan it again
+                store.reopen_run(record.id)
+                return _plan_and_run(settings, store, record.id, clock, observer or RunObserver())
             plan = ReplayPlan.from_json(record.plan)
             sources = {segment.source: open_stream_source(segment.source, settings) for segment in plan.segments}
             runner = Runner(

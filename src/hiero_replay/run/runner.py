@@ -72,7 +72,7 @@ class Runner:
         self.prefetcher = Prefetcher(sources, prefetch_workers)
         #: The supervised backend this run started and still follows.
         self._running: subprocess.Popen[bytes] | None = None
-        #: When the pacer released each segment (wall clock) and how long it held it.
+        #: When the pacer released each segment (seconds after the first release) and how long it held it.
         self._released: dict[int, tuple[float, float]] = {}
         self.observer = observer or RunObserver()
         self.log = get_logger()
@@ -199,7 +199,7 @@ class Runner:
         self.store.segment_fetched(plan.run_id, segment.index, files=len(segment.files), size=fetched, seconds=fetch_seconds)
         prepare_output(segment.out_dir, backend)
         waited = self.pacer.release(segment.workload)
-        self._released[segment.index] = (time.time(), waited)
+        self._released[segment.index] = (self.pacer.last_release, waited)
         if waited > 0:
             self.observer.paced(waited)
             self.log.info("pacing wait", seconds=round(waited, 3), rate=plan.rate)
@@ -312,7 +312,7 @@ class Runner:
             seconds,
             consensus_seconds,
             files=len(segment.files),
-            released_at=self._released.get(segment.index, (None, 0.0))[0],
+            released_after=self._released.get(segment.index, (None, 0.0))[0],
             paced_seconds=self._released.get(segment.index, (None, 0.0))[1],
         )
         self.observer.segment_verified(segment, result, _consensus_ns(metadata))
