@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "demo": "hiero_replay.cli.commands.demo:demo",
     "config": "hiero_replay.cli.commands.config:config",
     "doctor": "hiero_replay.cli.commands.doctor:doctor",
+    "verify-history": "hiero_replay.cli.commands.history:verify_history",
 }
 
 
