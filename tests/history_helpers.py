@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,10 +127,11 @@ def dask_cluster(folder: Path, workers: int = 2, env: dict[str, str] | None = No
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     environment = {**os.environ, **(env or {})}
-    options: dict[str, Any] = {"cwd": folder, "env": environment, "start_new_session": True}
+    options: dict[str, Any] = {"cwd": folder, "env": environment, "start_new_session": True, "stderr": subprocess.STDOUT}
+    logs = ExitStack()
     scheduler = subprocess.Popen(
         [dask_command(), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0", "--no-show"],
-        stdout=open(folder / "scheduler.log", "wb"), stderr=subprocess.STDOUT, **options,
+        stdout=logs.enter_context(open(folder / "scheduler.log", "wb")), **options,  # noqa: SIM115 - closed by the stack
     )  # fmt: skip
     started: dict[str, subprocess.Popen[bytes]] = {}
     try:
@@ -139,7 +140,7 @@ def dask_cluster(folder: Path, workers: int = 2, env: dict[str, str] | None = No
             started[f"tcp://127.0.0.1:{worker_port}"] = subprocess.Popen(
                 [dask_command(), "worker", address, "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1",
                  "--worker-port", str(worker_port), "--dashboard-address", ":0", "--name", f"w{number}"],
-                stdout=open(folder / f"worker-{number}.log", "wb"), stderr=subprocess.STDOUT, **options,
+                stdout=logs.enter_context(open(folder / f"worker-{number}.log", "wb")), **options,  # noqa: SIM115 - closed by the stack
             )  # fmt: skip
         _wait_for_workers(address, workers)
         yield DaskCluster(address, started, scheduler)
@@ -153,3 +154,4 @@ def dask_cluster(folder: Path, workers: int = 2, env: dict[str, str] | None = No
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        logs.close()

@@ -64,7 +64,9 @@ def _local(flags: list[str]) -> Verify:
 
 def _dask(flags: list[str], cluster: DaskCluster) -> Verify:
     def verify(work: Path) -> tuple[int, dict[str, Any]]:
-        result = run_cli(["verify-history", *flags, "--work-dir", str(work), "--executor", "dask", "--scheduler", cluster.address, "--json"])
+        result = run_cli(
+            ["verify-history", *flags, "--work-dir", str(work), "--executor", "dask", "--scheduler", cluster.address, "--json"]
+        )
         return result.returncode, summary_of(result)
 
     return verify
@@ -76,7 +78,9 @@ def _kubernetes(flags: list[str]) -> Verify:
     def verify(work: Path) -> tuple[int, dict[str, Any]]:
         results = work / "results"
         for index in range(JOBS):
-            pod = run_cli(["verify-history", *flags, "--work-dir", str(work / f"pod-{index}"), "--job-index", str(index), "--results", str(results)])
+            pod = run_cli(
+                ["verify-history", *flags, "--work-dir", str(work / f"pod-{index}"), "--job-index", str(index), "--results", str(results)]
+            )
             assert pod.returncode == (5 if index == TAMPERED_JOB else 0), pod.stderr[-2000:]
         collected = run_cli(["verify-history", "--collect", str(results), "--work-dir", str(work), "--json"])
         return collected.returncode, summary_of(collected)

@@ -30,6 +30,12 @@ def _node_of(parts: tuple[str, ...]) -> int | None:
 def discover_states(location: str, settings: Settings) -> list[SavedState]:
     """The saved states under ``location``, oldest first, one per round."""
     source = open_source(location, settings.buckets, work_dir=settings.work_dir)
+    if source.features.local and not Path(location).is_dir():
+        raise MissingInputError(
+            f"The saved states folder {location} does not exist.",
+            hint="Point --states at a folder of saved round directories.",
+            file=location,
+        )
     keys = [obj.key for obj in source.list() if obj.skipped is None and PurePosixPath(obj.key).name == METADATA_FILE]
     found: list[tuple[str, PurePosixPath]] = []
     for key in keys:
