@@ -28,6 +28,8 @@ from .jobs import JobSpec
 #: How long a job waits for its folder's lock (an earlier attempt of it still stopping).
 LOCK_WAIT_SECONDS = 120.0
 RESULT_FILE = "result.json"
+#: The backends' capability probes of a work directory (``backends/probe.py``).
+PROBES_FILE = "probes.json"
 ATTEMPTS_FILE = "attempts.jsonl"
 
 
@@ -72,6 +74,9 @@ def _replay(spec: JobSpec) -> None:
     if _already_succeeded(work_dir, spec):
         get_logger().info("job already verified by an earlier attempt", job=spec.index)
         return
+    if spec.probes and not (work_dir / PROBES_FILE).exists():
+        work_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomically(work_dir / PROBES_FILE, spec.probes)
     if out.exists():  # written by a replay that is not recorded as succeeded: never trusted, kept aside
         out.rename(out.with_name(f"out.unverified-{time.time_ns()}"))
     deadline = time.monotonic() + LOCK_WAIT_SECONDS

@@ -76,6 +76,8 @@ class JobSpec:
     keep_states: bool = False
     #: Where the history's saved states are (``--states``).
     states: str = ""
+    #: The backends' capability probes, made once for all jobs (the work directory's ``probes.json``).
+    probes: dict[str, Any] | None = None
 
     @property
     def key(self) -> tuple[int, int]:
@@ -95,6 +97,7 @@ class JobSpec:
             "folder": self.folder,
             "keep_states": self.keep_states,
             "states": self.states,
+            "probes": self.probes,
         }
 
     @classmethod
@@ -108,6 +111,7 @@ class JobSpec:
             str(data["folder"]),
             bool(data.get("keep_states", False)),
             str(data.get("states", "")),
+            data.get("probes"),
         )
 
 

@@ -3,17 +3,21 @@ the rest run on an executor, every result recorded in the run store as it arrive
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..backends.registry import create_backends
 from ..config import Settings
 from ..errors import ReplayError, ReplayInterrupted
 from ..logs import get_logger
 from ..model.history import OUTCOMES, HistoryRecord, JobResult, SavedState, worst_exit_code
+from ..plan.inputs import probe_backends, stream_locations
 from .executors import Executor
+from .job import PROBES_FILE
 from .jobs import JobSpec, Selection, absolute, history_id, job_specs
 from .states import discover_states
 from .store import HistoryStore
@@ -59,6 +63,20 @@ def plan_history(
     root = job_root if job_root is not None else settings.work_dir / "history"
     specs = job_specs(identity, location, selection.pick(saved), settings, root, keep_states=keep_states)
     return HistoryPlan(identity, location, saved, specs)
+
+
+def with_probes(plan: HistoryPlan, settings: Settings) -> HistoryPlan:
+    """Probe the backends once, here, and hand every job the result: a job does not start each tool
+    to learn what it supports (a JVM start per job). A job on a machine whose tools differ (other
+    files, other modification times) finds no matching entry and probes for itself."""
+    kinds = {kind for kind, location in stream_locations(settings).items() if location}
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    probe_backends(settings, create_backends(settings.backends.of, simulate=settings.simulate), kinds)
+    try:
+        probes = json.loads((settings.work_dir / PROBES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return plan
+    return replace(plan, jobs=[replace(spec, probes=probes) for spec in plan.jobs])
 
 
 #: What ``--json`` prints of each job.

@@ -99,7 +99,7 @@ def verify_history(settings: Settings, **options: Any) -> None:
 def _run(settings: Settings, plan: HistoryPlan, options: dict[str, Any]) -> None:
     from ...history.executors import ExecutorOptions, create_executor
     from ...history.store import HistoryStore
-    from ...history.verify import Summary, verify
+    from ...history.verify import Summary, verify, with_probes
     from ...lock import work_dir_lock
     from ..session import with_sigterm
 
@@ -108,6 +108,8 @@ def _run(settings: Settings, plan: HistoryPlan, options: dict[str, Any]) -> None
         results=options["results"], job_index=options["job_index"],
     )  # fmt: skip
     executor = create_executor(options["executor"], executor_options)
+    if options["executor"] != "kubernetes":
+        plan = with_probes(plan, settings)
     try:
         if options["executor"] == "kubernetes":  # one job in a pod: its result goes to --results, its code is the pod's
             jobs = with_sigterm(lambda: list(executor.run(plan.jobs)))
