@@ -28,6 +28,7 @@ from .jobs import JobSpec
 #: How long a job waits for its folder's lock (an earlier attempt of it still stopping).
 LOCK_WAIT_SECONDS = 120.0
 RESULT_FILE = "result.json"
+LOG_FILE = "job.log"
 #: The backends' capability probes of a work directory (``backends/probe.py``).
 PROBES_FILE = "probes.json"
 ATTEMPTS_FILE = "attempts.jsonl"
