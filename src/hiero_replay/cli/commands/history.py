@@ -108,13 +108,12 @@ def _run(settings: Settings, plan: HistoryPlan, options: dict[str, Any]) -> None
         results=options["results"], job_index=options["job_index"],
     )  # fmt: skip
     executor = create_executor(options["executor"], executor_options)
-    if options["executor"] != "kubernetes":
-        plan = with_probes(plan, settings)
     try:
         if options["executor"] == "kubernetes":  # one job in a pod: its result goes to --results, its code is the pod's
             jobs = with_sigterm(lambda: list(executor.run(plan.jobs)))
             summary = Summary(plan.history, plan.states_location, executor.name, jobs)
         else:
+            plan = with_probes(plan, settings)
             with work_dir_lock(settings.work_dir, name="history.lock", holder="verify-history"):
                 store = HistoryStore(settings.work_dir)
                 try:
