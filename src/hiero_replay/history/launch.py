@@ -7,6 +7,7 @@ wrote, or, when it wrote none, a failure that says how its process ended.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -26,6 +27,8 @@ SPEC_FILE = "spec.json"
 WORKER = "hiero_replay.history.worker"
 #: How long a job's process has to stop after SIGTERM (it stops its backend: up to 10 s) before SIGKILL.
 STOP_GRACE_SECONDS = 20.0
+#: How often a running job is looked at (stopped? started replaying?).
+POLL_SECONDS = 0.05
 
 
 def spare_process(cwd: Path) -> subprocess.Popen[bytes]:
@@ -88,10 +91,11 @@ def launch(
                 if started is not None and _size(folder / ATTEMPTS_FILE) > noted:
                     started()
                     started = None
-                if stop is not None and stop.wait(0.2):
+                if stop is not None and stop.is_set():
                     _stop(process)
                 else:
-                    time.sleep(0.05 if stop is not None else 0.2)
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        process.wait(POLL_SECONDS)
         except BaseException:
             _stop(process)
             raise
