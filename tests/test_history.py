@@ -147,7 +147,9 @@ def test_dry_run_lists_the_jobs(history: list[str], tmp_path: Path) -> None:
 def test_mistakes_exit_with_their_code_and_no_traceback(
     history: list[str], tmp_path: Path, args: list[str], code: int, message: str
 ) -> None:
-    result = run_cli(["verify-history", *history, "--work-dir", str(tmp_path), *args])
+    result = run_cli(
+        ["verify-history", *history, "--work-dir", str(tmp_path), *args], env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"}
+    )
     assert result.returncode == code, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
 

@@ -53,11 +53,13 @@ def run_on_worker(spec_json: dict[str, Any]) -> dict[str, Any]:
     return result.to_json()
 
 
-def _connect(scheduler: str, timeout: float = 30.0) -> Any:
+def _connect(scheduler: str) -> Any:
+    """A client of the scheduler; how long it tries is Dask's ``distributed.comm.timeouts.connect``
+    (30 s unless configured, e.g. ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=10s``)."""
     try:
         if "://" not in scheduler and Path(scheduler).is_file():
-            return dask.Client(scheduler_file=scheduler, timeout=timeout)
-        return dask.Client(scheduler, timeout=timeout)
+            return dask.Client(scheduler_file=scheduler)
+        return dask.Client(scheduler)
     except (OSError, TimeoutError, ValueError) as error:
         raise ExecutorError(
             f"Cannot reach the Dask scheduler {scheduler}: {error}.",
