@@ -47,3 +47,4 @@ bench: $(BIN)/hiero-replay
 	@command -v rclone >/dev/null || (apt-get update -qq && apt-get install -y -qq rclone >/dev/null)
 	$(BIN)/python -m bench.fetch --files 2000
 	$(BIN)/python -m bench.startup --repeat 10
+	$(BIN)/python -m bench.history --repeat 5

@@ -1,4 +1,4 @@
-"""The embedded run store: runs, segments, checkpoints and schedule state in SQLite.
+"""The embedded run store: runs, segments, checkpoints, schedule state and verify-history jobs in SQLite.
 
 One database per work directory (``<work_dir>/runs.db``), WAL journal and ``synchronous=FULL`` so a
 committed checkpoint survives a crash or a power loss. The schema is versioned with
@@ -80,6 +80,37 @@ _MIGRATIONS = [
     ALTER TABLE segments ADD COLUMN fetched_files INTEGER;
     ALTER TABLE segments ADD COLUMN fetched_bytes INTEGER;
     ALTER TABLE segments ADD COLUMN fetch_seconds REAL;
+    """,
+    # 3: verify-history: each history (saved states + streams) and its jobs, one row per pair of states
+    """
+    CREATE TABLE histories (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        states TEXT NOT NULL,
+        executor TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        exit_code INTEGER
+    );
+    CREATE TABLE jobs (
+        history_id TEXT NOT NULL REFERENCES histories(id),
+        from_round INTEGER NOT NULL,
+        to_round INTEGER NOT NULL,
+        from_hash TEXT NOT NULL,
+        to_hash TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        exit_code INTEGER NOT NULL,
+        worker TEXT,
+        seconds REAL NOT NULL,
+        first_divergent_block INTEGER,
+        message TEXT,
+        started_at REAL,
+        finished_at REAL,
+        attempts INTEGER NOT NULL,
+        PRIMARY KEY (history_id, from_round, to_round)
+    );
     """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "config": "hiero_replay.cli.commands.config:config",
     "doctor": "hiero_replay.cli.commands.doctor:doctor",
     "state": "hiero_replay.cli.commands.state:state",
+    "verify-history": "hiero_replay.cli.commands.history:verify_history",
 }
 
 

@@ -29,6 +29,9 @@ class History:
     bootstrap_round: int
     cutover_round: int
     target_round: int
+    #: With ``saved_every``: the folder of saved states along the history, and each one, oldest first.
+    saved_dir: Path | None = None
+    saved_states: tuple[Path, ...] = ()
 
 
 def write_history(
@@ -43,8 +46,14 @@ def write_history(
     start_time_ns: int = 1_767_225_600 * NANOS_PER_SECOND,
     round_interval_ns: int = NANOS_PER_SECOND // 4,
     seed: int = 7,
+    saved_every: int = 0,
+    saved_layout: str = "node",
 ) -> History:
-    """Write the history under ``root`` (which must not hold one already) and return its layout."""
+    """Write the history under ``root`` (which must not hold one already) and return its layout.
+
+    ``saved_every`` K > 0 also writes the states a node saves along the way: every K rounds from the
+    bootstrap round, and the target round, under ``root/saved/history`` in the node's layout
+    (``<MainClass>/<node>/<swirld>/<round>``) or flat (``<round>``) by ``saved_layout``."""
     last_event_round = last_event_round if last_event_round is not None else cutover_round + 20
     last_block_round = last_block_round if last_block_round is not None else target_round + 10
     count = max(last_event_round, last_block_round)
@@ -77,9 +86,22 @@ def write_history(
         node_id=NODE_ID,
         consensus_time_ns=rounds[bootstrap_round].consensus_time_ns,
     )
+    saved_dir = root / "saved" / "history"
+    saved_parent = saved_dir / "ServicesMain" / str(NODE_ID) / "123" if saved_layout == "node" else saved_dir
+    saved: list[Path] = []
+
+    def save(number: int) -> None:
+        if saved_every > 0 and ((number - bootstrap_round) % saved_every == 0 or number == target_round):
+            saved.append(saved_parent / str(number))
+            write_state_directory(
+                saved[-1], round_number=number, state_hash=state_hash, node_id=NODE_ID, consensus_time_ns=rounds[number].consensus_time_ns
+            )
+
+    save(bootstrap_round)
     for number in range(bootstrap_round + 1, target_round + 1):
         items = event_rounds[number] if number < cutover_round else block_rounds[number]
         state_hash = next_state_hash(state_hash, number, items)
+        save(number)
     expected = root / "saved" / "reference" / str(target_round)
     write_state_directory(
         expected,
@@ -88,4 +110,7 @@ def write_history(
         node_id=NODE_ID,
         consensus_time_ns=rounds[target_round].consensus_time_ns,
     )
-    return History(root, events_dir, blocks_dir, bootstrap, expected, bootstrap_round, cutover_round, target_round)
+    return History(
+        root, events_dir, blocks_dir, bootstrap, expected, bootstrap_round, cutover_round, target_round,
+        saved_dir if saved else None, tuple(saved),
+    )  # fmt: skip

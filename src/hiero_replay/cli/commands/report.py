@@ -1,4 +1,4 @@
-"""``hiero-replay report``: one self-contained HTML page of a run."""
+"""``hiero-replay report``: one self-contained HTML page of a run or of a verify-history."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..options import work_dir_options
 @click.option("--html", "html_file", type=click.Path(dir_okay=False), required=True, help="Where to write the report.")
 @work_dir_options
 def report(run_id: str | None, html_file: str, work_dir: Path) -> None:
-    """Write a self-contained HTML report of a run (default: the latest)."""
+    """Write a self-contained HTML report of a run or a verify-history (default: the latest)."""
     from ...errors import ConfigError, MissingInputError
     from ...observe.report import render_report
     from ...safe_files import write_atomically
@@ -25,18 +25,38 @@ def report(run_id: str | None, html_file: str, work_dir: Path) -> None:
         raise ConfigError(
             f"Cannot write the report to {target}: the folder {target.parent} does not exist.", hint="Create it, or pass another --html."
         )
-    store = RunStore(work_dir, create=False)
+    store = RunStore(work_dir, create=False)  # a work directory with runs, checked
     try:
-        record = store.run(run_id) if run_id else next(iter(store.runs(1)), None)
-        if record is None:
-            raise MissingInputError(
-                f"No run {run_id or ''} in {work_dir}.".replace("  ", " "), hint="`hiero-replay status` lists the runs."
-            )
-        page = render_report(record, store.segments(record.id))
+        latest = next(iter(store.runs(1)), None)
+        history = _history_page(work_dir, run_id, latest.started_at if latest is not None else None)
+        if history is not None:
+            what, page = history
+        else:
+            record = store.run(run_id) if run_id else latest
+            if record is None:
+                raise MissingInputError(
+                    f"No run {run_id or ''} in {work_dir}.".replace("  ", " "), hint="`hiero-replay status` lists the runs."
+                )
+            what, page = f"run {record.id}", render_report(record, store.segments(record.id))
     finally:
         store.close()
     try:
         write_atomically(target, page)
     except OSError as error:
         raise ConfigError(f"Cannot write the report to {target}: {error.strerror}.", hint="Pass another --html.") from error
-    click.echo(f"report of run {record.id} written to {html_file}")
+    click.echo(f"report of {what} written to {html_file}")
+
+
+def _history_page(work_dir: Path, run_id: str | None, latest_run_started: float | None) -> tuple[str, str] | None:
+    """The report of a verify-history (its id, or the latest thing recorded when it is one)."""
+    from ...history.store import HistoryStore
+    from ...observe.report.history import render_history_report
+
+    store = HistoryStore(work_dir)
+    try:
+        record = store.history(run_id) if run_id is not None else next(iter(store.histories(1)), None)
+        if record is None or (run_id is None and latest_run_started is not None and latest_run_started > record.started_at):
+            return None
+        return f"verify-history {record.id}", render_history_report(record, store.jobs(record.id))
+    finally:
+        store.close()

@@ -19,6 +19,11 @@ COLOURS = {
     "cutover": "#cc79a7",
     "target": "#57606a",
     "configured": "#009e73",
+    # verify-history job outcomes
+    "outcome-verified": "#009e73",
+    "outcome-mismatch": "#d55e00",
+    "outcome-gap": "#e69f00",
+    "outcome-failed": "#cc79a7",
 }
 
 _STYLE = """

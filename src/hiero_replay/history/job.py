@@ -1,0 +1,144 @@
+"""One job: a normal replay from a saved state to the next one, in the job's own folder, whose
+exit code becomes the job's outcome (0 verified, 5 mismatch, 4 gap, anything else failed).
+
+A job that was cut off (its worker died, its pod was stopped) is resumed from its last verified
+checkpoint, adopting a backend that is still running; a job whose replay already succeeded is not
+run again. The job's folder holds ``work/`` (the replay's work directory and run store), ``out/``
+(the final state, removed once verified unless ``keep_states``), ``attempts.jsonl`` (where and when
+each attempt ran) and ``result.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import traceback
+from pathlib import Path
+
+from ..config import load_settings
+from ..errors import AlreadyRunningError, InternalError, ReplayError, ReplayInterrupted
+from ..logs import get_logger
+from ..model.history import JobResult, outcome_of
+from ..run import resume_replay, run_replay
+from ..store import DATABASE, RunStore
+from .jobs import JobSpec
+
+#: How long a job waits for its folder's lock (an earlier attempt of it still stopping).
+LOCK_WAIT_SECONDS = 120.0
+RESULT_FILE = "result.json"
+LOG_FILE = "job.log"
+#: The backends' capability probes of a work directory (``backends/probe.py``).
+PROBES_FILE = "probes.json"
+ATTEMPTS_FILE = "attempts.jsonl"
+
+
+def write_json_atomically(path: Path, data: object) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _already_succeeded(work_dir: Path, spec: JobSpec) -> bool:
+    """The replay of this job already reached the end state (an attempt that died before reporting it)."""
+    if not (work_dir / DATABASE).exists():
+        return False
+    store = RunStore(work_dir)
+    try:
+        return any(
+            run.state == "succeeded" and run.final_round == spec.end.round and run.final_hash == spec.end.hash for run in store.runs(5)
+        )
+    finally:
+        store.close()
+
+
+def _unfinished_run(work_dir: Path) -> str | None:
+    """A run of this job that was cut off (still marked running, or interrupted) with progress to keep or adopt."""
+    if not (work_dir / DATABASE).exists():
+        return None
+    store = RunStore(work_dir)
+    try:
+        latest = next(iter(store.runs(1)), None)
+        if latest is None or latest.state not in ("running", "interrupted"):
+            return None
+        progressed = any(segment.state in ("verified", "running") for segment in store.segments(latest.id))
+        return latest.id if progressed else None
+    finally:
+        store.close()
+
+
+def _replay(spec: JobSpec) -> None:
+    settings = load_settings(None, spec.settings)
+    work_dir, out = settings.work_dir, settings.replay.out
+    assert out is not None
+    if _already_succeeded(work_dir, spec):
+        get_logger().info("job already verified by an earlier attempt", job=spec.index)
+        return
+    if spec.probes and not (work_dir / PROBES_FILE).exists():
+        work_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomically(work_dir / PROBES_FILE, spec.probes)
+    if out.exists():  # written by a replay that is not recorded as succeeded: never trusted, kept aside
+        out.rename(out.with_name(f"out.unverified-{time.time_ns()}"))
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            run_id = _unfinished_run(work_dir)
+            if run_id is not None:
+                get_logger().info("job resumed from its last checkpoint", job=spec.index, run_id=run_id)
+                resume_replay(work_dir, run_id)
+            else:
+                run_replay(settings, trigger="verify-history")
+            return
+        except AlreadyRunningError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
+
+
+def _tidy(folder: Path) -> None:
+    """A verified job keeps its records, not its states: the output, staged input, intermediate states and cache go."""
+    work = folder / "work"
+    doomed = [folder / "out", work / "cache", *work.glob("runs/*/segments")]
+    for path in doomed:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def run_job(spec: JobSpec, worker: str) -> JobResult:
+    """Run the job here and now; never raises: every failure is the result's exit code and message."""
+    folder = Path(spec.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    started_at, started = time.time(), time.monotonic()
+    with open(folder / ATTEMPTS_FILE, "a", encoding="utf-8") as attempts:
+        attempts.write(json.dumps({"worker": worker, "pid": os.getpid(), "started_at": started_at}) + "\n")
+    exit_code, message, block = 0, None, None
+    try:
+        _replay(spec)
+    except ReplayError as error:
+        exit_code, message, block = error.exit_code, str(error), getattr(error, "first_divergent_block", None)
+    except KeyboardInterrupt:
+        exit_code, message = ReplayInterrupted.exit_code, "Interrupted by SIGINT; the backend was stopped."
+    except Exception as error:  # noqa: BLE001 - a bug in one job must not take the others down
+        kept = folder / "internal-error.log"
+        kept.write_text(traceback.format_exc(), encoding="utf-8")
+        exit_code, message = InternalError.exit_code, f"internal error ({type(error).__name__}: {error}); traceback in {kept}"
+    if exit_code == 0 and not spec.keep_states:
+        _tidy(folder)
+    result = JobResult(
+        index=spec.index,
+        from_round=spec.start.round,
+        to_round=spec.end.round,
+        from_hash=spec.start.hash,
+        to_hash=spec.end.hash,
+        outcome=outcome_of(exit_code),
+        exit_code=exit_code,
+        worker=worker,
+        seconds=time.monotonic() - started,
+        first_divergent_block=block if isinstance(block, int) else None,
+        message=message,
+        started_at=started_at,
+        finished_at=time.time(),
+    )
+    write_json_atomically(folder / RESULT_FILE, result.to_json())
+    return result

@@ -1,0 +1,246 @@
+"""verify-history: saved states found in both layouts, jobs selected, the worst code chosen, the CLI's
+errors, the Kubernetes manifests (validated strictly against 1.33), retries and the report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hiero_replay.config import load_settings
+from hiero_replay.errors import ConfigError, MissingInputError
+from hiero_replay.history.jobs import Selection
+from hiero_replay.history.launch import with_retries
+from hiero_replay.history.states import discover_states
+from hiero_replay.model.history import JobResult, SavedState, worst_exit_code
+from hiero_replay.simulate.state import write_state_directory
+from hiero_replay.states import InvalidStateError
+
+from .deploy_checks import tool, validate_manifest
+from .history_helpers import BOOTSTRAP, EVERY, JOBS, TARGET, make_history, run_cli, source_flags, summary_of, tamper_block
+
+HASH = "ab" * 48
+
+
+def _state(root: Path, round_number: int, state_hash: str = HASH) -> None:
+    write_state_directory(root / str(round_number), round_number=round_number, state_hash=state_hash, node_id=0, consensus_time_ns=None)
+
+
+def _settings(tmp_path: Path, node_id: int = 0) -> Any:
+    return load_settings(None, {"work_dir": str(tmp_path / "work"), "replay": {"node_id": node_id}})
+
+
+# --- saved states and jobs -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["node", "flat"])
+def test_saved_states_are_found_in_either_layout(tmp_path: Path, layout: str) -> None:
+    history = make_history(tmp_path / "data", layout=layout)
+    assert history.saved_dir is not None
+    states = discover_states(str(history.saved_dir), _settings(tmp_path, 3))
+    assert [state.round for state in states] == list(range(BOOTSTRAP, TARGET + 1, EVERY))
+    assert [Path(state.location) for state in states] == list(history.saved_states)
+
+
+def test_only_the_nodes_own_states_are_used_when_several_nodes_saved(tmp_path: Path) -> None:
+    saved = tmp_path / "saved" / "ServicesMain"
+    for node in (0, 1):
+        for number in (10, 20, 30):
+            _state(saved / str(node) / "123", number, ("0a" if node == 0 else "0b") * 48)
+    states = discover_states(str(tmp_path / "saved"), _settings(tmp_path, 1))
+    assert [(s.round, s.hash[:2]) for s in states] == [(10, "0b"), (20, "0b"), (30, "0b")]
+    with pytest.raises(ConfigError, match="not of node 5"):
+        discover_states(str(tmp_path / "saved"), _settings(tmp_path, 5))
+
+
+def test_states_that_contradict_themselves_are_refused(tmp_path: Path) -> None:
+    _state(tmp_path / "a", 10, "0a" * 48)
+    _state(tmp_path / "b", 10, "0b" * 48)
+    with pytest.raises(ConfigError, match="Two saved states of round 10 disagree"):
+        discover_states(str(tmp_path), _settings(tmp_path))
+    shutil.rmtree(tmp_path / "b")
+    (tmp_path / "a" / "10").rename(tmp_path / "a" / "11")
+    with pytest.raises(InvalidStateError, match="says ROUND 10"):
+        discover_states(str(tmp_path), _settings(tmp_path))
+    with pytest.raises(MissingInputError, match="does not exist"):
+        discover_states(str(tmp_path / "nowhere"), _settings(tmp_path))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MissingInputError, match="No saved states"):
+        discover_states(str(tmp_path / "empty"), _settings(tmp_path))
+
+
+def test_selection_pairs_consecutive_states() -> None:
+    states = [SavedState(r, HASH, f"/s/{r}") for r in (10, 20, 30, 40, 50)]
+
+    def rounds(selection: Selection) -> list[tuple[int, int]]:
+        return [(a.round, b.round) for a, b in selection.pick(states)]
+
+    assert rounds(Selection()) == [(10, 20), (20, 30), (30, 40), (40, 50)]
+    assert rounds(Selection(from_round=15, to_round=45)) == [(20, 30), (30, 40)]
+    assert rounds(Selection(last_jobs=2)) == [(30, 40), (40, 50)]
+    with pytest.raises(ConfigError, match="No job to verify"):
+        Selection(from_round=41).pick(states)
+
+
+def test_the_worst_code_wins_mismatch_before_gap_before_the_rest() -> None:
+    assert worst_exit_code([0, 0]) == 0
+    assert worst_exit_code([6, 4, 5, 7]) == 5
+    assert worst_exit_code([7, 4, 6]) == 4
+    assert worst_exit_code([7, 6, 0]) == 6
+    assert worst_exit_code([8, 3]) == 3
+
+
+def _result(exit_code: int) -> JobResult:
+    return JobResult(0, 10, 20, HASH, HASH, "x", exit_code, "w", 1.0)
+
+
+@pytest.mark.parametrize(("codes", "runs", "attempts"), [([6, 7, 0], 3, 3), ([5, 0], 1, 1), ([4], 1, 1), ([6, 6, 6, 6], 3, 3), ([2], 1, 1)])
+def test_only_transient_failures_are_retried(codes: list[int], runs: int, attempts: int) -> None:
+    given = iter(codes)
+    calls: list[int] = []
+
+    def run() -> JobResult:
+        calls.append(1)
+        return _result(next(given))
+
+    result = with_retries(run, 2)
+    assert len(calls) == runs and result.attempts == attempts and result.exit_code == codes[runs - 1]
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    return source_flags(make_history(tmp_path_factory.mktemp("history") / "data"))
+
+
+def test_dry_run_lists_the_jobs(history: list[str], tmp_path: Path) -> None:
+    result = run_cli(
+        ["verify-history", *history, "--work-dir", str(tmp_path), "--dry-run", "--json", "--from-round", "20", "--to-round", "50"]
+    )
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert [(job["index"], job["from_round"], job["to_round"]) for job in plan["jobs"]] == [(0, 20, 30), (1, 30, 40), (2, 40, 50)]
+    assert plan["saved_states"] == JOBS + 1 and not any(job["already_verified"] for job in plan["jobs"])
+    assert not (tmp_path / "history").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--bootstrap-state", "/x"], 2, "sets --bootstrap-state for each job itself"),
+        (["--executor", "dask"], 2, "needs --scheduler"),
+        (["--executor", "kubernetes"], 2, "needs --results"),
+        (["--job-index", "99", "--results", "R"], 2, "--job-index 99 is out of range"),
+        (["--from-round", "65"], 2, "No job to verify"),
+        (["--emit", "kubernetes", "--results", "s3://b/r"], 2, "needs --image"),
+        (["--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"], 6, "Cannot reach the Dask scheduler"),
+    ],
+)
+def test_mistakes_exit_with_their_code_and_no_traceback(
+    history: list[str], tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    result = run_cli(
+        ["verify-history", *history, "--work-dir", str(tmp_path), *args], env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"}
+    )
+    assert result.returncode == code, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_loads_neither_dask_nor_pydantic() -> None:
+    probe = (
+        "import sys\nfrom hiero_replay.cli import main\ntry:\n    main(['verify-history', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed', 'pydantic', 'obstore')))\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert "--job-index" in shown and shown.strip().splitlines()[-1] == "[]"
+
+
+def test_a_gap_and_a_mismatch_exit_5_and_the_report_shows_the_timeline(tmp_path: Path) -> None:
+    made = make_history(tmp_path / "data")
+    tamper_block(made, 2)  # job 4, rounds 50..60
+    (made.blocks_dir / f"{5:036d}.blk.gz").unlink()  # job 5, rounds 66..70 missing
+    work = tmp_path / "work"
+    result = run_cli(["verify-history", *source_flags(made), "--work-dir", str(work), "--workers", "2", "--json"])
+    summary = summary_of(result)
+    assert result.returncode == 5
+    assert [job["outcome"] for job in summary["jobs"]] == ["verified"] * 4 + ["mismatch", "gap"]
+    assert [job["exit_code"] for job in summary["jobs"]] == [0] * 4 + [5, 4]
+    page = tmp_path / "report.html"
+    shown = run_cli(["report", "--work-dir", str(work), "--html", str(page)])
+    assert shown.returncode == 0, shown.stderr
+    html = page.read_text()
+    assert "Timeline of jobs" in html and summary["history"] in html
+    assert "job 4 (rounds 50..60): mismatch" in html and "job 5 (rounds 60..70): gap" in html
+    assert html.count('class="mark bar outcome-verified"') == 4 and "<script" not in html and "http" not in html.split("</style>")[1]
+
+
+# --- Kubernetes -------------------------------------------------------------------------------------
+
+
+def _emit(history: list[str], tmp_path: Path, *extra: str) -> tuple[Path, dict[str, Any]]:
+    result = run_cli([
+        "verify-history", *history, "--work-dir", str(tmp_path), "--emit", "kubernetes", "--image", "registry.example/hiero-replay:0.1.0",
+        "--results", "s3://hiero-replay-results/verify", "--workers", "3", "--claim", "hiero-replay-data=/data", *extra,
+    ])  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "job.yaml"
+    path.write_text(result.stdout)
+    return path, yaml.safe_load(result.stdout)
+
+
+def _kubernetes_validate() -> str:
+    found = tool("kubernetes-validate")
+    if found is None:
+        pytest.skip("kubernetes-validate is not installed (the test extra installs it)")
+    return found
+
+
+def test_the_indexed_job_validates_and_maps_exit_codes(history: list[str], tmp_path: Path) -> None:
+    path, job = _emit(history, tmp_path)
+    assert validate_manifest(path, _kubernetes_validate()) == []
+    assert (job["apiVersion"], job["kind"]) == ("batch/v1", "Job")
+    spec = job["spec"]
+    assert (spec["completionMode"], spec["completions"], spec["parallelism"], spec["backoffLimitPerIndex"]) == ("Indexed", JOBS, 3, 2)
+    rules = {rule["action"]: rule for rule in spec["podFailurePolicy"]["rules"] if "onExitCodes" in rule}
+    assert {2, 3, 4, 5} <= set(rules["FailIndex"]["onExitCodes"]["values"])
+    assert rules["Count"]["onExitCodes"]["values"] == [6, 7]
+    pod = spec["template"]["spec"]
+    [container] = pod["containers"]
+    assert pod["restartPolicy"] == "Never" and container["name"] == rules["FailIndex"]["onExitCodes"]["containerName"]
+    args = container["args"]
+    assert args[0] == "verify-history" and "--job-index=$(JOB_COMPLETION_INDEX)" in args
+    assert "--results=s3://hiero-replay-results/verify" in args and any(a.startswith("--states=") for a in args)
+    assert container["envFrom"][0]["secretRef"] == {"name": "hiero-replay-credentials", "optional": True}
+
+
+def test_a_schedule_wraps_it_in_a_cronjob_that_never_overlaps(history: list[str], tmp_path: Path) -> None:
+    path, cron = _emit(history, tmp_path, "--schedule", "15 3 * * *", "--last-jobs", "4")
+    assert validate_manifest(path, _kubernetes_validate()) == []
+    assert cron["kind"] == "CronJob" and cron["spec"]["concurrencyPolicy"] == "Forbid" and cron["spec"]["schedule"] == "15 3 * * *"
+    assert cron["spec"]["jobTemplate"]["spec"]["completions"] == 4
+    assert "--last-jobs=4" in cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("parallelism: 3", 'parallelism: "three"', "is not of type 'integer'"),
+        ("backoffLimitPerIndex:", "backoffLimitPerIndx:", "'backoffLimitPerIndx' was unexpected"),
+        ('operator: "In"', "operator: 5", "is not of type 'string'"),
+    ],
+)
+def test_the_validation_fails_on_a_broken_job(history: list[str], tmp_path: Path, old: str, new: str, expected: str) -> None:
+    path, _ = _emit(history, tmp_path)
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    problems = validate_manifest(path, _kubernetes_validate())
+    assert any(expected in problem for problem in problems), problems
