@@ -42,10 +42,10 @@ def search(blocks: list[Block]) -> tuple[BlockSearch[Block], list[int]]:
 
 def scanned(blocks: list[Block], first: int, last: int | None) -> list[Block]:
     """What a scan of every block selects: the one before the block holding ``first`` through the
-    block holding ``last`` (at least the block holding ``first``)."""
+    block after the one holding ``last`` (at least the block after the one holding ``first``)."""
     holding = next((i for i, block in enumerate(blocks) if block[2] >= first), len(blocks))
-    stop = len(blocks) if last is None else next((i for i, block in enumerate(blocks) if block[1] > last), len(blocks))
-    return blocks[max(0, holding - 1) : max(stop, holding + 1)]
+    after = len(blocks) if last is None else next((i for i, block in enumerate(blocks) if block[1] > last), len(blocks))
+    return blocks[max(0, holding - 1) : max(after, holding + 1) + 1]
 
 
 def selected(blocks: list[Block], start: int, stop: int | None) -> list[Block]:
@@ -68,7 +68,7 @@ def test_evenly_sized_blocks_take_a_handful_of_reads() -> None:
     blocks = [(number, 1 + 2 * number, 2 + 2 * number) for number in range(1_000_000)]  # a month of blocks
     finder, reads = search(blocks)
     start, stop = finder.range(blocks[0], 1_234_567, 1_236_000)
-    assert (start, stop) == (617_282, 618_000)
+    assert (start, stop) == (617_282, 618_001)
     assert len(set(reads)) <= 8
 
 

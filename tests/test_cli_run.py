@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -51,7 +52,7 @@ def test_event_stream_backend_from_a_local_folder(history: History, tmp_path: Pa
     assert result.returncode == 0, result.stderr
     state = read_state_metadata(out)
     assert state.round == 90
-    assert "event-stream" in result.stdout and "final ROUND     90" in result.stdout
+    assert "event-stream" in result.stdout and re.search(r"^final ROUND +90$", result.stdout, re.M)
     assert not list(tmp_path.glob("work/runs/*/segments/*-block-stream"))
 
 
@@ -113,14 +114,30 @@ def test_plan_prints_segments_and_runs_nothing(history: History, tmp_path: Path)
 
 
 def test_expected_hash_mismatch_keeps_the_state_and_creates_no_output(history: History, tmp_path: Path) -> None:
+    """Round 155 is inside a block: only the user's hash can prove it, and only after the replay."""
     out = tmp_path / "out"
     wrong = "0" * 96
-    result = cli("run", *replay_args(history, tmp_path, "--target-round", "150", "--expected-hash", wrong, "--out", out))
+    result = cli("run", *replay_args(history, tmp_path, "--target-round", "155", "--expected-hash", wrong, "--out", out))
     assert result.returncode == 5, result.stderr
     assert not out.exists()
     [kept] = (tmp_path / "work/runs").glob("*/mismatched-state-segment-*")
-    assert read_state_metadata(kept).round == 150
+    assert read_state_metadata(kept).round == 155
     assert str(kept) in result.stderr and wrong in result.stderr
+
+
+def test_an_expected_hash_the_block_stream_contradicts_is_refused_before_any_backend_starts(history: History, tmp_path: Path) -> None:
+    """Round 150 ends block 4, so block 5's footer says what the state after it is: the user's
+    hash cannot also be right, and an hour of replay would only prove that."""
+    out, ledger = tmp_path / "out", tmp_path / "ledger"
+    wrong = "0" * 96
+    result = cli(
+        "run", *replay_args(history, tmp_path, "--target-round", "150", "--expected-hash", wrong, "--out", out),
+        env={LEDGER_ENV: str(ledger)},
+    )  # fmt: skip
+    assert result.returncode == 5, result.stderr
+    assert "expected hash and the block stream disagree on the state after round 150" in result.stderr
+    assert "footer of block 5" in result.stderr and wrong in result.stderr
+    assert not ledger.exists() and not out.exists()
 
 
 def test_expected_hash_mismatch_after_pcli(history: History, tmp_path: Path) -> None:

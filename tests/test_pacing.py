@@ -104,7 +104,7 @@ def test_segments_are_cut_to_the_pace_window() -> None:
 
     ranges = [BackendRange("event-stream", 1, 100), BackendRange("block-stream", 101, 300)]
     # rounds/s: PCLI segments cut to 20 rounds/s x 2 s = 40 rounds; apply-blocks paces itself
-    pieces = pace_ranges(ranges, Rate.parse("20 rounds/s"), {"event-stream": 2.0, "block-stream": 2.0}, workload, BACKENDS)
+    pieces = pace_ranges(ranges, Rate.parse("20 rounds/s"), {"event-stream": 2.0, "block-stream": 2.0}, workload, BACKENDS, {})
     assert [(p.backend, p.first, p.last) for p in pieces] == [
         ("event-stream", 1, 40),
         ("event-stream", 41, 80),
@@ -112,9 +112,16 @@ def test_segments_are_cut_to_the_pace_window() -> None:
         ("block-stream", 101, 300),
     ]
     # 2x consensus time, 10 s per segment: 40 rounds of 0.5 s each, for both backends
-    pieces = pace_ranges(ranges, Rate.parse("2x"), {"event-stream": 10.0, "block-stream": 10.0}, workload, BACKENDS)
+    pieces = pace_ranges(ranges, Rate.parse("2x"), {"event-stream": 10.0, "block-stream": 10.0}, workload, BACKENDS, {})
     assert all(p.last - p.first + 1 <= 40 for p in pieces) and pieces[-1].last == 300
-    assert pace_ranges(ranges, Rate.unlimited(), {}, workload, BACKENDS) == ranges
+    assert pace_ranges(ranges, Rate.unlimited(), {}, workload, BACKENDS, {}) == ranges
+    # Block ends every 15 rounds: a block segment ends on one, at most 40 rounds when it can.
+    block_ends = {"block-stream": list(range(115, 301, 15))}
+    pieces = pace_ranges(ranges[1:], Rate.parse("2x"), {"block-stream": 10.0}, workload, BACKENDS, block_ends)
+    assert [(p.first, p.last) for p in pieces] == [(101, 130), (131, 160), (161, 190), (191, 220), (221, 250), (251, 280), (281, 300)]
+    # A block longer than the window is one segment: a block is never cut.
+    pieces = pace_ranges(ranges[1:], Rate.parse("2x"), {"block-stream": 10.0}, workload, BACKENDS, {"block-stream": [200, 300]})
+    assert [(p.first, p.last) for p in pieces] == [(101, 200), (201, 300)]
 
 
 @pytest.fixture(scope="module")

@@ -69,8 +69,8 @@ def test_target_before_start_is_a_configuration_error() -> None:
 
 def test_segmentation() -> None:
     ranges = [BackendRange("event-stream", 11, 100), BackendRange("block-stream", 101, 220)]
-    assert split_ranges(ranges, 0) == ranges
-    pieces = split_ranges(ranges, 50)
+    assert split_ranges(ranges, 0, {}) == ranges
+    pieces = split_ranges(ranges, 50, {})
     assert [(p.backend, p.first, p.last) for p in pieces] == [
         ("event-stream", 11, 60),
         ("event-stream", 61, 100),
@@ -78,6 +78,21 @@ def test_segmentation() -> None:
         ("block-stream", 151, 200),
         ("block-stream", 201, 220),
     ]
+
+
+def test_block_segments_end_where_a_block_ends() -> None:
+    """--segment-rounds N rounds up to the next block end; the target may end the last one mid-block."""
+    ranges = [BackendRange("event-stream", 11, 100), BackendRange("block-stream", 101, 224)]
+    ends = {"block-stream": list(range(107, 231, 7))}  # blocks of 7 rounds: 101..107, 108..114, ...
+    pieces = split_ranges(ranges, 50, ends)
+    assert [(p.backend, p.first, p.last) for p in pieces] == [
+        ("event-stream", 11, 60),
+        ("event-stream", 61, 100),
+        ("block-stream", 101, 156),
+        ("block-stream", 157, 212),
+        ("block-stream", 213, 224),
+    ]
+    assert all(p.last in ends["block-stream"] for p in pieces[2:-1])
 
 
 def test_event_listing_starts_shortly_before_the_bootstrap_state(tmp_path, monkeypatch) -> None:
@@ -142,8 +157,9 @@ def test_a_block_range_is_found_by_a_search_not_by_reading_every_block(tmp_path,
     blocks = plan.load_plan_inputs(settings).blocks
     assert blocks is not None
     assert [(f.first_round, f.last_round) for f in blocks.blocks][:2] == [(148, 149), (150, 151)]
-    assert blocks.blocks[-1].last_round == 171 and len(blocks.blocks) == 12  # rounds 148..171
-    assert len(set(reads)) <= 12 + 4  # the 12 blocks plus a few probes, not 100
+    # rounds 148..171, and the block after, whose footer proves the state after round 171
+    assert blocks.blocks[-1].last_round == 173 and len(blocks.blocks) == 13
+    assert len(set(reads)) <= 13 + 4  # the 13 blocks plus a few probes, not 100
     result = run_replay(settings)
     assert result.final_hash == read_state_metadata(history.expected_state).hash
 

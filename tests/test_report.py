@@ -82,6 +82,15 @@ class _Page(HTMLParser):
         self.text.append(data)
 
 
+def test_a_run_that_ended_while_it_was_planned_is_reported(history: History, tmp_path: Path) -> None:
+    """The expected hash of round 120 contradicts the footer of the block after it: refused in planning."""
+    ran = replay(history, tmp_path / "work", "--expected-hash", "0" * 96)
+    assert ran.returncode == 5, ran.stderr
+    page = write_report(tmp_path / "work", tmp_path / "report.html").read_text()
+    assert "ended while it was planned" in page and "Run failed: hash-mismatch (exit 5)" in page
+    assert "the expected hash and the block stream disagree" in page.lower() and "<svg" not in page
+
+
 def test_html_report_is_self_contained_and_holds_the_numbers(history: History, tmp_path: Path) -> None:
     ran = replay(history, tmp_path / "work", "--rate", "400 rounds/s")
     assert ran.returncode == 0, ran.stderr

@@ -81,7 +81,8 @@ def pages(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, P
     history: History = write_history(root / "history", bootstrap_round=10, cutover_round=61, target_round=120)
     outcomes = {
         "succeeded": (replay(history, root / "succeeded/work", "--rate", "400 rounds/s"), 0),
-        "mismatch": (replay(history, root / "mismatch/work", "--expected-hash", "0" * 96), 5),
+        # Round 115 is inside a block: only the wrong hash, not the stream, can judge it (after the replay).
+        "mismatch": (replay(history, root / "mismatch/work", "--target-round", "115", "--expected-hash", "0" * 96), 5),
         "crash": (replay(history, root / "crash/work", "--config", str(crashing_pcli(root)), simulate=False), 6),
     }
     for name, (ran, exit_code) in outcomes.items():
@@ -167,8 +168,9 @@ def test_a_run_that_failed_at_its_last_segment(browser: Any, pages: dict[str, Pa
     failure = seen["failure"]
     assert failure is not None and _area(failure["box"]) > 0
     assert "Run failed: hash-mismatch (exit 5)" in failure["text"] and "not the expected hash" in failure["text"]
-    assert "segment 6 of 6 · block-stream (apply-blocks) · rounds 101..120 · failed at" in failure["text"]
+    assert "segment 6 of 6 · block-stream (apply-blocks) · rounds 101..115 · failed at" in failure["text"]
     assert "round 100 (segment 5)" in failure["text"]
+    assert "tool logs\nbackend.log · state-analysis.log · validator.log" in failure["text"]
     assert len(seen["charts"]) == 3
     progress, rate, _ = seen["charts"]
     assert "segment 6 failed" in [t["text"] for t in progress["texts"]]
@@ -182,6 +184,7 @@ def test_a_run_whose_first_backend_crashed_shows_the_failure_and_no_chart(browse
     assert failure is not None and _area(failure["box"]) > 0
     assert "Run failed: backend (exit 6)" in failure["text"] and "java.lang.OutOfMemoryError: Java heap space" in failure["text"]
     assert "segment 1 of 6 · event-stream (PCLI event-stream recover) · rounds 11..30 · failed at" in failure["text"]
+    assert "tool logs\nbackend.log\n" in failure["text"]
     assert "nothing to chart" in failure["text"]
 
 

@@ -78,6 +78,16 @@ class ReplayConfig(_Section):
     window: timedelta | None = Field(
         None, description="Without a target: replay at most this much consensus time past the bootstrap state (e.g. 1 hour)."
     )
+    bootstrap_check: bool = Field(
+        True,
+        description="Before any backend starts, compare the bootstrap state's HASH with the state hash the footer "
+        "of the first block replayed carries (where the stream's era has one).",
+    )
+    bisect: bool = Field(
+        True,
+        description="When the block stream disproves a segment, replay halves of it from its start state to find "
+        "the first block whose application diverges.",
+    )
 
     @field_validator("expected_hash")
     @classmethod

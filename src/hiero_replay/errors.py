@@ -6,6 +6,7 @@ Scripts and Kubernetes ``podFailurePolicy`` rules key on these exit codes, so th
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 EXIT_SUCCESS = 0
@@ -73,11 +74,40 @@ class ContinuityError(ReplayError):
     reaction = "fetch the missing data"
 
 
+@dataclass(frozen=True)
+class Divergence:
+    """Where a replay left the history the block stream records: the blocks ``blocks`` (first..last;
+    one block once the bisect pinned it) turn the state the stream proves after round
+    ``rounds[0] - 1`` (kept at ``state_before``) into ``actual`` where the stream says ``expected``."""
+
+    blocks: tuple[int, int]
+    rounds: tuple[int, int]
+    expected: str
+    actual: str | None
+    state_before: str
+    #: Backend runs the bisect took.
+    runs: int
+
+    @property
+    def first_block(self) -> int | None:
+        """The first divergent block, when narrowed down to one."""
+        return self.blocks[0] if self.blocks[0] == self.blocks[1] else None
+
+    def to_json(self) -> dict[str, object]:
+        return {**asdict(self), "blocks": list(self.blocks), "rounds": list(self.rounds), "first_block": self.first_block}
+
+
 class HashMismatchError(ReplayError):
     exit_code = 5
     kind = "hash-mismatch"
     meaning = "hash mismatch (broken chain, running hash, expected state hash) or unverifiable chain"
     reaction = "stop and investigate"
+    #: Set on a segment the block stream disproves, once the bisect has narrowed it down.
+    divergence: Divergence | None = None
+
+    @property
+    def first_divergent_block(self) -> int | None:
+        return self.divergence.first_block if self.divergence is not None else None
 
     def __init__(
         self,

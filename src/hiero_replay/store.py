@@ -2,7 +2,7 @@
 
 One database per work directory (``<work_dir>/runs.db``), WAL journal and ``synchronous=FULL`` so a
 committed checkpoint survives a crash or a power loss. The schema is versioned with
-``PRAGMA user_version``; ``_MIGRATIONS[n]`` brings a database from version n to n + 1.
+``PRAGMA user_version``; ``MIGRATIONS[n]`` (``store_schema``) brings a database from version n to n + 1.
 """
 
 from __future__ import annotations
@@ -18,102 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RunStoreError
+from .store_schema import MIGRATIONS, SCHEMA_VERSION
 from .workdir import open_existing_work_dir, prepare_work_dir
 
 DATABASE = "runs.db"
-
-_MIGRATIONS = [
-    """
-    CREATE TABLE runs (
-        id TEXT PRIMARY KEY,
-        trigger TEXT NOT NULL,
-        state TEXT NOT NULL,
-        started_at REAL NOT NULL,
-        finished_at REAL,
-        settings TEXT NOT NULL,
-        plan TEXT NOT NULL,
-        target_round INTEGER,
-        final_round INTEGER,
-        final_hash TEXT,
-        error_kind TEXT,
-        error_message TEXT,
-        exit_code INTEGER
-    );
-    CREATE TABLE segments (
-        run_id TEXT NOT NULL REFERENCES runs(id),
-        idx INTEGER NOT NULL,
-        backend TEXT NOT NULL,
-        first_round INTEGER NOT NULL,
-        last_round INTEGER NOT NULL,
-        inputs TEXT NOT NULL,
-        state TEXT NOT NULL,
-        supervisor_pid INTEGER,
-        round INTEGER,
-        hash TEXT,
-        started_at REAL,
-        finished_at REAL,
-        seconds REAL,
-        consensus_seconds REAL,
-        error_message TEXT,
-        PRIMARY KEY (run_id, idx)
-    );
-    CREATE TABLE checkpoints (
-        run_id TEXT NOT NULL REFERENCES runs(id),
-        idx INTEGER NOT NULL,
-        round INTEGER NOT NULL,
-        hash TEXT NOT NULL,
-        state_dir TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        PRIMARY KEY (run_id, idx)
-    );
-    CREATE TABLE schedule (
-        name TEXT PRIMARY KEY,
-        last_fire REAL,
-        paused INTEGER NOT NULL DEFAULT 0,
-        pause_reason TEXT,
-        last_run_id TEXT,
-        updated_at REAL NOT NULL
-    );
-    """,
-    # 2: what staging fetched for each segment
-    """
-    ALTER TABLE segments ADD COLUMN fetched_files INTEGER;
-    ALTER TABLE segments ADD COLUMN fetched_bytes INTEGER;
-    ALTER TABLE segments ADD COLUMN fetch_seconds REAL;
-    """,
-    # 3: verify-history: each history (saved states + streams) and its jobs, one row per pair of states
-    """
-    CREATE TABLE histories (
-        id TEXT PRIMARY KEY,
-        state TEXT NOT NULL,
-        started_at REAL NOT NULL,
-        finished_at REAL,
-        states TEXT NOT NULL,
-        executor TEXT NOT NULL,
-        spec TEXT NOT NULL,
-        exit_code INTEGER
-    );
-    CREATE TABLE jobs (
-        history_id TEXT NOT NULL REFERENCES histories(id),
-        from_round INTEGER NOT NULL,
-        to_round INTEGER NOT NULL,
-        from_hash TEXT NOT NULL,
-        to_hash TEXT NOT NULL,
-        idx INTEGER NOT NULL,
-        outcome TEXT NOT NULL,
-        exit_code INTEGER NOT NULL,
-        worker TEXT,
-        seconds REAL NOT NULL,
-        first_divergent_block INTEGER,
-        message TEXT,
-        started_at REAL,
-        finished_at REAL,
-        attempts INTEGER NOT NULL,
-        PRIMARY KEY (history_id, from_round, to_round)
-    );
-    """,
-]
-SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -201,7 +109,7 @@ class RunStore:
             )
         for target in range(version, SCHEMA_VERSION):
             # One script, one transaction: a crash leaves the old version or the new one.
-            self._db.executescript(f"BEGIN IMMEDIATE; {_MIGRATIONS[target]}; PRAGMA user_version = {target + 1}; COMMIT;")
+            self._db.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[target]}; PRAGMA user_version = {target + 1}; COMMIT;")
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -321,6 +229,29 @@ class RunStore:
     def segments(self, run_id: str) -> list[SegmentRecord]:
         rows = self._db.execute("SELECT * FROM segments WHERE run_id = ? ORDER BY idx", (run_id,)).fetchall()
         return [SegmentRecord(**{**dict(row), "inputs": json.loads(row["inputs"])}) for row in rows]
+
+    def bisect_step(
+        self,
+        run_id: str,
+        idx: int,
+        step: int,
+        *,
+        rounds: tuple[int, int],
+        block: int,
+        expected_hash: str,
+        actual_hash: str,
+        state_dir: Path,
+    ) -> None:
+        """One backend run of the bisect of segment ``idx``: rounds ``rounds`` applied, up to the end of ``block``."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO bisect_steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, idx, step, *rounds, block, expected_hash, actual_hash, str(state_dir), time.time()),
+            )
+
+    def bisect_steps(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT * FROM bisect_steps WHERE run_id = ? ORDER BY idx, step", (run_id,)).fetchall()
+        return [dict(row) for row in rows]
 
     # schedule --------------------------------------------------------------------------------
 

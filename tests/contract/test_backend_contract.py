@@ -21,7 +21,7 @@ from hiero_replay.backends.process import SupervisorFiles, follow_backend, start
 from hiero_replay.config import Settings
 from hiero_replay.errors import BackendError, ContinuityError, HashMismatchError, ReplayError
 from hiero_replay.inventory import load_stream_files
-from hiero_replay.model.plan import Invocation, Segment
+from hiero_replay.model.plan import Invocation, Proof, Segment
 from hiero_replay.model.rate import Workload
 from hiero_replay.plan.make import files_for
 from hiero_replay.run.staging import prepare_output, stage_inputs
@@ -66,7 +66,7 @@ def _segment(case: Case, folder: Path, **changes: object) -> Segment:
     )
     segment = Segment(
         index=1, backend=case.backend.name, first_round=case.first, last_round=case.last, source=source.url,
-        files=files_for(files, case.first, case.last), invocation=invocation, final_dir=folder / "state", expected_hash=None,
+        files=files_for(files, case.first, case.last), invocation=invocation, final_dir=folder / "state", proof=Proof("none", None, "a contract test"),
         argv=(), workload=Workload(case.last - case.first + 1, 0, None),
     )  # fmt: skip
     stage_inputs(segment, source, case.backend)

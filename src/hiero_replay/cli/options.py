@@ -41,6 +41,16 @@ REPLAY_FLAGS: dict[str, tuple[tuple[str, ...], Any, str]] = {
     "--pushgateway": (("metrics", "pushgateway"), str, "Push-add metrics to this Pushgateway at the end of each run."),
 }
 
+# switch -> (config path, value it sets, help)
+REPLAY_SWITCHES: dict[str, tuple[tuple[str, ...], bool, str]] = {
+    "--no-bootstrap-check": (
+        ("replay", "bootstrap_check"),
+        False,
+        "Do not compare the bootstrap state's HASH with the first replayed block's footer.",
+    ),
+    "--no-bisect": (("replay", "bisect"), False, "On a segment the block stream disproves, do not search for the first divergent block."),
+}
+
 LogFormat = Literal["console", "json"]
 
 
@@ -57,6 +67,11 @@ def load(config: str | None, overrides: dict[str, Any] | None = None) -> Setting
     return settings
 
 
+def _parameter(flag: str) -> str:
+    """The name click gives a flag's parameter."""
+    return flag.lstrip("-").replace("-", "_")
+
+
 def replay_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Flags mirroring the config keys, plus --config, --simulate, --verbose and --log-format;
     the command receives ``settings``."""
@@ -66,8 +81,9 @@ def replay_options(command: Callable[..., Any]) -> Callable[..., Any]:
         from ..logs import configure_logging
 
         overrides: dict[str, Any] = {}
-        for flag, (path, _, _) in REPLAY_FLAGS.items():
-            value = flags.pop(flag.lstrip("-").replace("-", "_"))
+        given = [(path, flags.pop(_parameter(flag))) for flag, (path, _, _) in REPLAY_FLAGS.items()]
+        given += [(path, value if flags.pop(_parameter(flag)) else None) for flag, (path, value, _) in REPLAY_SWITCHES.items()]
+        for path, value in given:
             if value is not None:
                 section = overrides
                 for part in path[:-1]:
@@ -78,6 +94,8 @@ def replay_options(command: Callable[..., Any]) -> Callable[..., Any]:
         configure_logging(cast(LogFormat, log_format), verbose)
         return command(settings=load(config, overrides), **flags)
 
+    for flag, (_, _, text) in reversed(REPLAY_SWITCHES.items()):
+        wrapper = click.option(flag, is_flag=True, help=text)(wrapper)
     for flag, (_, kind, text) in reversed(REPLAY_FLAGS.items()):
         wrapper = click.option(flag, type=kind, default=None, help=text)(wrapper)
     wrapper = click.option("--config", type=click.Path(dir_okay=False), help="TOML configuration file.")(wrapper)

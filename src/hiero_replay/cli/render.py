@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..model.inventory import Inventory
     from ..model.plan import ReplayPlan
-    from ..model.results import RunResult
+    from ..model.results import RunResult, SegmentResult
 
 
 #: Ignored files shown per reason in text (``--json`` lists them all).
@@ -84,6 +86,7 @@ def render_plan(replay_plan: ReplayPlan) -> str:
             ("rounds", f"{replay_plan.start_round} .. {replay_plan.target_round}"),
             ("cutover round", replay_plan.cutover_round if replay_plan.cutover_round is not None else "-"),
             ("expected hash", replay_plan.expected_hash or "-"),
+            ("bootstrap check", replay_plan.bootstrap_check or "-"),
             ("rate", replay_plan.rate),
             ("out", replay_plan.out),
         ]
@@ -93,6 +96,8 @@ def render_plan(replay_plan: ReplayPlan) -> str:
             f"segment {segment.index}/{len(replay_plan.segments)}  {segment.backend:<12}  rounds {segment.first_round}..{segment.last_round}"
             f"  ({len(segment.files)} files from {segment.source})"
         )
+        proof = segment.proof
+        lines.append(f"  {'proven by ' + proof.by.replace('-', ' ') if proof.verified else 'not proven'}: {proof.reason}")
         lines.append("  $ " + " ".join(segment.argv))
     lines += [f"warning: {warning}" for warning in replay_plan.warnings]
     return "\n".join(lines)
@@ -108,6 +113,22 @@ def _rate_text(result: RunResult) -> str:
     return f"configured {result.plan.rate}, achieved {achieved:.1f} {unit}{verdict}"
 
 
+#: How a segment's state was proven, in words.
+PROVEN_WORDS = {
+    "stream": "proven by the block stream",
+    "expected-state": "proven by the expected state",
+    "expected-hash": "proven by the expected hash",
+    "none": "not proven",
+}
+
+
+def proven_text(segments: Sequence[SegmentResult]) -> str:
+    """How many segments each reference proved, e.g. "4 segment(s): 3 by the block stream, 1 not proven"."""
+    counts = Counter(segment.verified_by for segment in segments)
+    parts = [f"{counts[by]} {PROVEN_WORDS[by].removeprefix('proven ')}" for by in PROVEN_WORDS if counts[by]]
+    return f"{len(segments)} segment(s): " + ", ".join(parts)
+
+
 def render_result(result: RunResult) -> str:
     resumed = result.rounds - result.rounds_replayed
     kept = f" ({resumed} verified before the resume, kept)" if resumed else ""
@@ -121,7 +142,7 @@ def render_result(result: RunResult) -> str:
         speed = f"  {segment.consensus_speed:.1f}x consensus" if segment.consensus_speed is not None else ""
         lines.append(
             f"  segment {segment.index}  {segment.backend:<12}  rounds {segment.first_round}..{segment.last_round}"
-            f"  {segment.seconds:.2f} s  {segment.rounds_per_second:.1f} rounds/s{speed}"
+            f"  {segment.seconds:.2f} s  {segment.rounds_per_second:.1f} rounds/s{speed}  {PROVEN_WORDS[segment.verified_by]}"
         )
     speed = f", {result.consensus_speed:.1f}x consensus time" if result.consensus_speed is not None else ""
     lines += table(
@@ -131,6 +152,8 @@ def render_result(result: RunResult) -> str:
             ("state", result.plan.out),
             ("duration", f"{result.seconds:.2f} s ({result.paced_seconds:.2f} s waiting on the pacer)"),
             ("rate", _rate_text(result)),
+            ("proven", proven_text(result.segments)),
+            ("bootstrap check", result.plan.bootstrap_check or "-"),
             (
                 "effective rate",
                 f"{result.rounds_per_second:.1f} rounds/s{speed}"
@@ -171,8 +194,9 @@ def render_status(report: dict[str, Any]) -> str:
         lines.append("no runs recorded")
     for run in report["runs"]:
         outcome = f"round {run['final_round']}" if run["state"] == "succeeded" else (run["error"] or "")
+        proven = ", ".join(f"{count} by {by}" for by, count in run.get("verified_by", {}).items() if by != "none")
         lines.append(
             f"{run['run_id']}  {run['state']:<11}  {run['trigger']:<8}  segments {run['segments_verified']}/{run['segments']}"
-            f"  target {run['target_round']}  {outcome}"
+            f"{f' ({proven})' if proven else ''}  target {run['target_round']}  {outcome}"
         )
     return "\n".join(lines)

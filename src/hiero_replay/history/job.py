@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 
 from ..config import load_settings
-from ..errors import AlreadyRunningError, InternalError, ReplayError, ReplayInterrupted
+from ..errors import AlreadyRunningError, HashMismatchError, InternalError, ReplayError, ReplayInterrupted
 from ..logs import get_logger
 from ..model.history import JobResult, outcome_of
 from ..run import resume_replay, run_replay
@@ -116,7 +116,8 @@ def run_job(spec: JobSpec, worker: str) -> JobResult:
     try:
         _replay(spec)
     except ReplayError as error:
-        exit_code, message, block = error.exit_code, str(error), getattr(error, "first_divergent_block", None)
+        exit_code, message = error.exit_code, str(error)
+        block = error.first_divergent_block if isinstance(error, HashMismatchError) else None
     except KeyboardInterrupt:
         exit_code, message = ReplayInterrupted.exit_code, "Interrupted by SIGINT; the backend was stopped."
     except Exception as error:  # noqa: BLE001 - a bug in one job must not take the others down
@@ -135,7 +136,7 @@ def run_job(spec: JobSpec, worker: str) -> JobResult:
         exit_code=exit_code,
         worker=worker,
         seconds=time.monotonic() - started,
-        first_divergent_block=block if isinstance(block, int) else None,
+        first_divergent_block=block,
         message=message,
         started_at=started_at,
         finished_at=time.time(),

@@ -51,14 +51,16 @@ class BlockSearch(Generic[Block]):
     def range(self, origin: Block, first: int, last: int | None) -> tuple[int, int | None]:
         """Block numbers ``start`` and ``stop`` (exclusive; ``None``: to the end) around rounds
         ``first..last``: from the block before the one holding ``first`` (whose root that one links
-        to) to the block holding ``last``. ``origin`` is the folder's first block."""
+        to) to the block after the one holding ``last`` (whose footer carries the state hash after
+        it). ``origin`` is the folder's first block."""
         previous, holding = self._first_where(origin, lambda span: span[1] >= first, first)
         start = holding if previous is None else previous
         found = self.block(holding)
         if last is None or found is None:
             return start, None
-        _, stop = self._first_where(found, lambda span: span[0] > last, last + 1)
-        return start, max(stop, self._number_of(found) + 1)
+        _, after = self._first_where(found, lambda span: span[0] > last, last + 1)
+        following = self.block(max(after, self._number_of(found) + 1))
+        return start, None if following is None else self._number_of(following) + 1
 
     def _satisfies(self, number: int, predicate: Callable[[Span], bool]) -> tuple[bool, int]:
         """Does the first block at or after ``number`` satisfy ``predicate`` (none left: yes)?

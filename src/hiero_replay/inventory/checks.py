@@ -20,6 +20,7 @@ from ..errors import (
 from ..model.files import Problem, StreamFile, StreamFiles
 from ..model.inventory import Gap, Inventory
 from ..streams.block_hash import Algorithm, StreamingTree
+from ..streams.blocks import link_algorithm
 from ..streams.naming import FileKind
 from ..streams.timestamps import format_consensus_time
 
@@ -146,10 +147,9 @@ class _Checker:
                 )
             )
         else:
-            claimed = block.footer.previous_block_root_hash
-            matching = [algorithm for algorithm, root in prev_block.root_hashes.items() if root == claimed]
-            if matching:
-                chosen[prev_block.number] = matching[0]
+            algorithm_used = link_algorithm(prev_block, block)
+            if algorithm_used is not None:
+                chosen[prev_block.number] = algorithm_used
                 self.inventory.verified_links += 1
             else:
                 algorithm, computed = next(iter(prev_block.root_hashes.items()))
@@ -158,7 +158,7 @@ class _Checker:
                         f"Previous hash mismatch for block {block.number} ({current.key}): it does not chain to "
                         f"block {prev_block.number} ({previous.key}, root hash by algorithm {algorithm.value}).",
                         expected=computed,
-                        actual=claimed,
+                        actual=block.footer.previous_block_root_hash,
                         hint=f"One of the two files was altered or replaced; fetch blocks {prev_block.number} and {block.number} again.",
                         file=current.key,
                     )

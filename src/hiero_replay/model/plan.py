@@ -52,6 +52,26 @@ class Invocation:
     rounds_per_second: int | None = None
 
 
+#: How a segment's resulting state is proven, strongest first.
+PROVEN_BY = ("stream", "expected-state", "expected-hash", "none")
+
+
+@dataclass(frozen=True)
+class Proof:
+    """How the state a segment produces is proven: by the block stream (the footer of ``block``,
+    ``reference/hiero-tools.md`` §7.3), by the user's reference, or not at all; ``reason`` says
+    which value, or why there is none."""
+
+    by: str
+    expected_hash: str | None
+    reason: str
+    block: int | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.expected_hash is not None
+
+
 @dataclass(frozen=True)
 class Segment:
     index: int
@@ -63,11 +83,15 @@ class Segment:
     #: What the backend is given; its ``out_dir`` is renamed to ``final_dir`` only once verified.
     invocation: Invocation
     final_dir: Path
-    #: The state this segment must produce, when known (the final segment's expected hash).
-    expected_hash: str | None
+    #: What proves the state this segment must produce (its expected hash), or why nothing does.
+    proof: Proof
     argv: tuple[str, ...]
     #: Rounds, files and estimated consensus time: what the pacer charges for this segment.
     workload: Workload
+
+    @property
+    def expected_hash(self) -> str | None:
+        return self.proof.expected_hash
 
     @property
     def rounds(self) -> int:
@@ -95,9 +119,18 @@ class Segment:
         invocation = dict(data["invocation"])
         for key in ("state_dir", "input_dir", "out_dir"):
             invocation[key] = Path(invocation[key])
+        data = dict(data)
+        if "proof" not in data:  # recorded before segments were proven by the stream
+            expected = data.pop("expected_hash", None)
+            data["proof"] = {
+                "by": "expected-hash" if expected else "none",
+                "expected_hash": expected,
+                "reason": "recorded by an older version",
+            }
         return cls(
             **{
                 **data,
+                "proof": Proof(**data["proof"]),
                 "files": tuple(data["files"]),
                 "invocation": Invocation(**invocation),
                 "final_dir": Path(data["final_dir"]),
@@ -126,6 +159,8 @@ class ReplayPlan:
     segments: tuple[Segment, ...] = field(default=())
     #: What the plan cannot promise, in words (a tool without a capability, a pace that cannot hold).
     warnings: tuple[str, ...] = ()
+    #: How the bootstrap state was checked against the block stream, in words.
+    bootstrap_check: str = ""
 
     @property
     def pace(self) -> Rate:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,9 @@ class SegmentResult:
     #: clock), and how long it held it back.
     released_after: float | None = None
     paced_seconds: float = 0.0
+    #: How the state was proven (``model.plan.PROVEN_BY``), and the hash it was proven against.
+    verified_by: str = "none"
+    expected_hash: str | None = None
 
     @property
     def rounds(self) -> int:
@@ -78,6 +82,8 @@ class RunResult:
     paced_seconds: float = 0.0
     #: Bucket requests retried and damaged downloads fetched again, by source URL.
     source_retries: dict[str, int] = field(default_factory=dict)
+    #: How a run that did not succeed ended: outcome, kind, exit code, message (and divergence).
+    failure: dict[str, Any] | None = None
 
     @property
     def final_round(self) -> int:
@@ -131,11 +137,18 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         achieved = self.achieved_rate()
+        failure = self.failure or {}
+        divergence = failure.get("divergence") or {}
         return {
             "run_id": self.plan.run_id,
+            "outcome": failure.get("outcome", "succeeded"),
+            "error": {key: value for key, value in failure.items() if key not in ("outcome", "divergence")} or None,
+            "first_divergent_block": divergence.get("first_block"),
+            "divergence": divergence or None,
             "out": str(self.plan.out),
-            "final_round": self.final_round,
-            "final_hash": self.final_hash,
+            "final_round": None if self.failure else self.final_round,
+            "final_hash": None if self.failure else self.final_hash,
+            "verified_by": dict(Counter(segment.verified_by for segment in self.segments)),
             "rounds": self.rounds,
             "rounds_replayed": self.rounds_replayed,
             "seconds": round(self.seconds, 3),

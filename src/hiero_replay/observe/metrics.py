@@ -29,6 +29,12 @@ class ReplayMetrics(RunObserver):
         self.config = config
         self.registry = registry = CollectorRegistry()
         self.rounds_applied = Counter("hiero_replay_rounds_applied", "Rounds applied in verified segments.", registry=registry)
+        self.segments_verified = Counter(
+            "hiero_replay_segments_verified",
+            "Verified segments, by what proved their state (stream, expected-state, expected-hash, none).",
+            ["by"],
+            registry=registry,
+        )
         self.current_round = Gauge(
             "hiero_replay_current_round", "Round the backend reported last (live, inside a segment).", registry=registry
         )
@@ -148,6 +154,7 @@ class ReplayMetrics(RunObserver):
 
     def segment_verified(self, segment: Segment, result: SegmentResult, consensus_time_ns: int | None) -> None:
         self.rounds_applied.inc(result.rounds)
+        self.segments_verified.labels(result.verified_by).inc()
         self.current_round.set(result.round)
         self.verified_round.set(result.round)
         self.segment_seconds.labels(segment.backend).observe(result.seconds)

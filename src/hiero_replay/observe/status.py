@@ -93,6 +93,8 @@ class StatusFile(RunObserver):
     def segment_verified(self, segment: Segment, result: SegmentResult, consensus_time_ns: int | None) -> None:
         self.status["current_round"] = max(self.status["current_round"], result.round)
         self.status["verified_round"] = result.round
+        proven = self.status.setdefault("verified_by", {})
+        proven[result.verified_by] = proven.get(result.verified_by, 0) + 1
         self._write(force=True)
 
     def run_finished(self, result: RunResult) -> None:

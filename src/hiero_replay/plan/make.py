@@ -16,6 +16,7 @@ from ..model.plan import Invocation, ReplayPlan, Segment
 from ..model.rate import Workload
 from ..streams.naming import FileKind
 from .inputs import PlanInputs
+from .proofs import StreamProofs, check_bootstrap, with_reference
 from .segments import BackendRange, pace_ranges, pacing_warnings, pacing_window, split_ranges
 from .selection import coverage_of, select_streams
 from .timeline import Timeline
@@ -87,15 +88,23 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         files = files_for(stream_files[kind], piece.first, piece.last)
         return Workload(piece.last - piece.first + 1, len(files), timelines[kind].span_seconds(piece.first, piece.last))
 
+    proofs = StreamProofs(stream_files[FileKind.BLOCK])
+    bootstrap_check = check_bootstrap(proofs, bootstrap, bootstrap_dir) if replay.bootstrap_check else "skipped (--no-bootstrap-check)"
+    # Block backends end segments where a block ends: only there does the stream prove the state.
+    ends = {r.backend: proofs.block_ends(r.first, r.last) for r in ranges if inputs.backends[r.backend].stream_kind is FileKind.BLOCK}
     rate = settings.pace.rate
     pace = settings.pace
     windows = {r.backend: pacing_window(rate.cost_seconds(workload(r)), pace.max_segment_seconds, pace.min_segment_seconds) for r in ranges}
-    pieces = pace_ranges(split_ranges(ranges, replay.segment_rounds), rate, windows, workload, inputs.backends)
+    pieces = pace_ranges(split_ranges(ranges, replay.segment_rounds, ends), rate, windows, workload, inputs.backends, ends)
     warnings += pacing_warnings(ranges, pieces, rate, windows, workload, inputs.backends)
+    reference = "expected-state" if replay.expected_state is not None else "expected-hash"
     segments: list[Segment] = []
     state_dir = bootstrap_dir
     for index, piece in enumerate(pieces, start=1):
         last = index == len(pieces)
+        proof = proofs.after_round(piece.last)
+        if last:
+            proof = with_reference(proof, expected_hash, reference, piece.last)
         folder = run_dir / "segments" / f"{index:03d}-{piece.backend}"
         final_dir = out if last else folder / "state"
         # Beside --out (one file system for the final rename), named after the run: never too long a name.
@@ -110,7 +119,7 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
             node_id=replay.node_id,
             target_round=piece.last,
             out_dir=out_dir,
-            expected_hash=expected_hash if last and backend.checks_expected_hash else None,
+            expected_hash=proof.expected_hash if backend.checks_expected_hash else None,
             rounds_per_second=rate.rounds_per_second(work) if backend.paces_rounds else None,
         )
         segments.append(
@@ -123,7 +132,7 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
                 files=files_for(stream_files[backend.stream_kind], piece.first, piece.last),
                 invocation=invocation,
                 final_dir=final_dir,
-                expected_hash=expected_hash if last else None,
+                proof=proof,
                 argv=tuple(backend.argv(invocation)),
                 workload=work,
             )
@@ -146,6 +155,7 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         sources={"events": settings.source.events or "", "blocks": settings.source.blocks or ""},
         segments=tuple(segments),
         warnings=tuple(warnings),
+        bootstrap_check=bootstrap_check,
     )
 
 

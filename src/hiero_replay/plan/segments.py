@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,14 +19,32 @@ class BackendRange:
     last: int
 
 
-def split_ranges(ranges: Sequence[BackendRange], segment_rounds: int) -> list[BackendRange]:
-    """Cut each backend range into segments of ``segment_rounds`` (0 = one segment per backend)."""
+#: Where a backend's segments may end, by backend: only on these rounds (a block's last round), or,
+#: for a backend missing here, on any round. A range's own last round is always allowed.
+SegmentEnds = Mapping[str, Sequence[int]]
+
+
+def _ends_within(whole: BackendRange, ends: SegmentEnds) -> Sequence[int]:
+    """The rounds a segment of ``whole`` may end on, in order; the last one is ``whole.last``."""
+    allowed = ends.get(whole.backend)
+    if allowed is None:
+        return range(whole.first, whole.last + 1)
+    return [*allowed[bisect_left(allowed, whole.first) : bisect_left(allowed, whole.last)], whole.last]
+
+
+def split_ranges(ranges: Sequence[BackendRange], segment_rounds: int, ends: SegmentEnds) -> list[BackendRange]:
+    """Cut each backend range into segments of ``segment_rounds`` (0 = one segment per backend),
+    each rounded up to the next round it may end on."""
     if segment_rounds <= 0:
         return list(ranges)
     pieces = []
     for whole in ranges:
-        for first in range(whole.first, whole.last + 1, segment_rounds):
-            pieces.append(BackendRange(whole.backend, first, min(first + segment_rounds - 1, whole.last)))
+        allowed = _ends_within(whole, ends)
+        first = whole.first
+        while first <= whole.last:
+            last = allowed[bisect_left(allowed, min(first + segment_rounds - 1, whole.last))]
+            pieces.append(BackendRange(whole.backend, first, last))
+            first = last + 1
     return pieces
 
 
@@ -50,9 +69,11 @@ def pace_ranges(
     windows: Mapping[str, float],
     workload: Callable[[BackendRange], Workload],
     backends: Mapping[str, ReplayBackend],
+    ends: SegmentEnds,
 ) -> list[BackendRange]:
     """Cut segments so that none takes longer than its backend's pacing window (``windows``, seconds
-    of work at ``rate``, see ``pacing_window``).
+    of work at ``rate``, see ``pacing_window``), where they may end; a piece that cannot end sooner
+    is longer.
 
     A backend that paces rounds itself keeps its segments whole under a rate in rounds/s;
     everything else is only paced between segments, and must be cut to hold the pace.
@@ -65,17 +86,19 @@ def pace_ranges(
             pieces.append(whole)
             continue
         max_seconds = windows[whole.backend]
+        allowed = _ends_within(whole, ends)
         first = whole.first
         while first <= whole.last:
-            low, high = first, whole.last  # the longest piece first..last within max_seconds
+            # The longest piece first..allowed[i] within max_seconds; at least the shortest one.
+            low, high = bisect_left(allowed, first), len(allowed) - 1
             while low < high:
                 middle = (low + high + 1) // 2
-                if rate.cost_seconds(workload(BackendRange(whole.backend, first, middle))) <= max_seconds:
+                if rate.cost_seconds(workload(BackendRange(whole.backend, first, allowed[middle]))) <= max_seconds:
                     low = middle
                 else:
                     high = middle - 1
-            pieces.append(BackendRange(whole.backend, first, low))
-            first = low + 1
+            pieces.append(BackendRange(whole.backend, first, allowed[low]))
+            first = allowed[low] + 1
     return pieces
 
 

@@ -64,7 +64,7 @@ def _plan_and_run(settings: Settings, store: RunStore, run_id: str, clock: Clock
         raise
     runner = Runner(
         plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=Pacer(settings.pace.rate, clock),
-        prefetch_workers=settings.buckets.download_workers, observer=observer,
+        prefetch_workers=settings.buckets.download_workers, observer=observer, bisect=settings.replay.bisect,
     )  # fmt: skip
     return runner.start()
 
@@ -130,7 +130,7 @@ def resume_replay(
             sources = {segment.source: open_stream_source(segment.source, settings) for segment in plan.segments}
             runner = Runner(
                 plan, backends=create_backends(settings.backends.of, simulate=settings.simulate), sources=sources, store=store, pacer=Pacer(settings.pace.rate, clock),
-                prefetch_workers=settings.buckets.download_workers, observer=observer,
+                prefetch_workers=settings.buckets.download_workers, observer=observer, bisect=settings.replay.bisect,
             )  # fmt: skip
             return runner.resume()
         finally:

@@ -19,7 +19,7 @@ from ..backends.base import ReplayBackend
 from ..backends.process import SupervisorFiles, find_supervisor, follow_backend, start_backend, stop_process_group
 from ..errors import ConfigError, HashMismatchError, MissingInputError, ReplayError, ReplayInterrupted, as_replay_error
 from ..logs import bind_run_context, get_logger, unbind_run_context
-from ..model.plan import ReplayPlan, Segment
+from ..model.plan import Invocation, ReplayPlan, Segment
 from ..model.results import RunResult, SegmentResult, coherent_consensus_seconds, rounded
 from ..observe.events import RunObserver
 from ..safe_files import write_atomically
@@ -27,10 +27,11 @@ from ..sources.base import ReplaySource
 from ..states import StateMetadata, read_state_metadata
 from ..store import RunStore, SegmentRecord
 from ..streams.timestamps import parse_consensus_time
+from .bisect import Probe, ReplayTo, bisect_segment, describe
 from .interrupts import held
 from .pacer import Pacer
 from .prefetch import Prefetcher
-from .staging import prepare_output, stage_inputs
+from .staging import keep_mismatched_output, prepare_output, stage_inputs
 from .verify import verify_output
 
 
@@ -63,6 +64,7 @@ class Runner:
         pacer: Pacer,
         prefetch_workers: int,
         observer: RunObserver | None = None,
+        bisect: bool = True,
     ) -> None:
         self.plan = plan
         self.backends = backends
@@ -75,6 +77,8 @@ class Runner:
         #: When the pacer released each segment (seconds after the first release) and how long it held it.
         self._released: dict[int, tuple[float, float]] = {}
         self.observer = observer or RunObserver()
+        #: Narrow a segment the block stream disproves down to its first divergent block.
+        self.bisect = bisect
         self.log = get_logger()
 
     def start(self) -> RunResult:
@@ -103,6 +107,7 @@ class Runner:
             cutover_round=plan.cutover_round,
             segments=len(plan.segments),
             rate=plan.rate,
+            bootstrap_check=plan.bootstrap_check,
         )
         for warning in plan.warnings:
             self.log.warning("plan warning", warning=warning)
@@ -122,7 +127,8 @@ class Runner:
                 result.source_retries = self._report_retries()
         except (Exception, KeyboardInterrupt) as raised:  # recorded (never left "running"), then shown by the CLI
             self._stop_running()
-            self._failed(as_replay_error(raised))
+            result.seconds = time.monotonic() - started
+            self._failed(as_replay_error(raised), result)
             raise
         finally:
             unbind_run_context("backend", "segment")
@@ -150,10 +156,15 @@ class Runner:
         if process is not None and process.poll() is None:
             stop_process_group(process.pid, lambda: process.poll() is None)
 
-    def _failed(self, error: ReplayError) -> None:
-        """Record how the run ended: interrupted (resumable) or failed, with its kind and exit code."""
+    def _failed(self, error: ReplayError, result: RunResult) -> None:
+        """Record how the run ended: interrupted (resumable) or failed, with its kind and exit code,
+        in the store and in ``result.json`` (with the segments verified until then)."""
         self.observer.run_failed(error)
         state = "interrupted" if isinstance(error, ReplayInterrupted) else "failed"
+        result.failure = {"outcome": state, "kind": error.kind, "exit_code": error.exit_code, "message": str(error)}
+        if isinstance(error, HashMismatchError) and error.divergence is not None:
+            result.failure["divergence"] = error.divergence.to_json()
+        write_atomically(self.plan.run_dir / "result.json", json.dumps(result.to_json(), indent=2))
         self.store.finish_run(self.plan.run_id, state, error_kind=error.kind, error_message=str(error), exit_code=error.exit_code)
         self.log.error("run failed", error=error.kind, exit_code=error.exit_code, message=str(error))
         unbind_run_context("run_id")
@@ -185,6 +196,8 @@ class Runner:
             files=len(segment.files),
             state=str(segment.state_dir),
             argv=list(segment.argv),
+            proven_by=segment.proof.by,
+            proof=segment.proof.reason,
         )
         self.observer.segment_started(segment)
         source = self.sources[segment.source]
@@ -230,9 +243,12 @@ class Runner:
             )  # fmt: skip
             metadata = self._verify(segment, segment.out_dir, backend)
         except HashMismatchError as error:
-            kept = self._keep_mismatched_state(segment)
+            kept = keep_mismatched_output(segment, self.plan.run_dir)
             if kept is not None:
+                self.log.error("hash mismatch: resulting state kept", state=str(kept))
                 error.hint = f"The resulting state is kept at {kept}; {self.plan.out} was not created."
+            if self.bisect and segment.proof.by == "stream":
+                self._bisect(segment, backend, error)
             self.store.segment_failed(self.plan.run_id, segment.index, str(error))
             raise
         except BaseException as error:
@@ -241,6 +257,45 @@ class Runner:
             raise
         os.replace(segment.out_dir, segment.final_dir)
         return self._checkpoint(segment, metadata, time.time() - started_at)
+
+    def _bisect(self, segment: Segment, backend: ReplayBackend, error: HashMismatchError) -> None:
+        """Narrow the divergence of a segment the stream disproves down to its first block; says where on ``error``."""
+        self.log.error("segment disproved by the block stream: bisecting", proof=segment.proof.reason)
+
+        def record(probe: Probe) -> None:
+            self.store.bisect_step(
+                self.plan.run_id, segment.index, probe.step, rounds=(probe.from_round + 1, probe.checkpoint.round),
+                block=probe.checkpoint.block, expected_hash=probe.checkpoint.expected_hash, actual_hash=probe.actual_hash,
+                state_dir=probe.state_dir,
+            )  # fmt: skip
+
+        try:
+            found = bisect_segment(segment, error.actual, self._replay_to(segment, backend), record)
+        except ReplayError as failure:
+            self.log.warning("bisect stopped", reason=str(failure))
+            error.hint = f"{error.hint or ''} The search for the first divergent block stopped: {failure}".strip()
+            return
+        error.divergence = found
+        error.message = f"{error.message} {describe(found)}"
+        self.log.error("first divergent block found", **found.to_json())
+
+    def _replay_to(self, segment: Segment, backend: ReplayBackend) -> ReplayTo:
+        """Run ``backend`` for a bisect step, in a folder of its own; the HASH it reached."""
+
+        def replay_to(invocation: Invocation, folder: Path) -> str:
+            files = SupervisorFiles.in_folder(folder)
+            prepare_output(invocation.out_dir, backend)
+            started_at = time.time()
+            with held():
+                process = self._running = start_backend(backend, invocation, files)
+            follow_backend(
+                backend, files, process.pid, started_at=started_at, rounds=(segment.first_round, invocation.target_round),
+                on_line=self._log_line, on_tick=self.observer.tick, process=process,
+            )  # fmt: skip
+            self._running = None
+            return verify_output(invocation.out_dir, backend, target_round=invocation.target_round, expected_hash=None).hash
+
+        return replay_to
 
     def _recover(self, segment: Segment, record: SegmentRecord, backend: ReplayBackend, files: SupervisorFiles) -> SegmentResult | None:
         """A segment that was running when the orchestrator stopped: adopt it, or discard it."""
@@ -285,6 +340,7 @@ class Runner:
         return SegmentResult(
             segment.index, segment.backend, segment.first_round, segment.last_round, metadata.round, metadata.hash,
             record.seconds or 0.0, record.consensus_seconds, replayed=False, files=len(segment.files),
+            verified_by=segment.proof.by, expected_hash=segment.expected_hash,
         )  # fmt: skip
 
     def _verify(self, segment: Segment, directory: Path, backend: ReplayBackend) -> StateMetadata:
@@ -314,6 +370,8 @@ class Runner:
             files=len(segment.files),
             released_after=self._released.get(segment.index, (None, 0.0))[0],
             paced_seconds=self._released.get(segment.index, (None, 0.0))[1],
+            verified_by=segment.proof.by,
+            expected_hash=segment.expected_hash,
         )
         self.observer.segment_verified(segment, result, _consensus_ns(metadata))
         self.log.info(
@@ -326,19 +384,6 @@ class Runner:
             consensus_speed=rounded(result.consensus_speed),
         )
         return result
-
-    def _keep_mismatched_state(self, segment: Segment) -> Path | None:
-        """Move the state that did not match out of the way, under a name no earlier attempt took."""
-        if not segment.out_dir.exists():
-            return None
-        kept = self.plan.run_dir / f"mismatched-state-segment-{segment.index}"
-        attempt = 1
-        while kept.exists():
-            attempt += 1
-            kept = self.plan.run_dir / f"mismatched-state-segment-{segment.index}-{attempt}"
-        os.replace(segment.out_dir, kept)
-        self.log.error("hash mismatch: resulting state kept", state=str(kept))
-        return kept
 
     def _log_line(self, stream: str, line: str) -> None:
         # The tools' own lines are kept at debug (--verbose); their stderr is worth seeing always.

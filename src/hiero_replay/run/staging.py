@@ -48,3 +48,16 @@ def prepare_output(out_dir: Path, backend: ReplayBackend) -> None:
         shutil.rmtree(out_dir)
     if not backend.creates_output_folder:
         out_dir.mkdir(parents=True)
+
+
+def keep_mismatched_output(segment: Segment, run_dir: Path) -> Path | None:
+    """Move the output that did not match out of the way, under a name no earlier attempt took."""
+    if not segment.out_dir.exists():
+        return None
+    kept = run_dir / f"mismatched-state-segment-{segment.index}"
+    attempt = 1
+    while kept.exists():
+        attempt += 1
+        kept = run_dir / f"mismatched-state-segment-{segment.index}-{attempt}"
+    os.replace(segment.out_dir, kept)
+    return kept

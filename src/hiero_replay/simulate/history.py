@@ -70,43 +70,49 @@ def write_history(
     blocks_dir = root / "blockStreams" / f"block-0.0.{NODE_ID}"
     blocks_dir.mkdir(parents=True)
     block_rounds: dict[int, list[bytes]] = {}
+    # The simulated state after each round (index = round): what the state directories record, and
+    # what each block's footer carries for the state after the block before (§7.3).
+    state_hashes = [GENESIS_HASH]
+
+    def state_after(number: int) -> str:
+        while len(state_hashes) <= number:
+            applied = len(state_hashes)
+            items = event_rounds[applied] if applied < cutover_round else block_rounds[applied]
+            state_hashes.append(next_state_hash(state_hashes[-1], applied, items))
+        return state_hashes[number]
+
     block_source = (rounds[n] for n in range(cutover_round, last_block_round + 1))
-    for block in write_block_stream(block_source, rounds_per_block=rounds_per_block, seed=seed):
+    footers = write_block_stream(
+        block_source, rounds_per_block=rounds_per_block, seed=seed, start_state=lambda number: bytes.fromhex(state_after(number))
+    )
+    for block in footers:
         (blocks_dir / block_file_name(block.number)).write_bytes(compress(block.data, Compression.GZIP))
         block_rounds.update(read_round_items(block.data, name=str(block.number)))
 
-    state_hash = GENESIS_HASH
-    for number in range(1, bootstrap_round + 1):
-        state_hash = next_state_hash(state_hash, number, event_rounds[number])
     bootstrap = root / "saved" / "bootstrap" / str(bootstrap_round)
     write_state_directory(
         bootstrap,
         round_number=bootstrap_round,
-        state_hash=state_hash,
+        state_hash=state_after(bootstrap_round),
         node_id=NODE_ID,
         consensus_time_ns=rounds[bootstrap_round].consensus_time_ns,
     )
     saved_dir = root / "saved" / "history"
     saved_parent = saved_dir / "ServicesMain" / str(NODE_ID) / "123" if saved_layout == "node" else saved_dir
     saved: list[Path] = []
-
-    def save(number: int) -> None:
-        if saved_every > 0 and ((number - bootstrap_round) % saved_every == 0 or number == target_round):
-            saved.append(saved_parent / str(number))
-            write_state_directory(
-                saved[-1], round_number=number, state_hash=state_hash, node_id=NODE_ID, consensus_time_ns=rounds[number].consensus_time_ns
-            )
-
-    save(bootstrap_round)
-    for number in range(bootstrap_round + 1, target_round + 1):
-        items = event_rounds[number] if number < cutover_round else block_rounds[number]
-        state_hash = next_state_hash(state_hash, number, items)
-        save(number)
+    if saved_every > 0:
+        for number in range(bootstrap_round, target_round + 1):
+            if (number - bootstrap_round) % saved_every == 0 or number == target_round:
+                saved.append(saved_parent / str(number))
+                write_state_directory(
+                    saved[-1], round_number=number, state_hash=state_after(number), node_id=NODE_ID,
+                    consensus_time_ns=rounds[number].consensus_time_ns,
+                )  # fmt: skip
     expected = root / "saved" / "reference" / str(target_round)
     write_state_directory(
         expected,
         round_number=target_round,
-        state_hash=state_hash,
+        state_hash=state_after(target_round),
         node_id=NODE_ID,
         consensus_time_ns=rounds[target_round].consensus_time_ns,
     )

@@ -124,7 +124,7 @@ def _rounds(files: list[Path], first_round: int, allow_partial: bool) -> Iterato
 def recover(args: argparse.Namespace) -> None:
     from ..errors import ReplayError
     from ..states import read_state_metadata
-    from .state import next_state_hash, write_state_directory
+    from .state import next_state_hash, with_faults, write_state_directory
 
     state_dir, events_dir = Path(args.bootstrap_state), Path(args.event_stream_dir)
     for label, path in (("bootstrapStateDir", state_dir), ("eventStreamDir", events_dir)):
@@ -139,6 +139,7 @@ def recover(args: argparse.Namespace) -> None:
     log("INFO", f"State from round {metadata.round} loaded.")
     log("INFO", f"Loading event stream at {events_dir}")
     log("INFO", "Reapplying transactions")
+    transition = with_faults(next_state_hash)
     ledger = RoundLedger("event-stream-recover")
     state_hash, last_round, last_consensus, event_count = metadata.hash, None, None, 0
     for round_number, events, consensus_ns in _rounds(_event_files(events_dir), metadata.round + 1, not args.ignore_partial):
@@ -147,7 +148,7 @@ def recover(args: argparse.Namespace) -> None:
         if last_round is not None and round_number != last_round + 1:
             raise JavaFailure(f"Unexpected round {round_number} after round {last_round}", "java.lang.IllegalStateException", WORKFLOW)
         log("INFO", f"Applying {len(events)} events from round {round_number}")
-        state_hash = next_state_hash(state_hash, round_number, events)
+        state_hash = transition(state_hash, round_number, events)
         last_round, last_consensus, event_count = round_number, consensus_ns, event_count + len(events)
         ledger.applied(round_number)
     if last_round is None or last_consensus is None:

@@ -23,12 +23,35 @@ LEDGER_ENV = "HIERO_REPLAY_SIMULATOR_LEDGER"
 ROUND_SECONDS_ENV = "HIERO_REPLAY_SIMULATOR_ROUND_SECONDS"
 
 
+#: Test fault, not a behaviour of the tools: from this round on, every state the simulators write
+#: differs from the one the history records (a replay that diverges).
+DIVERGE_ENV = "HIERO_REPLAY_SIMULATOR_DIVERGE_FROM_ROUND"
+
+#: A state transition: the state hash after a round, from the one before and the round's items.
+Transition = Callable[[str, int, Iterable[bytes]], str]
+
+
 def next_state_hash(state_hash: str, round_number: int, round_items: Iterable[bytes]) -> str:
-    """The simulated transition: fold one round's content into the state hash."""
+    """The simulated transition: fold one round's content into the state hash. The synthetic
+    history uses it too, for its states and its block footers: simulators and history agree."""
     content = hashlib.sha384()
     for item in round_items:
         content.update(item)
     return hashlib.sha384(bytes.fromhex(state_hash) + round_number.to_bytes(8, "big") + content.digest()).hexdigest()
+
+
+def with_faults(transition: Transition) -> Transition:
+    """``transition``, diverging from the round DIVERGE_ENV names, when it names one."""
+    named = os.environ.get(DIVERGE_ENV)
+    if not named:
+        return transition
+    first = int(named)
+
+    def diverging(state_hash: str, round_number: int, round_items: Iterable[bytes]) -> str:
+        reached = transition(state_hash, round_number, round_items)
+        return hashlib.sha384(bytes.fromhex(reached) + b"diverged").hexdigest() if round_number >= first else reached
+
+    return diverging
 
 
 class RoundLedger:

@@ -20,6 +20,9 @@ Every behaviour comes from ``reference/hiero-tools.md`` (section in brackets):
 - The state goes straight into ``--out``, which must already exist: ``Snapshot creation failed for
   round N`` otherwise [§7.1]; main's extra outputs (``consensusSnapshot.json``, metadata keys) are
   written [§7.1]; the expected hash is compared after writing, "Excepted" typo included [§1.3, §7.1].
+- The state HASH after a block is what the synthetic history's next footer carries [§7.3]: both use
+  ``state.next_state_hash``. ``HIERO_REPLAY_SIMULATOR_DIVERGE_FROM_ROUND`` is a test fault, not a
+  behaviour of the tool.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-from .state import JavaFailure, PicocliParser, RoundLedger, run_like_java
+from .state import JavaFailure, PicocliParser, RoundLedger, Transition, next_state_hash, run_like_java, with_faults
 
 LONG_MAX = 9223372036854775807
 INT_MAX = 2147483647
@@ -143,11 +146,11 @@ class _Progress:
             console(f"Block stream recovery: {self.shown * 10}%")
 
 
-def apply_blocks(args: argparse.Namespace) -> None:
+def apply_blocks(args: argparse.Namespace, transition: Transition) -> None:
     from ..errors import ReplayError
     from ..states import read_state_metadata
     from ..streams.blocks import read_block, read_round_items
-    from .state import next_state_hash, write_state_directory
+    from .state import write_state_directory
 
     for name in LOG_FILES:
         Path(name).touch()
@@ -215,7 +218,7 @@ def apply_blocks(args: argparse.Namespace) -> None:
                 raise JavaFailure(f"Unexpected round number. Expected = {last_applied + 1}, actual = {round_number}", frame=WORKFLOW)
             if limiter is not None:
                 limiter.acquire()
-            state_hash = next_state_hash(state_hash, round_number, items)
+            state_hash = transition(state_hash, round_number, items)
             last_applied, consensus_ns = round_number, block.timestamp_ns
             ledger.applied(round_number)
             if progress is not None:
@@ -236,14 +239,15 @@ def apply_blocks(args: argparse.Namespace) -> None:
         )
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, transition: Transition = next_state_hash) -> None:
+    """Run the simulator; ``transition`` is the simulated state transition (a test double may bring its own)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     profile = "main"
     if arguments[:1] == ["--profile"] and len(arguments) > 1:
         profile, arguments = arguments[1], arguments[2:]
     args = _parser(profile).parse_args(arguments)
     started = time.monotonic()
-    run_like_java(lambda: apply_blocks(args), lambda message: log("ERROR", message))
+    run_like_java(lambda: apply_blocks(args, with_faults(transition)), lambda message: log("ERROR", message))
     log("INFO", f"Execution time: {int((time.monotonic() - started) * 1000)} ms.")
 
 

@@ -64,6 +64,15 @@ class BlockFile:
         return EMPTY_HASH
 
 
+def link_algorithm(previous: BlockFile, following: BlockFile) -> Algorithm | None:
+    """The algorithm under which ``previous``'s root hash is the one ``following``'s footer names
+    (``None``: they do not chain, or ``previous`` has no supported algorithm)."""
+    if following.footer is None:
+        return None
+    claimed = following.footer.previous_block_root_hash
+    return next((algorithm for algorithm, root in previous.root_hashes.items() if root == claimed), None)
+
+
 def candidate_algorithms(hapi_version: tuple[int, int, int], *, wrapped_records: bool) -> tuple[Algorithm, ...]:
     """Root hash generations to try, most likely first (reference §3.5 and §5).
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
@@ -174,10 +174,18 @@ class WrittenBlock:
     last_round: int
 
 
-class BlockStreamWriter:
-    """Writes consecutive A4 blocks whose footers chain to the root hash of the block before."""
+#: The state hash after a round (for the footer of the block after it), as a state transition defines it.
+StateHashes = Callable[[int], bytes]
 
-    def __init__(self, *, first_number: int = 0, previous_root: bytes = EMPTY_HASH, seed: int = 0) -> None:
+
+class BlockStreamWriter:
+    """Writes consecutive A4 blocks whose footers chain to the root hash of the block before, and
+    carry the state hash after the block before (``start_state``, random without one)."""
+
+    def __init__(
+        self, *, first_number: int = 0, previous_root: bytes = EMPTY_HASH, seed: int = 0, start_state: StateHashes | None = None
+    ) -> None:
+        self.start_state = start_state
         self.next_number = first_number
         self.previous_root = previous_root
         self._rng = random.Random(f"blocks:{seed}:{first_number}")
@@ -205,7 +213,9 @@ class BlockStreamWriter:
         footer = messages.BlockFooter(
             previous_block_root_hash=self.previous_root,
             root_hash_of_all_block_hashes_tree=all_previous,
-            start_of_block_state_root_hash=self._rng.randbytes(HASH_SIZE),
+            start_of_block_state_root_hash=self._rng.randbytes(HASH_SIZE)
+            if self.start_state is None
+            else self.start_state(rounds[0].number - 1),
         )
         root = block_root_hashes(
             items,
@@ -233,8 +243,11 @@ def write_block_stream(
     first_number: int = 0,
     previous_root: bytes = EMPTY_HASH,
     seed: int = 0,
+    start_state: StateHashes | None = None,
 ) -> Iterator[WrittenBlock]:
-    writer = BlockStreamWriter(first_number=first_number, previous_root=previous_root, seed=seed)
+    """Blocks of ``rounds_per_block`` rounds. Written lazily: ``start_state(n)`` is asked for the state
+    after round ``n`` only once every block up to it was yielded (so a caller may compute it from them)."""
+    writer = BlockStreamWriter(first_number=first_number, previous_root=previous_root, seed=seed, start_state=start_state)
     batch: list[SyntheticRound] = []
     for synthetic_round in rounds:
         batch.append(synthetic_round)

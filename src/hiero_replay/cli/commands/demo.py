@@ -62,3 +62,9 @@ def demo(directory: str | None, log_format: str) -> None:
     result = handling_interruptions(lambda: run_replay(settings, observer=observer))
     click.echo(render_result(result))
     click.echo(f"the final state matches the reference snapshot {history.expected_state}")
+    blocks = [segment for segment in result.segments if segment.backend == "block-stream"]
+    by_stream = [segment for segment in blocks if segment.verified_by == "stream"]
+    if blocks and len(by_stream) == len(blocks):
+        click.echo(f"every block-stream segment ({len(blocks)} of {len(blocks)}) was verified by the block stream itself")
+    else:
+        click.echo(f"{len(by_stream)} of {len(blocks)} block-stream segment(s) verified by the block stream itself")

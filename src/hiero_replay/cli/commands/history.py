@@ -101,7 +101,7 @@ def _run(settings: Settings, plan: HistoryPlan, options: dict[str, Any]) -> None
     from ...history.store import HistoryStore
     from ...history.verify import Summary, verify, with_probes
     from ...lock import work_dir_lock
-    from ..session import with_sigterm
+    from ...run.interrupts import handling_interruptions
 
     executor_options = ExecutorOptions(
         settings, workers=options["workers"], retries=options["retries"], scheduler=options["scheduler"],
@@ -110,14 +110,14 @@ def _run(settings: Settings, plan: HistoryPlan, options: dict[str, Any]) -> None
     executor = create_executor(options["executor"], executor_options)
     try:
         if options["executor"] == "kubernetes":  # one job in a pod: its result goes to --results, its code is the pod's
-            jobs = with_sigterm(lambda: list(executor.run(plan.jobs)))
+            jobs = handling_interruptions(lambda: list(executor.run(plan.jobs)))
             summary = Summary(plan.history, plan.states_location, executor.name, jobs)
         else:
             plan = with_probes(plan, settings)
             with work_dir_lock(settings.work_dir, name="history.lock", holder="verify-history"):
                 store = HistoryStore(settings.work_dir)
                 try:
-                    summary = with_sigterm(lambda: verify(plan, executor, store))
+                    summary = handling_interruptions(lambda: verify(plan, executor, store))
                 finally:
                     store.close()
     finally:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..options import work_dir_options
+
+if TYPE_CHECKING:
+    from ...store import RunRecord, SegmentRecord
 
 
 @click.command()
@@ -36,23 +39,7 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
 
     store = RunStore(work_dir, create=False)
     try:
-        runs = [
-            {
-                "run_id": run.id,
-                "trigger": run.trigger,
-                "state": run.state,
-                "started_at": _iso(run.started_at),
-                "finished_at": _iso(run.finished_at),
-                "target_round": run.target_round,
-                "final_round": run.final_round,
-                "final_hash": run.final_hash,
-                "segments_verified": sum(s.state == "verified" for s in store.segments(run.id)),
-                "segments": len(run.plan.get("segments", [])),
-                "error": run.error_message,
-                "exit_code": run.exit_code,
-            }
-            for run in store.runs(limit)
-        ]
+        runs = [_run_entry(run, store.segments(run.id)) for run in store.runs(limit)]
         schedule = store.schedule(SCHEDULE_NAME)
     finally:
         store.close()
@@ -67,3 +54,32 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
             "last_run_id": schedule.last_run_id,
         },
     }
+
+
+def _run_entry(run: RunRecord, segments: list[SegmentRecord]) -> dict[str, Any]:
+    return {
+        "run_id": run.id,
+        "trigger": run.trigger,
+        "state": run.state,
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+        "target_round": run.target_round,
+        "final_round": run.final_round,
+        "final_hash": run.final_hash,
+        "segments_verified": sum(s.state == "verified" for s in segments),
+        "segments": len(run.plan.get("segments", [])),
+        "verified_by": _verified_by(run.plan, segments),
+        "error": run.error_message,
+        "exit_code": run.exit_code,
+    }
+
+
+def _verified_by(plan: dict[str, Any], segments: list[SegmentRecord]) -> dict[str, int]:
+    """How the run's verified segments were proven (from their planned proofs), by kind."""
+    planned = {segment["index"]: segment.get("proof", {}).get("by", "none") for segment in plan.get("segments", [])}
+    proven: dict[str, int] = {}
+    for segment in segments:
+        if segment.state == "verified":
+            by = planned.get(segment.idx, "none")
+            proven[by] = proven.get(by, 0) + 1
+    return proven

@@ -26,8 +26,13 @@ REPLAY_SECTIONS: tuple[Section, ...] = (
 )
 
 
-def render_report(run: RunRecord, segments: list[SegmentRecord], kind: Sequence[Section] = REPLAY_SECTIONS) -> str:
+#: A run that ended before its plan was made: what failed, and nothing to chart.
+UNPLANNED_SECTIONS: tuple[Section, ...] = (sections.title, sections.failure)
+
+
+def render_report(run: RunRecord, segments: list[SegmentRecord], kind: Sequence[Section] | None = None) -> str:
     data = ReportData(run, segments)
+    kind = kind if kind is not None else (REPLAY_SECTIONS if run.plan else UNPLANNED_SECTIONS)
     body = "\n".join(html for section in kind if (html := section(data)) is not None)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

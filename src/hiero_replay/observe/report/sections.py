@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
 from ...store import SegmentRecord
 from .data import (
@@ -47,10 +48,12 @@ def title(data: ReportData) -> str:
     tone = {"succeeded": "ok", "running": "busy"}.get(run.state, "bad")
     outcome = f'<span class="outcome {tone}">{escape(run.state)}</span>'
     backends = ", ".join(data.backends) or "no backend"
-    subtitle = (
+    scope = (
         f"rounds {plan['start_round']}..{plan['target_round']} · {len(data.segments)} segment(s): {escape(backends)}"
-        f" · started {iso_utc(run.started_at)} · {data.seconds:,.2f} s"
+        if plan
+        else "ended while it was planned: no plan"
     )
+    subtitle = f"{scope} · started {iso_utc(run.started_at)} · {data.seconds:,.2f} s"
     return f'<header><h1>Replay run <span class="mono">{escape(run.id)}</span>{outcome}</h1><p class="subtitle">{subtitle}</p></header>'
 
 
@@ -72,15 +75,31 @@ def failure(data: ReportData) -> str | None:
         rows.append(("where", where))
         if segment.error_message and segment.error_message != run.error_message:
             rows.append(("segment error", _message(segment.error_message)))
+        logs = _tool_logs(data, segment)
+        if logs:
+            rows.append(("tool logs", logs))
     else:
         rows.append(("where", f"{'after the last segment' if data.segments else 'before any segment'}, at {iso_utc(run.finished_at)}"))
     if data.verified:
         last = data.verified[-1]
         rows.append(("last verified state", f"round {last.round} (segment {last.segment.idx})"))
+    elif not data.plan:
+        rows.append(("last verified state", "none: the run ended before its plan was made, nothing was replayed"))
     else:
         rows.append(("last verified state", f"round {data.plan['bootstrap_round']}, the bootstrap state: no segment was verified"))
     note = "" if data.verified else '<p class="note">No segment finished, so there is nothing to chart.</p>'
     return f'<section class="failure" role="alert"><h2>{escape(heading)}</h2>{_facts(rows)}{note}</section>'
+
+
+def _tool_logs(data: ReportData, segment: SegmentRecord) -> str:
+    """Links to the logs in the segment's folder: the supervisor's record of the tool's output and the
+    tool's own log files (apply-blocks writes ``validator.log`` and ``state-analysis.log`` there)."""
+    planned = data.plan.get("segments", [])
+    if not 0 < segment.idx <= len(planned):
+        return ""
+    folder = Path(planned[segment.idx - 1]["invocation"]["input_dir"]).parent
+    logs = sorted(path for path in folder.glob("*.log") if path.is_file() and not path.is_symlink())
+    return " · ".join(f'<a href="{escape(path.as_uri())}">{escape(path.name)}</a>' for path in logs)
 
 
 def summary(data: ReportData) -> str:
@@ -151,17 +170,28 @@ SEGMENT_COLUMNS = (
 )
 
 
+def _proof_cell(data: ReportData, segment: SegmentRecord) -> str:
+    """What proves (or, not yet verified, is to prove) the segment's state; the reason on hover."""
+    planned = data.plan.get("segments", [])
+    proof = planned[segment.idx - 1].get("proof") if 0 < segment.idx <= len(planned) else None
+    if not proof:
+        return "-"
+    shown = proof["by"] if proof["block"] is None else f"{proof['by']} (block {proof['block']})"
+    return f'<span title="{escape(proof["reason"])}">{escape(shown)}</span>'
+
+
 def segment_table(data: ReportData) -> str:
     def cls(column: Column) -> str:
         return ' class="text"' if column.text else ""
 
-    head = "".join(f"<th{cls(c)}>{escape(c.header)}</th>" for c in SEGMENT_COLUMNS)
+    columns = (*SEGMENT_COLUMNS[:-1], Column("proven by", lambda s: _proof_cell(data, s), text=True), SEGMENT_COLUMNS[-1])
+    head = "".join(f"<th{cls(c)}>{escape(c.header)}</th>" for c in columns)
     rows = []
     for segment in data.segments:
-        rows.append("<tr>" + "".join(f"<td{cls(c)}>{c.cell(segment)}</td>" for c in SEGMENT_COLUMNS) + "</tr>")
+        rows.append("<tr>" + "".join(f"<td{cls(c)}>{c.cell(segment)}</td>" for c in columns) + "</tr>")
         if segment.error_message and segment.error_message != data.run.error_message:  # else the failure section says it
             rows.append(
-                f'<tr class="error"><td colspan="{len(SEGMENT_COLUMNS)}">segment {segment.idx}: {_message(segment.error_message)}</td></tr>'
+                f'<tr class="error"><td colspan="{len(columns)}">segment {segment.idx}: {_message(segment.error_message)}</td></tr>'
             )
     total = sum(rounds_of(s) for s in data.segments)
     caption = f'<p class="note">{len(data.segments)} segment(s), {total:,} rounds; HASH shows the first 8 hex digits.</p>'
