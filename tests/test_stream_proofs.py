@@ -150,6 +150,7 @@ def test_a_bootstrap_state_with_the_wrong_hash_is_refused_before_any_backend_sta
     for named in (str(replay.bootstrap), "round 176", "block 2", wrong, _footer(chain[2])):
         assert named in result.stderr
     assert not ledger.exists() and not list((tmp_path / "work").rglob("backend.status"))
+    assert not (tmp_path / "work" / "probes.json").exists()  # not even asked for its --help
     skipped = replay("--no-bootstrap-check", "--out", str(tmp_path / "out2"))
     assert skipped.returncode == 0, skipped.stderr
     assert "skipped (--no-bootstrap-check)" in skipped.stdout

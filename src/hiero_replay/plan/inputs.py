@@ -43,8 +43,6 @@ class PlanInputs:
     #: From the configuration, or from the expected state's ROUND and HASH.
     target_round: int | None
     expected_hash: str | None
-    #: What the installed tools' capabilities change, in words, by backend.
-    capability_notes: dict[str, list[str]]
 
     def stream(self, kind: FileKind) -> StreamFiles | None:
         return self.events if kind is FileKind.EVENTS else self.blocks
@@ -128,8 +126,6 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
     replay, source = settings.replay, settings.source
     assert replay.bootstrap_state is not None
     only = None if replay.mode == registry.AUTO else backends[replay.mode].stream_kind
-    locations = stream_locations(settings)
-    notes = probe_backends(settings, backends, {kind for kind, location in locations.items() if location and only in (None, kind)})
     loaded: dict[str, StreamFiles] = {}
     sources: dict[str, ReplaySource] = {}
 
@@ -173,7 +169,7 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
         if events is not None:
             require_stream_files(events, FileKind.EVENTS)
     return PlanInputs(
-        settings, events, blocks, backends, {s.url: s for s in sources.values()}, bootstrap_dir, bootstrap, target, expected_hash, notes
+        settings, events, blocks, backends, {s.url: s for s in sources.values()}, bootstrap_dir, bootstrap, target, expected_hash
     )
 
 

@@ -15,7 +15,7 @@ from ..model.files import StreamFile
 from ..model.plan import Invocation, ReplayPlan, Segment
 from ..model.rate import Workload
 from ..streams.naming import FileKind
-from .inputs import PlanInputs
+from .inputs import PlanInputs, probe_backends
 from .proofs import StreamProofs, check_bootstrap, with_reference
 from .segments import BackendRange, pace_ranges, pacing_warnings, pacing_window, split_ranges
 from .selection import coverage_of, select_streams
@@ -72,10 +72,14 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         ).raise_for_problems()
         name = replay.mode if only is not None else registry.default_for(stream_range.kind)
         ranges.append(BackendRange(name, stream_range.first, stream_range.last))
-    used = list(dict.fromkeys(piece.backend for piece in ranges))
-    warnings = [note for name in used for note in inputs.capability_notes.get(name, [])]
-    for name in used:
-        cannot_start = startup_error(inputs.backends[name])
+    proofs = StreamProofs(stream_files[FileKind.BLOCK])
+    bootstrap_check = check_bootstrap(proofs, bootstrap, bootstrap_dir) if replay.bootstrap_check else "skipped (--no-bootstrap-check)"
+    # Only once the data holds: ask the tools the ranges need what they support, and adapt to it.
+    used = {piece.backend: inputs.backends[piece.backend] for piece in ranges}
+    notes = probe_backends(settings, used, {backend.stream_kind for backend in used.values()})
+    warnings = [note for name in used for note in notes.get(name, [])]
+    for backend in used.values():
+        cannot_start = startup_error(backend)
         if cannot_start is not None:
             raise cannot_start
 
@@ -88,8 +92,6 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         files = files_for(stream_files[kind], piece.first, piece.last)
         return Workload(piece.last - piece.first + 1, len(files), timelines[kind].span_seconds(piece.first, piece.last))
 
-    proofs = StreamProofs(stream_files[FileKind.BLOCK])
-    bootstrap_check = check_bootstrap(proofs, bootstrap, bootstrap_dir) if replay.bootstrap_check else "skipped (--no-bootstrap-check)"
     # Block backends end segments where a block ends: only there does the stream prove the state.
     ends = {r.backend: proofs.block_ends(r.first, r.last) for r in ranges if inputs.backends[r.backend].stream_kind is FileKind.BLOCK}
     rate = settings.pace.rate
