@@ -19,12 +19,13 @@ import pytest
 
 from hiero_replay.inventory import load_stream_files
 from hiero_replay.model.files import StreamFile
-from hiero_replay.plan.proofs import StreamProofs, footer_unusable
+from hiero_replay.plan.proofs import StreamProofs, era_unusable
 from hiero_replay.simulate.history import History, write_history
 from hiero_replay.simulate.state import DIVERGE_ENV, LEDGER_ENV, write_state_directory
 from hiero_replay.sources.local import LocalDirSource
 from hiero_replay.states import read_state_metadata
-from hiero_replay.streams.blocks import BlockFile, BlockFooter
+from hiero_replay.streams.block_hash import EMPTY_HASH
+from hiero_replay.streams.blocks import BlockFile
 
 from .conftest import REPO
 from .doubles.footer_validator import FOOTERS_ENV
@@ -107,7 +108,7 @@ def test_a_replay_of_the_real_chain_is_proven_segment_by_segment_by_the_stream(
     for segment, block in zip(plan["segments"], (3, 4, 5), strict=True):
         assert segment["proof"]["block"] == block and segment["proof"]["reason"].startswith(f"footer of block {block}")
         assert segment["argv"][segment["argv"].index("--expected-hash") + 1] == _footer(chain[block])  # apply-blocks checks too
-    assert plan["bootstrap_check"] == "matches the footer of block 2"
+    assert plan["bootstrap_proof"]["reason"] == "matches the footer of block 2"
     assert "3 segment(s): 3 by the block stream" in result.stdout
 
 
@@ -177,27 +178,38 @@ def _block(listed: StreamFile) -> BlockFile:
     return listed.block
 
 
+def _with_footer(listed: StreamFile, **hashes: bytes) -> StreamFile:
+    block = _block(listed)
+    assert block.footer is not None
+    return replace(listed, block=replace(block, footer=replace(block.footer, **hashes)))
+
+
 def test_footers_of_other_eras_are_never_used(chain: list[StreamFile], samples: Path) -> None:
-    before, following, beyond = _block(chain[2]), _block(chain[3]), _block(chain[4])
-    assert footer_unusable(before, following, beyond) is None
-    old = replace(following, hapi_version=(0, 54, 0))
-    assert "mock values" in (footer_unusable(before, old, None) or "")
+    following = _block(chain[3])
+    assert era_unusable(following, (0, 78), "block 2") is None
+    assert "mock values" in (era_unusable(replace(following, hapi_version=(0, 54, 0)), (0, 54), "block 2") or "")
     for change in ((0, 65, 0), (0, 72, 0)):
-        crossed = footer_unusable(
-            replace(before, hapi_version=(change[0], change[1] - 1, 3)), replace(following, hapi_version=change), None
-        )
+        crossed = era_unusable(replace(following, hapi_version=change), (change[0], change[1] - 1), "block 2")
         assert crossed is not None and f"changed at {change[0]}.{change[1]}" in crossed
-    assert following.footer is not None
-    zeros = replace(
-        following,
-        footer=BlockFooter(following.footer.previous_block_root_hash, following.footer.root_hash_of_all_block_hashes_tree, bytes(48)),
-    )
-    assert "all zeros" in (footer_unusable(before, zeros, None) or "")
+    for marker in (bytes(48), EMPTY_HASH):
+        marked = _block(_with_footer(chain[3], start_of_block_state_root_hash=marker))
+        assert "a marker, not a hash" in (era_unusable(marked, (0, 78), "block 2") or "")
+    assert "software version of the state of round 211 is unknown" in (era_unusable(following, None, "the state of round 211") or "")
     wrapped = _blocks(samples / "blocks/hapi-0.78-WRB_SOLO_4N")
-    assert "wraps a record file" in (footer_unusable(_block(wrapped[0]), _block(wrapped[1]), None) or "")
+    assert "wraps a record file" in (era_unusable(_block(wrapped[1]), (0, 78), "block 0") or "")
     assert all(StreamProofs(wrapped).after_round(n).by == "none" for n in (1, 100))
-    assert "does not chain" in (footer_unusable(_block(chain[1]), following, None) or "")  # block 3 after block 1
-    assert "does not chain" in (footer_unusable(before, following, _block(chain[5])) or "")  # block 5 after block 3
+
+
+def test_a_footer_counts_only_where_the_chain_authenticates_it(chain: list[StreamFile]) -> None:
+    unlinked = StreamProofs([*chain[:3], _with_footer(chain[3], previous_block_root_hash=bytes(48)), *chain[4:]])
+    assert "block 3 does not chain to block 2" in unlinked.after_round(211).reason
+    unconfirmed = StreamProofs([*chain[:4], _with_footer(chain[4], previous_block_root_hash=bytes(48)), chain[5]])
+    assert "block 4 does not chain to block 3" in unconfirmed.after_round(211).reason
+    # Without the block before, the first block is authenticated by the one after it, for a state of a known version.
+    headless = StreamProofs(chain[2:])
+    assert headless.after_round(176, state=(0, 78)).expected_hash == _footer(chain[2])
+    assert headless.after_round(176).by == "none"
+    assert "cannot be authenticated" in StreamProofs([chain[2]]).after_round(176, state=(0, 78)).reason
 
 
 def test_plan_shows_how_each_segment_will_be_proven(tmp_path: Path) -> None:
@@ -210,7 +222,7 @@ def test_plan_shows_how_each_segment_will_be_proven(tmp_path: Path) -> None:
     assert [(s["first_round"], s["last_round"]) for s in plan["segments"]] == [(111, 140), (141, 165)]
     assert [s["proof"]["by"] for s in plan["segments"]] == ["stream", "none"]
     assert "round 165 is inside block 6" in plan["segments"][1]["proof"]["reason"]
-    assert plan["bootstrap_check"] == "matches the footer of block 1"
+    assert plan["bootstrap_proof"]["reason"] == "matches the footer of block 1"
 
 
 @pytest.fixture(scope="module")

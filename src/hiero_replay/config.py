@@ -83,6 +83,11 @@ class ReplayConfig(_Section):
         description="Before any backend starts, compare the bootstrap state's HASH with the state hash the footer "
         "of the first block replayed carries (where the stream's era has one).",
     )
+    stream_proofs: bool = Field(
+        True,
+        description="Check each block-stream segment's state against the footer of the block after it (off: "
+        "for a tool of another state-hashing era than the blocks, e.g. a 0.72+ validator on 0.71 blocks).",
+    )
     bisect: bool = Field(
         True,
         description="When the block stream disproves a segment, replay halves of it from its start state to find "

@@ -87,11 +87,13 @@ class Divergence:
     state_before: str
     #: Backend runs the bisect took.
     runs: int
+    #: Whether the state the blocks were applied to is proven (else the divergence may lie before them).
+    start_proven: bool = True
 
     @property
     def first_block(self) -> int | None:
         """The first divergent block, when narrowed down to one."""
-        return self.blocks[0] if self.blocks[0] == self.blocks[1] else None
+        return self.blocks[0] if self.blocks[0] == self.blocks[1] and self.start_proven else None
 
     def to_json(self) -> dict[str, object]:
         return {**asdict(self), "blocks": list(self.blocks), "rounds": list(self.rounds), "first_block": self.first_block}

@@ -48,6 +48,11 @@ REPLAY_SWITCHES: dict[str, tuple[tuple[str, ...], bool, str]] = {
         False,
         "Do not compare the bootstrap state's HASH with the first replayed block's footer.",
     ),
+    "--no-stream-proofs": (
+        ("replay", "stream_proofs"),
+        False,
+        "Do not check block-stream segments against the next block's footer (a tool of another hashing era).",
+    ),
     "--no-bisect": (("replay", "bisect"), False, "On a segment the block stream disproves, do not search for the first divergent block."),
 }
 

@@ -137,6 +137,7 @@ def render_result(result: RunResult) -> str:
         if not segment.replayed:
             lines.append(
                 f"  segment {segment.index}  {segment.backend:<12}  rounds {segment.first_round}..{segment.last_round}  verified before"
+                f"  {PROVEN_WORDS[segment.verified_by]}"
             )
             continue
         speed = f"  {segment.consensus_speed:.1f}x consensus" if segment.consensus_speed is not None else ""

@@ -159,8 +159,17 @@ class ReplayPlan:
     segments: tuple[Segment, ...] = field(default=())
     #: What the plan cannot promise, in words (a tool without a capability, a pace that cannot hold).
     warnings: tuple[str, ...] = ()
-    #: How the bootstrap state was checked against the block stream, in words.
-    bootstrap_check: str = ""
+    #: What the bootstrap state's HASH was checked against (``none``: not checked, and why).
+    bootstrap_proof: Proof | None = None
+
+    @property
+    def bootstrap_check(self) -> str:
+        """How the bootstrap state was checked against the block stream, in words."""
+        return self.bootstrap_proof.reason if self.bootstrap_proof is not None else "-"
+
+    @property
+    def bootstrap_proven(self) -> bool:
+        return self.bootstrap_proof is not None and self.bootstrap_proof.verified
 
     @property
     def pace(self) -> Rate:
@@ -176,7 +185,16 @@ class ReplayPlan:
         """The plan a run recorded (for ``run --resume``)."""
         paths = {key: Path(data[key]) for key in ("run_dir", "bootstrap_state", "out")}
         segments = tuple(Segment.from_json(s) for s in data["segments"])
-        return cls(**{**data, **paths, "segments": segments, "warnings": tuple(data.get("warnings", ()))})
+        proof = data.get("bootstrap_proof")
+        return cls(
+            **{
+                **data,
+                **paths,
+                "segments": segments,
+                "warnings": tuple(data.get("warnings", ())),
+                "bootstrap_proof": Proof(**proof) if proof else None,
+            }
+        )
 
 
 def _jsonable(value: Any) -> Any:

@@ -12,7 +12,7 @@ from ..backends.probe import startup_error
 from ..errors import ContinuityError
 from ..inventory import verify_stream_files
 from ..model.files import StreamFile
-from ..model.plan import Invocation, ReplayPlan, Segment
+from ..model.plan import Invocation, Proof, ReplayPlan, Segment
 from ..model.rate import Workload
 from ..streams.naming import FileKind
 from .inputs import PlanInputs, probe_backends
@@ -20,6 +20,9 @@ from .proofs import StreamProofs, check_bootstrap, with_reference
 from .segments import BackendRange, pace_ranges, pacing_warnings, pacing_window, split_ranges
 from .selection import coverage_of, select_streams
 from .timeline import Timeline
+
+#: Why an event-stream segment is not proven by the stream.
+EVENTS_UNPROVEN = "an event-stream segment: event streams carry no state hash"
 
 
 def new_run_id() -> str:
@@ -73,7 +76,11 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         name = replay.mode if only is not None else registry.default_for(stream_range.kind)
         ranges.append(BackendRange(name, stream_range.first, stream_range.last))
     proofs = StreamProofs(stream_files[FileKind.BLOCK])
-    bootstrap_check = check_bootstrap(proofs, bootstrap, bootstrap_dir) if replay.bootstrap_check else "skipped (--no-bootstrap-check)"
+    bootstrap_proof = (
+        check_bootstrap(proofs, bootstrap, bootstrap_dir)
+        if replay.bootstrap_check
+        else Proof("none", None, "skipped (--no-bootstrap-check)")
+    )
     # Only once the data holds: ask the tools the ranges need what they support, and adapt to it.
     used = {piece.backend: inputs.backends[piece.backend] for piece in ranges}
     notes = probe_backends(settings, used, {backend.stream_kind for backend in used.values()})
@@ -104,14 +111,21 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     state_dir = bootstrap_dir
     for index, piece in enumerate(pieces, start=1):
         last = index == len(pieces)
-        proof = proofs.after_round(piece.last)
+        backend = inputs.backends[piece.backend]
+        # Only block backends: event streams carry no state hash, and PCLI's state may be of another
+        # transaction offset than the node's (§7.2), which no footer would confirm.
+        if backend.stream_kind is not FileKind.BLOCK:
+            proof = Proof("none", None, EVENTS_UNPROVEN)
+        elif not replay.stream_proofs:
+            proof = Proof("none", None, "not checked against the stream (--no-stream-proofs)")
+        else:
+            proof = proofs.after_round(piece.last)
         if last:
             proof = with_reference(proof, expected_hash, reference, piece.last)
         folder = run_dir / "segments" / f"{index:03d}-{piece.backend}"
         final_dir = out if last else folder / "state"
         # Beside --out (one file system for the final rename), named after the run: never too long a name.
         out_dir = out.parent / f".hiero-replay-{run_id}.partial" if last else folder / "state.partial"
-        backend = inputs.backends[piece.backend]
         stream = inputs.stream(backend.stream_kind)
         assert stream is not None
         work = workload(piece)
@@ -157,7 +171,7 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         sources={"events": settings.source.events or "", "blocks": settings.source.blocks or ""},
         segments=tuple(segments),
         warnings=tuple(warnings),
-        bootstrap_check=bootstrap_check,
+        bootstrap_proof=bootstrap_proof,
     )
 
 

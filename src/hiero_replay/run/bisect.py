@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import Divergence
+from ..errors import Divergence, HashMismatchError, ReplayError, ReplayInterrupted, RunStoreError
 from ..inventory import load_stream_files
 from ..logs import get_logger
 from ..model.plan import Invocation, Segment
@@ -65,13 +65,44 @@ def checkpoints_of(segment: Segment) -> tuple[int, list[Checkpoint]]:
     return first.number, [*inner, Checkpoint(segment.last_round, segment.proof.block - 1, segment.expected_hash)]
 
 
+def disproved_by_stream(segment: Segment, error: HashMismatchError) -> None:
+    """Say in ``error`` that the stream, not a reference of the user's, disproved the segment."""
+    error.message = (
+        f"Segment {segment.index} (rounds {segment.first_round}..{segment.last_round}) is disproved by the block stream: "
+        f"the state it produced is not the one the {segment.proof.reason} carries. {error.message}"
+    )
+
+
+def narrow_down(
+    segment: Segment, error: HashMismatchError, replay_to: ReplayTo, on_probe: Callable[[Probe], None], *, start_proven: bool
+) -> None:
+    """Bisect a segment the stream disproved, and say in ``error`` where it diverges. A step that
+    fails ends the search (said in the hint); an interruption or a run-store failure ends the run."""
+    log = get_logger()
+    log.error("segment disproved by the block stream: bisecting", proof=segment.proof.reason)
+    try:
+        found = bisect_segment(segment, error.actual, replay_to, on_probe, start_proven=start_proven)
+    except (ReplayInterrupted, RunStoreError):
+        raise
+    except ReplayError as failure:
+        log.warning("bisect stopped", reason=str(failure))
+        error.hint = f"{error.hint or ''} The search for the first divergent block stopped: {failure}".strip()
+        return
+    error.divergence = found
+    error.message = f"{describe(found)} {error.message}"
+    log.error("first divergent block found", **found.to_json())
+
+
 def bisect_segment(
     segment: Segment,
     actual_hash: str | None,
     replay_to: ReplayTo,
     on_probe: Callable[[Probe], None],
+    *,
+    start_proven: bool = True,
 ) -> Divergence:
-    """Narrow the divergence of ``segment`` (which reached ``actual_hash`` at its end) down."""
+    """Narrow the divergence of ``segment`` (which reached ``actual_hash`` at its end) down. Where its
+    start state is not proven and no step matched, the divergence may lie before the segment."""
     log = get_logger()
     first_block, checkpoints = checkpoints_of(segment)
     good_state, good_round, good_block = segment.state_dir, segment.first_round - 1, first_block - 1
@@ -114,14 +145,20 @@ def bisect_segment(
         actual=bad_hash,
         state_before=str(good_state),
         runs=runs,
+        start_proven=start_proven or good >= 0,
     )
 
 
 def describe(found: Divergence) -> str:
     """Where the replay left the stream's history, in words."""
-    where = f"block {found.first_block}" if found.first_block is not None else f"blocks {found.blocks[0]}..{found.blocks[1]}"
+    if not found.start_proven:
+        where = f"at or before block {found.blocks[1]}"
+        caveat = f" The state it started from (round {found.rounds[0] - 1}) is not proven by the stream: the divergence may lie before it."
+    else:
+        where = f"at block {found.first_block}" if found.first_block is not None else f"in blocks {found.blocks[0]}..{found.blocks[1]}"
+        caveat = ""
     return (
-        f"The replay diverges from the block stream at {where} (rounds {found.rounds[0]}..{found.rounds[1]}): "
+        f"The replay diverges from the block stream {where} (rounds {found.rounds[0]}..{found.rounds[1]}): "
         f"applied to the state kept at {found.state_before}, it gives {found.actual} where the footer of block "
-        f"{found.blocks[1] + 1} says {found.expected} (found in {found.runs} bisect run(s))."
+        f"{found.blocks[1] + 1} says {found.expected} (found in {found.runs} bisect run(s)).{caveat}"
     )

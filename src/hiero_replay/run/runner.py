@@ -27,7 +27,7 @@ from ..sources.base import ReplaySource
 from ..states import StateMetadata, read_state_metadata
 from ..store import RunStore, SegmentRecord
 from ..streams.timestamps import parse_consensus_time
-from .bisect import Probe, ReplayTo, bisect_segment, describe
+from .bisect import Probe, disproved_by_stream, narrow_down
 from .interrupts import held
 from .pacer import Pacer
 from .prefetch import Prefetcher
@@ -218,10 +218,7 @@ class Runner:
             self.log.info("pacing wait", seconds=round(waited, 3), rate=plan.rate)
         started_at = time.time()
         self.store.segment_starting(plan.run_id, segment.index, started_at)
-        # An interruption waits while the supervisor starts and is noted: wherever it then lands,
-        # the run's failure path finds the backend to stop (``_stop_running``).
-        with held():
-            process = self._running = start_backend(backend, segment.invocation, files)
+        process = self._start(backend, segment.invocation, files)
         self.store.segment_supervised(plan.run_id, segment.index, process.pid)
         result = self._finish(segment, backend, files, process.pid, started_at, process=process)
         self._running = None
@@ -247,8 +244,10 @@ class Runner:
             if kept is not None:
                 self.log.error("hash mismatch: resulting state kept", state=str(kept))
                 error.hint = f"The resulting state is kept at {kept}; {self.plan.out} was not created."
-            if self.bisect and segment.proof.by == "stream":
-                self._bisect(segment, backend, error)
+            if segment.proof.by == "stream":
+                disproved_by_stream(segment, error)
+                if self.bisect:
+                    self._bisect(segment, backend, error)
             self.store.segment_failed(self.plan.run_id, segment.index, str(error))
             raise
         except BaseException as error:
@@ -259,8 +258,9 @@ class Runner:
         return self._checkpoint(segment, metadata, time.time() - started_at)
 
     def _bisect(self, segment: Segment, backend: ReplayBackend, error: HashMismatchError) -> None:
-        """Narrow the divergence of a segment the stream disproves down to its first block; says where on ``error``."""
-        self.log.error("segment disproved by the block stream: bisecting", proof=segment.proof.reason)
+        """Narrow a segment the stream disproves down to its first divergent block (said on ``error``)."""
+        previous = self.plan.segments[segment.index - 2] if segment.index > 1 else None
+        start_proven = previous.proof.verified if previous is not None else self.plan.bootstrap_proven
 
         def record(probe: Probe) -> None:
             self.store.bisect_step(
@@ -269,25 +269,14 @@ class Runner:
                 state_dir=probe.state_dir,
             )  # fmt: skip
 
-        try:
-            found = bisect_segment(segment, error.actual, self._replay_to(segment, backend), record)
-        except ReplayError as failure:
-            self.log.warning("bisect stopped", reason=str(failure))
-            error.hint = f"{error.hint or ''} The search for the first divergent block stopped: {failure}".strip()
-            return
-        error.divergence = found
-        error.message = f"{error.message} {describe(found)}"
-        self.log.error("first divergent block found", **found.to_json())
-
-    def _replay_to(self, segment: Segment, backend: ReplayBackend) -> ReplayTo:
-        """Run ``backend`` for a bisect step, in a folder of its own; the HASH it reached."""
-
         def replay_to(invocation: Invocation, folder: Path) -> str:
             files = SupervisorFiles.in_folder(folder)
+            stale = find_supervisor(files)  # a step left running by an orchestrator that died
+            if stale is not None:
+                stop_process_group(stale, lambda: find_supervisor(files) is not None)
             prepare_output(invocation.out_dir, backend)
             started_at = time.time()
-            with held():
-                process = self._running = start_backend(backend, invocation, files)
+            process = self._start(backend, invocation, files)
             follow_backend(
                 backend, files, process.pid, started_at=started_at, rounds=(segment.first_round, invocation.target_round),
                 on_line=self._log_line, on_tick=self.observer.tick, process=process,
@@ -295,7 +284,14 @@ class Runner:
             self._running = None
             return verify_output(invocation.out_dir, backend, target_round=invocation.target_round, expected_hash=None).hash
 
-        return replay_to
+        narrow_down(segment, error, replay_to, record, start_proven=start_proven)
+
+    def _start(self, backend: ReplayBackend, invocation: Invocation, files: SupervisorFiles) -> subprocess.Popen[bytes]:
+        """Start a backend under its supervisor. An interruption waits while it starts and is noted:
+        wherever it then lands, the run's failure path finds the backend to stop (``_stop_running``)."""
+        with held():
+            process = self._running = start_backend(backend, invocation, files)
+        return process
 
     def _recover(self, segment: Segment, record: SegmentRecord, backend: ReplayBackend, files: SupervisorFiles) -> SegmentResult | None:
         """A segment that was running when the orchestrator stopped: adopt it, or discard it."""

@@ -3,6 +3,7 @@ backend reads, and an output folder the way its backend wants it."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -59,5 +60,10 @@ def keep_mismatched_output(segment: Segment, run_dir: Path) -> Path | None:
     while kept.exists():
         attempt += 1
         kept = run_dir / f"mismatched-state-segment-{segment.index}-{attempt}"
-    os.replace(segment.out_dir, kept)
+    try:
+        os.replace(segment.out_dir, kept)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        shutil.move(segment.out_dir, kept)  # --out on another file system than the work directory
     return kept
