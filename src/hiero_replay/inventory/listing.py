@@ -12,13 +12,15 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice, takewhile
+from typing import cast
 
 from ..errors import ConfigError, ContinuityError
 from ..model.files import Ignored, Problem
-from ..sources.base import ReplaySource, SourceObject
+from ..sources.base import ProbingSource, ReplaySource, SourceObject
 from ..streams.naming import FileKind, StreamFileName, block_key_positioner, parse_stream_file_name, signed_key
 from ..streams.timestamps import format_consensus_time
 from .block_search import BlockSearch, Unsearchable
+from .probing import probe_block_range
 from .reading import Listed, read_stream_file
 
 #: From this many block files on, a round range is located by a search instead of reading them all.
@@ -224,7 +226,12 @@ def _events_until_round(source: ReplaySource, objects: Iterable[SourceObject], l
 def list_for_rounds(source: ReplaySource, *, start_after: str | None, rounds: tuple[int, int | None] | None) -> Listing:
     """The listing of ``source`` (whose keys sort after ``start_after``): all of it, or only what
     the rounds ``rounds`` need: event files up to the last round, the blocks that hold the rounds
-    (from a large bucket folder of blocks, only those are listed)."""
+    (from a large bucket folder of blocks, only those are listed; from a local folder of blocks,
+    they are found by name, without a listing)."""
+    if rounds is not None and rounds[1] is not None and start_after is None and source.features.probe_by_name:
+        probed = probe_block_range(cast(ProbingSource, source), rounds[0], rounds[1])
+        if probed is not None:
+            return Listing(blocks=probed)
     objects: Iterable[SourceObject] = source.list(start_after)
     if rounds is None:
         return list_stream_files(objects)

@@ -32,6 +32,9 @@ class SourceFeatures:
     read_attempts: int
     #: Objects live on this machine already: a folder of them is used in place, never copied.
     local: bool
+    #: Can an object be looked up by its key alone (``ProbingSource.probe``: a ``stat`` by name),
+    #: so that a range of block files is found without listing the folder?
+    probe_by_name: bool = False
 
 
 class ReplaySource(Protocol):
@@ -61,4 +64,18 @@ class ReplaySource(Protocol):
 
     def fetch(self, key: str) -> Path:
         """A local file holding the object (the file itself, or a verified cached copy)."""
+        ...
+
+
+class ProbingSource(ReplaySource, Protocol):
+    """A source whose objects can be looked up by key, and whose folders can be sampled, without a listing."""
+
+    def probe(self, key: str) -> SourceObject | None:
+        """The object at ``key`` (``skipped`` set when it is there but not readable as a file), or
+        ``None`` when nothing is there."""
+        ...
+
+    def sample(self, folder: str = "", limit: int = 64) -> list[tuple[str, bool]]:
+        """Up to ``limit`` entries of ``folder`` (a key prefix without its ``/``), in no particular
+        order, each as (name, is a folder): a look at what the folder holds, not a listing of it."""
         ...
