@@ -90,18 +90,19 @@ class _Checker:
                     file=current.key,
                 )
             )
-        for part, present in (("block footer", block.footer is not None), ("block proof", bool(block.proofs))):
+        for part, present in (("block footer", block.has_footer), ("block proof", bool(block.proofs))):
             if not present:
                 self.problem(CorruptFileError(f"{current.key}: block {block.number} has no {part}.", file=current.key))
-        if block.footer is not None and block.number == 0:
-            if block.footer.previous_block_root_hash == block.genesis_previous_hash:
+        footer = block.footer if block.number == 0 else None
+        if footer is not None:
+            if footer.previous_block_root_hash == block.genesis_previous_hash:
                 self.inventory.verified_links += 1
             else:
                 self.problem(
                     HashMismatchError(
                         f"{current.key}: block 0 does not start from the genesis previous-block hash.",
                         expected=block.genesis_previous_hash,
-                        actual=block.footer.previous_block_root_hash,
+                        actual=footer.previous_block_root_hash,
                         file=current.key,
                     )
                 )
@@ -134,9 +135,11 @@ class _Checker:
             )
             return
         prev_block, block = previous.block, current.block
-        if prev_block is None or block is None or block.footer is None:
+        footer = block.footer if block is not None else None
+        if prev_block is None or block is None or footer is None:
             return
-        if not prev_block.root_hashes:
+        root_hashes = prev_block.root_hashes
+        if not root_hashes:
             self.inventory.unverifiable_links += 1
             self.problem(
                 UnverifiableError(
@@ -146,13 +149,13 @@ class _Checker:
                 )
             )
         else:
-            claimed = block.footer.previous_block_root_hash
-            matching = [algorithm for algorithm, root in prev_block.root_hashes.items() if root == claimed]
+            claimed = footer.previous_block_root_hash
+            matching = [algorithm for algorithm, root in root_hashes.items() if root == claimed]
             if matching:
                 chosen[prev_block.number] = matching[0]
                 self.inventory.verified_links += 1
             else:
-                algorithm, computed = next(iter(prev_block.root_hashes.items()))
+                algorithm, computed = next(iter(root_hashes.items()))
                 self.problem(
                     HashMismatchError(
                         f"Previous hash mismatch for block {block.number} ({current.key}): it does not chain to "
@@ -194,22 +197,23 @@ class _Checker:
         tree = StreamingTree()
         for current in files:
             block = current.block
-            if block is None or block.footer is None or not block.root_hashes or Algorithm.A2 in block.root_hashes:
+            footer, root_hashes = (block.footer, block.root_hashes) if block is not None else (None, {})
+            if block is None or footer is None or not root_hashes or Algorithm.A2 in root_hashes:
                 return
             expected = tree.root()
-            if block.footer.root_hash_of_all_block_hashes_tree != expected:
+            if footer.root_hash_of_all_block_hashes_tree != expected:
                 self.problem(
                     HashMismatchError(
                         f"{current.key}: block {block.number}'s root of all previous block hashes does not match blocks 0..{block.number - 1}.",
                         expected=expected,
-                        actual=block.footer.root_hash_of_all_block_hashes_tree,
+                        actual=footer.root_hash_of_all_block_hashes_tree,
                         file=current.key,
                     )
                 )
                 return
             if block.number not in chosen:
                 return  # its root is not confirmed by a successor: later folds would only echo that
-            tree.add_hash(block.root_hashes[chosen[block.number]])
+            tree.add_hash(root_hashes[chosen[block.number]])
 
     def check_events(self, files: Sequence[StreamFile]) -> None:
         previous: StreamFile | None = None

@@ -121,24 +121,31 @@ class LocalDirSource:
         return found
 
     def _walk(self, directory: str, prefix: str, real_root: Path, start_after: str | None = None) -> Iterator[SourceObject]:
+        """Names only from the directory (a million ``DirEntry`` objects would be held at once to
+        sort them), sorted; then one ``lstat`` per name that can sort after ``start_after``."""
         try:
-            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+            names = os.listdir(directory)
         except OSError as error:
             raise SourceError(f"Cannot list {directory}: {error.strerror}.", file=directory) from error
-        for entry in entries:
-            key = prefix + entry.name
+        names.sort()
+        for name in names:
+            key = prefix + name
+            # "/" sorts before "0": every key under a folder sorts before the folder's name + "0"
+            if start_after is not None and key <= start_after and start_after >= key + "0":
+                continue  # neither this name nor anything under it sorts after start_after: no stat
+            path = f"{directory}/{name}"
             try:
-                # "/" sorts before "0": every key under a folder sorts before the folder's name + "0"
-                if start_after is not None and key <= start_after and (start_after >= key + "0" or not entry.is_dir(follow_symlinks=False)):
-                    continue  # neither this name nor anything under it sorts after start_after: no stat
-                if entry.is_symlink():
-                    yield self._linked(entry.path, key, real_root)
-                elif entry.is_dir(follow_symlinks=False):
-                    yield from self._walk(entry.path, f"{key}/", real_root, start_after)
-                elif entry.is_file(follow_symlinks=False):
-                    yield SourceObject(key, entry.stat(follow_symlinks=False).st_size)
+                info = os.lstat(path)
+                if stat.S_ISLNK(info.st_mode):
+                    yield self._linked(path, key, real_root)
+                elif stat.S_ISDIR(info.st_mode):
+                    yield from self._walk(path, f"{key}/", real_root, start_after)
+                elif start_after is not None and key <= start_after:
+                    continue
+                elif stat.S_ISREG(info.st_mode):
+                    yield SourceObject(key, info.st_size)
                 else:
-                    yield SourceObject(key, 0, skipped=_special_kind(entry.stat(follow_symlinks=False).st_mode))
+                    yield SourceObject(key, 0, skipped=_special_kind(info.st_mode))
             except OSError as error:
                 yield SourceObject(key, 0, skipped=f"cannot be examined ({error.strerror})")
 
@@ -176,6 +183,16 @@ class LocalDirSource:
         return target
 
     def read(self, key: str, *, fresh: bool = False) -> bytes:
+        if "/" not in key and key not in ("", ".", ".."):  # a file of the folder itself: one open, no link followed
+            real_root = self._real_root or self._check_root()
+            try:
+                descriptor = os.open(f"{real_root}/{key}", os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+            except OSError:
+                pass  # a link (used only inside the folder), or gone: the checked path tells
+            else:
+                with os.fdopen(descriptor, "rb") as handle:
+                    if stat.S_ISREG(os.fstat(descriptor).st_mode):
+                        return handle.read()
         path = self._checked_path(key)
         try:
             descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
