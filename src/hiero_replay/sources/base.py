@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceObject:
     """One object under a source's root; ``key`` is relative to the root and uses ``/``. ``skipped``
     says why an entry the source found is not an object it will read (a symlink out of the folder, a FIFO)."""
@@ -35,6 +35,9 @@ class SourceFeatures:
     #: Can an object be looked up by its key alone (``ProbingSource.probe``: a ``stat`` by name),
     #: so that a range of block files is found without listing the folder?
     probe_by_name: bool = False
+    #: The most requests a reader may keep in flight (``buckets.max_requests_in_flight``); 0: as
+    #: many as it has workers, never more.
+    max_in_flight: int = 0
 
 
 class ReplaySource(Protocol):
