@@ -60,7 +60,8 @@ class _Checker:
 
     def check_blocks(self, files: Sequence[StreamFile]) -> None:
         previous: StreamFile | None = None
-        chosen: dict[int, Algorithm] = {}
+        chosen: dict[int, Algorithm] = {}  # the algorithm that verified a block's link; one at a time
+        roots = _AllPreviousRoots(files)
         for current in files:
             if current.error is not None:
                 self.problem(current.error)
@@ -68,8 +69,12 @@ class _Checker:
                 self._check_block_content(current)
             if previous is not None:
                 self._check_block_link(previous, current, chosen)
+                roots.fold(previous, chosen.pop(previous.block.number, None) if previous.block is not None else None)
             previous = current
-        self._check_all_previous_roots(files, chosen)
+        if previous is not None:
+            roots.fold(previous, None)
+        if roots.problem is not None:
+            self.problem(roots.problem)
 
     def _check_block_content(self, current: StreamFile) -> None:
         block = current.block
@@ -190,31 +195,6 @@ class _Checker:
                 )
             )
 
-    def _check_all_previous_roots(self, files: Sequence[StreamFile], chosen: dict[int, Algorithm]) -> None:
-        """From block 0 on, each footer's root of all previous block hashes is recomputable (A3/A4)."""
-        if not files or files[0].name.block_number != 0:
-            return
-        tree = StreamingTree()
-        for current in files:
-            block = current.block
-            footer, root_hashes = (block.footer, block.root_hashes) if block is not None else (None, {})
-            if block is None or footer is None or not root_hashes or Algorithm.A2 in root_hashes:
-                return
-            expected = tree.root()
-            if footer.root_hash_of_all_block_hashes_tree != expected:
-                self.problem(
-                    HashMismatchError(
-                        f"{current.key}: block {block.number}'s root of all previous block hashes does not match blocks 0..{block.number - 1}.",
-                        expected=expected,
-                        actual=footer.root_hash_of_all_block_hashes_tree,
-                        file=current.key,
-                    )
-                )
-                return
-            if block.number not in chosen:
-                return  # its root is not confirmed by a successor: later folds would only echo that
-            tree.add_hash(root_hashes[chosen[block.number]])
-
     def check_events(self, files: Sequence[StreamFile]) -> None:
         previous: StreamFile | None = None
         for current in files:
@@ -302,6 +282,41 @@ class _Checker:
                     hint="Add the stream files holding these rounds, or narrow the round range.",
                 ),
             )
+
+
+class _AllPreviousRoots:
+    """From block 0 on, each footer's root of all previous block hashes is recomputable (A3/A4):
+    folded block by block as the links are checked, keeping nothing per block."""
+
+    def __init__(self, files: Sequence[StreamFile]) -> None:
+        self.tree: StreamingTree | None = StreamingTree() if files and files[0].name.block_number == 0 else None
+        self.problem: HashMismatchError | None = None
+
+    def fold(self, current: StreamFile, algorithm: Algorithm | None) -> None:
+        """Check ``current`` against the blocks before it, then add its root by ``algorithm`` (the
+        one its successor's link confirmed; ``None``: unconfirmed, so later folds would only echo it)."""
+        block = current.block
+        if self.tree is None or block is None:
+            self.tree = None
+            return
+        footer, root_hashes = block.footer, block.root_hashes
+        if footer is None or not root_hashes or Algorithm.A2 in root_hashes:
+            self.tree = None
+            return
+        expected = self.tree.root()
+        if footer.root_hash_of_all_block_hashes_tree != expected:
+            self.problem = HashMismatchError(
+                f"{current.key}: block {block.number}'s root of all previous block hashes does not match blocks 0..{block.number - 1}.",
+                expected=expected,
+                actual=footer.root_hash_of_all_block_hashes_tree,
+                file=current.key,
+            )
+            self.tree = None
+            return
+        if algorithm is None:
+            self.tree = None
+            return
+        self.tree.add_hash(root_hashes[algorithm])
 
 
 def _uncovered(low: int, high: int, spans: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:

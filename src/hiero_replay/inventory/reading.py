@@ -102,6 +102,8 @@ _Read = BlockFile | EventFileInfo | ReplayError | None
 def _stream_file(job: tuple[StreamFileName, int, StreamFileName | None], read: _Read) -> StreamFile:
     name, size, _ = job
     if isinstance(read, BlockFile):
+        if read.number == name.block_number:  # one int object for both: a scan holds a million of them
+            object.__setattr__(read, "number", name.block_number)
         return StreamFile(name, size, block=read)
     if isinstance(read, EventFileInfo):
         return StreamFile(name, size, events=read)
@@ -127,6 +129,17 @@ def _in_processes(
             files.extend(map(_stream_file, chunk, future.result()))
 
 
+def _drained(entries: Sequence[Listed]) -> Iterator[Listed]:
+    """The entries in order; from a list, each is removed as it is taken, so that a million listed
+    names do not outlive their turn (the caller hands its lists over)."""
+    if not isinstance(entries, list):
+        yield from entries
+        return
+    entries.reverse()
+    while entries:
+        yield entries.pop()
+
+
 def read_all(
     source: ReplaySource,
     blocks: Sequence[Listed],
@@ -134,9 +147,13 @@ def read_all(
     signatures: dict[str, StreamFileName],
     workers: int,
 ) -> tuple[list[StreamFile], list[StreamFile]]:
-    """Read the listed blocks and event files (with their signature files), in listing order."""
-    count = len(blocks) + len(events)
-    jobs = chain(((name, size, None) for name, size in blocks), ((name, size, signatures.get(signed_key(name))) for name, size in events))
+    """Read the listed blocks and event files (with their signature files), in listing order. Lists
+    given are emptied as they are read."""
+    count, block_count = len(blocks) + len(events), len(blocks)
+    jobs = chain(
+        ((name, size, None) for name, size in _drained(blocks)),
+        ((name, size, signatures.get(signed_key(name))) for name, size in _drained(events)),
+    )
     if source.features.cpu_bound_reads:
         # Processes for large sets of local files: decoding hundreds of small items per block
         # holds the GIL. Threads for small sets (no start-up cost).
@@ -152,4 +169,6 @@ def read_all(
             keys += [name.key] if signature is None else [name.key, signature.key]
         with ReadAhead(source, keys, workers) as downloads, ThreadPoolExecutor(DECODE_THREADS) as decoders:
             files = list(decoders.map(lambda job: read_stream_file(downloads, *job), job_list))
-    return files[: len(blocks)], files[len(blocks) :]
+    events_read = files[block_count:]
+    del files[block_count:]
+    return files, events_read

@@ -62,8 +62,9 @@ def load_stream_files(
     ``start_after``), or only what the rounds ``rounds`` need."""
     with long_lived():
         listing = list_for_rounds(source, start_after=start_after, rounds=rounds)
+        found = listing.found  # before reading empties the listing's lists
         blocks, events = read_all(source, listing.blocks, listing.events, listing.signatures, workers)
-    return StreamFiles(source.url, blocks, events, listing.block_problems, listing.event_problems, listing.ignored, listing.found)
+    return StreamFiles(source.url, blocks, events, listing.block_problems, listing.event_problems, listing.ignored, found)
 
 
 def scan_source(
