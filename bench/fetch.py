@@ -8,6 +8,11 @@ of them to a local folder, 32 transfers in parallel:
 - hiero-replay's preflight from the bucket: list, download, decode and verify every block and its
   hash chain, and write each verified copy atomically into the cache.
 
+Then the same through the tests' fault proxy with its latency fault (``--latency`` seconds per
+request, plus up to ``--jitter``; in a process of its own, ``bench/latency_proxy.py``), as a real
+bucket answers: rclone and the raw client at 32 and 128 transfers, ours held at 32 requests in
+flight and ours adaptive (from 32, up to 256), and the raw client at the count ours reached.
+
 Each contender's CPU time (its own, and the server's) is measured too, and so is the CPU time of
 verification alone (decompress, decode and hash every block, one thread). Our preflight does the raw
 copy's work plus verification, so on C cores its wall time is at least (raw CPU + verification
@@ -15,7 +20,7 @@ CPU) / C: the bench prints that bound next to the ratios.
 
 Also: the wall time of a bucket-sourced simulated replay against the same replay from a warm cache.
 
-    python -m bench.fetch [--files 2000]
+    python -m bench.fetch [--files 2000] [--repeat 3] [--latency 0.05] [--jitter 0.005]
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.object_servers import FaultProxy, SeaweedS3
+from tests.object_servers import SeaweedS3
 
 from hiero_replay.config import BucketsConfig, load_settings
 from hiero_replay.inventory import open_stream_source, scan_source
@@ -199,8 +204,19 @@ AT_PEAK = "raw obstore at ours' peak"
 def under_latency(server: SeaweedS3, keys: list[str], folder: Path, latency: float, jitter: float) -> tuple[dict[str, float], int]:
     """One iteration through the fault proxy's latency fault: wall seconds of each contender, and
     the most requests the adaptive preflight had in flight."""
-    proxy = FaultProxy(server.endpoint, latency=latency, jitter=jitter, record=False)
-    end = proxy.endpoint
+    proxy = subprocess.Popen(
+        [sys.executable, "-m", "bench.latency_proxy", server.endpoint, str(latency), str(jitter)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proxy.stdin is not None and proxy.stdout is not None
+    end = proxy.stdout.readline().strip()
+
+    def command(line: str) -> str:
+        assert proxy.stdin is not None and proxy.stdout is not None
+        proxy.stdin.write(line + "\n")
+        proxy.stdin.flush()
+        return proxy.stdout.readline().strip()
+
     walls: dict[str, float] = {}
 
     def timed(name: str, action: Callable[[], object]) -> None:
@@ -214,12 +230,13 @@ def under_latency(server: SeaweedS3, keys: list[str], folder: Path, latency: flo
         timed("raw obstore x32", lambda: raw_library(end, "bench", keys, folder / "raw-32", 32))
         timed("raw obstore x128", lambda: raw_library(end, "bench", keys, folder / "raw-128", 128))
         timed("ours x32 (held at 32)", lambda: ours(end, "bench", keys, folder / "ours-32", 32, 32))
-        proxy.peak_in_flight = 0
+        command("reset")
         timed(ADAPTIVE, lambda: ours(end, "bench", keys, folder / "ours-adaptive", 32, 256))
-        reached = proxy.peak_in_flight
+        reached = int(command("peak"))
         timed(AT_PEAK, lambda: raw_library(end, "bench", keys, folder / "raw-peak", reached))
     finally:
-        proxy.stop()
+        proxy.stdin.close()
+        proxy.wait(timeout=30)
     return walls, reached
 
 

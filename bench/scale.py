@@ -95,10 +95,10 @@ def fill_bucket(server: SeaweedS3, folder: Path, marker: Path) -> None:
 def bucket_env(server: SeaweedS3, work: Path) -> tuple[list[str], dict[str, str]]:
     config = work / "bucket.toml"
     work.mkdir(parents=True, exist_ok=True)
-    config.write_text("[buckets]\nallow_http = true\npath_style = true\nanonymous = true\n")
+    config.write_text(f'work_dir = "{work}"\n[buckets]\nallow_http = true\npath_style = true\nanonymous = true\n')
     env = {**os.environ, "AWS_ENDPOINT_URL": server.endpoint, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
            "AWS_EC2_METADATA_DISABLED": "true"}  # fmt: skip
-    return ["--config", str(config), "--work-dir", str(work)], env
+    return ["--config", str(config)], env
 
 
 def main() -> None:
