@@ -2,7 +2,8 @@
 backends' argument vectors run directly, one after the other, in the same run.
 
 The history (``simulate.history``: events to the cutover, blocks after it) is replayed twice, in
-few long segments and in many short ones; each run's segments are then run again straight from
+few long segments and in many short ones, from one work directory (as an operator keeps it: the
+tools' capability probe runs in a warm-up run, then comes from its cache); each run's segments are then run again straight from
 their argv (from the run's ``plan.json``, into fresh output folders, from the same staged inputs
 and the same states). What ``run`` adds is its wall time minus the direct runs' time; the added
 time per segment is the slope between the two segmentations, and the rest is the fixed cost per
@@ -66,12 +67,15 @@ def main() -> None:
                   "--bootstrap-state", str(history.bootstrap_state), "--node-id", "3", "--target-round", str(args.rounds)]  # fmt: skip
         shapes = {"long segments": args.rounds, "short segments": args.short}
         rows: dict[str, dict[str, list[float]]] = {name: {"run": [], "direct": [], "segments": []} for name in shapes}
-        timed([*CLI, "--help"])  # warm the bytecode
+        work = root / "work"  # one work directory, as an operator keeps: the tools are probed once
+        timed([*CLI, *common, "--segment-rounds", str(args.rounds), "--work-dir", str(work), "--out", str(root / "warm-up")])
         for attempt in range(args.repeat):
             for name, rounds in shapes.items():
-                work, out = root / f"work-{attempt}-{rounds}", root / f"out-{attempt}-{rounds}"
+                out = root / f"out-{attempt}-{rounds}"
+                known = set((work / "runs").iterdir())
                 wall = timed([*CLI, *common, "--segment-rounds", str(rounds), "--work-dir", str(work), "--out", str(out)])
-                plan = json.loads(next((work / "runs").glob("*/plan.json")).read_text())
+                (run_dir,) = set((work / "runs").iterdir()) - known
+                plan = json.loads((run_dir / "plan.json").read_text())
                 rows[name]["run"].append(wall)
                 rows[name]["direct"].append(direct(plan, root / f"direct-{attempt}-{rounds}"))
                 rows[name]["segments"].append(len(plan["segments"]))

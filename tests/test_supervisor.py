@@ -123,3 +123,9 @@ def test_a_backend_killed_by_a_signal_is_recorded_as_minus_the_signal(tmp_path: 
     status = tmp_path / "status"
     subprocess.run([sys.executable, "-I", "-S", str(SUPERVISOR), str(status), str(tmp_path / "log"), "--", "sh", "-c", "kill -9 $$"])
     assert json.loads(status.read_text()) == {"exit_code": -9}
+
+
+def test_a_replay_from_local_folders_never_loads_the_object_store_client() -> None:
+    """The fixed cost of a run: obstore is loaded only when a bucket URL is opened."""
+    code = "import sys, hiero_replay.run.replay, hiero_replay.inventory; print('obstore' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
-import obstore
-
 from ..errors import ConfigError, CorruptFileError, MissingInputError, SourceError
 from ..logs import get_logger
 from .base import SourceFeatures, SourceObject
@@ -165,6 +163,8 @@ class ObjectStoreSource:
 
     def _pages(self, offset: str | None) -> Iterator[Page]:
         """Listing pages; a page that fails is retried by listing again from the last key received."""
+        import obstore  # here, not at the top: a run from local folders never loads it
+
         stream: Any = None
 
         def next_page() -> Page | None:
@@ -205,6 +205,8 @@ class ObjectStoreSource:
 
     def download(self, key: str) -> bytes:
         """The object's bytes straight from the bucket (retried, not validated, not cached)."""
+        import obstore
+
         try:
             return self._request(f"get {key}", lambda: bytes(obstore.get(self.store, self.location.prefix + key).bytes()))
         except FileNotFoundError as error:
