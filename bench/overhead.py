@@ -30,9 +30,9 @@ CLI = [sys.executable, "-m", "hiero_replay"]
 NEEDS_OUT_FOLDER = {"block-stream"}
 
 
-def timed(argv: list[str]) -> float:
+def timed(argv: list[str], cwd: Path | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
     return time.perf_counter() - started
 
 
@@ -45,7 +45,9 @@ def direct(plan: dict[str, object], out: Path) -> float:
         argv = [str(target) if argument == partial else argument for argument in segment["argv"]]
         if segment["backend"] in NEEDS_OUT_FOLDER:
             target.mkdir(parents=True)
-        total += timed(argv)
+        folder = out / f"{segment['index']:03d}-cwd"  # the tools write log files where they run, as under the runner
+        folder.mkdir(parents=True)
+        total += timed(argv, cwd=folder)
     return total
 
 
