@@ -70,17 +70,24 @@ def run_stub(tmp_path: Path, script: str, monkeypatch: pytest.MonkeyPatch) -> tu
     because the supervisor ended."""
     monkeypatch.setattr(process, "POLL_SECONDS", 3600.0)
     woken: list[bool] = []
-    real_select = select.select
+    real_poll = select.poll
 
-    def counting_select(*args: Any) -> Any:
-        ready = real_select(*args)
-        woken.append(bool(ready[0]))
-        return ready
+    class CountingPoll:
+        def __init__(self) -> None:
+            self.inner = real_poll()
+
+        def register(self, *args: Any) -> None:
+            self.inner.register(*args)
+
+        def poll(self, *args: Any) -> Any:
+            ready = self.inner.poll(*args)
+            woken.append(bool(ready))
+            return ready
 
     def no_sleep(_: float) -> None:
         raise AssertionError("the follow loop slept instead of waiting on the supervisor")
 
-    monkeypatch.setattr(process.select, "select", counting_select)
+    monkeypatch.setattr(process.select, "poll", CountingPoll)
     monkeypatch.setattr(process.time, "sleep", no_sleep)
     backend: Any = StubBackend(script)
     files = SupervisorFiles.in_folder(tmp_path / "segment")

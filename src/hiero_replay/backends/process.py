@@ -116,17 +116,20 @@ class _ExitWatch:
 
     def __init__(self, pid: int) -> None:
         self.descriptor: int | None = None
+        self._poll = select.poll()  # not select(): a descriptor past 1023 is fine
         if pid > 0 and hasattr(os, "pidfd_open"):
             try:
                 self.descriptor = os.pidfd_open(pid)
             except OSError:
                 self.descriptor = None
+            else:
+                self._poll.register(self.descriptor, select.POLLIN)
 
     def wait(self, seconds: float) -> None:
         if self.descriptor is None:
             time.sleep(seconds)
         else:
-            select.select([self.descriptor], [], [], seconds)
+            self._poll.poll(seconds * 1000)
 
     def close(self) -> None:
         if self.descriptor is not None:
