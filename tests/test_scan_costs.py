@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hiero_replay.inventory import listing, load_stream_files
+from hiero_replay.sources import local
 from hiero_replay.sources.local import LocalDirSource
 from hiero_replay.streams.naming import block_file_name
 from hiero_replay.streams.writers import generate_rounds, write_block_stream, write_event_stream
@@ -69,3 +70,24 @@ def test_names_are_parsed_once_while_an_event_listing_looks_for_its_last_round(t
     files = load_stream_files(LocalDirSource(tmp_path), rounds=(1, 250))
     assert files.events and len(parsed) == len(set(parsed))  # each name once
     assert len(parsed) < 300  # and the listing stopped past round 250, not at the end of the folder
+
+
+def test_a_listing_from_a_key_examines_nothing_before_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = [f"2026-01-01T00_{minute:02d}_00.000000000Z.evts" for minute in range(60)]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "inside.evts").write_bytes(b"x")
+    examined: list[str] = []
+    real_lstat = local.os.lstat
+
+    def counting(path: str) -> object:
+        examined.append(path)
+        return real_lstat(path)
+
+    monkeypatch.setattr(local.os, "lstat", counting)
+    start = names[40].removesuffix(".evts")
+    listed = [obj.key for obj in local.LocalDirSource(tmp_path).list(start)]
+    assert listed == [*names[40:], "sub/inside.evts"]
+    inside = [path for path in examined if path.startswith(f"{tmp_path}/")]
+    assert len(inside) == len(listed) + 1  # each name listed, and the folder it is in: none of the 40 before

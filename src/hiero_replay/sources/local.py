@@ -122,17 +122,19 @@ class LocalDirSource:
 
     def _walk(self, directory: str, prefix: str, real_root: Path, start_after: str | None = None) -> Iterator[SourceObject]:
         """Names only from the directory (a million ``DirEntry`` objects would be held at once to
-        sort them), sorted; then one ``lstat`` per name that can sort after ``start_after``."""
+        sort them), sorted; from a key, only the names that can sort after it are kept (neither
+        ``stat`` nor parsed), then one ``lstat`` per name kept."""
         try:
-            names = os.listdir(directory)
+            if start_after is None:
+                names = os.listdir(directory)
+            else:  # "/" sorts before "0": every key under a folder sorts before the folder's name + "0"
+                with os.scandir(directory) as entries:  # only the names that can sort after start_after are kept
+                    names = [entry.name for entry in entries if start_after < prefix + entry.name + "0"]
         except OSError as error:
             raise SourceError(f"Cannot list {directory}: {error.strerror}.", file=directory) from error
         names.sort()
         for name in names:
             key = prefix + name
-            # "/" sorts before "0": every key under a folder sorts before the folder's name + "0"
-            if start_after is not None and key <= start_after and start_after >= key + "0":
-                continue  # neither this name nor anything under it sorts after start_after: no stat
             path = f"{directory}/{name}"
             try:
                 info = os.lstat(path)
