@@ -41,10 +41,14 @@ fuzz: $(BIN)/hiero-replay
 	HIERO_REPLAY_FUZZ_PROFILE=fuzz HIERO_REPLAY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
 	  $(BIN)/python -m pytest tests/test_fuzz.py --hypothesis-show-statistics
 
+# The scale bench generates folders of 100,000 and 1,000,000 blocks and fills a bucket with the
+# million (once, cached under bench/out/: minutes for the folders, about 15 for the bucket).
 bench: $(BIN)/hiero-replay
 	$(BIN)/python -m bench.preflight --size-mb 1024 --workers 2 --repeat 5
 	$(BIN)/python -m bench.pacing --seconds 8
 	@command -v rclone >/dev/null || (apt-get update -qq && apt-get install -y -qq rclone >/dev/null)
-	$(BIN)/python -m bench.fetch --files 2000
+	$(BIN)/python -m bench.fetch --files 2000 --repeat 3 --latency 0.05
 	$(BIN)/python -m bench.startup --repeat 10
 	$(BIN)/python -m bench.history --repeat 5
+	$(BIN)/python -m bench.overhead --rounds 5000 --repeat 3
+	$(BIN)/python -m bench.scale --blocks 1000000 --small 100000 --repeat 3

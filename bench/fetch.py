@@ -8,6 +8,11 @@ of them to a local folder, 32 transfers in parallel:
 - hiero-replay's preflight from the bucket: list, download, decode and verify every block and its
   hash chain, and write each verified copy atomically into the cache.
 
+Then the same through the tests' fault proxy with its latency fault (``--latency`` seconds per
+request, plus up to ``--jitter``; in a process of its own, ``bench/latency_proxy.py``), as a real
+bucket answers: rclone and the raw client at 32 and 128 transfers, ours held at 32 requests in
+flight and ours adaptive (from 32, up to 256), and the raw client at the count ours reached.
+
 Each contender's CPU time (its own, and the server's) is measured too, and so is the CPU time of
 verification alone (decompress, decode and hash every block, one thread). Our preflight does the raw
 copy's work plus verification, so on C cores its wall time is at least (raw CPU + verification
@@ -15,7 +20,7 @@ CPU) / C: the bench prints that bound next to the ratios.
 
 Also: the wall time of a bucket-sourced simulated replay against the same replay from a warm cache.
 
-    python -m bench.fetch [--files 2000]
+    python -m bench.fetch [--files 2000] [--repeat 3] [--latency 0.05] [--jitter 0.005]
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import argparse
 import asyncio
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -98,27 +104,27 @@ def populate(server: SeaweedS3, bucket: str, files: int) -> list[str]:
     return keys
 
 
-def rclone(server: SeaweedS3, bucket: str, target: Path) -> None:
+def rclone(endpoint: str, bucket: str, target: Path, transfers: int = WORKERS) -> None:
     env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
     env.update(
         RCLONE_CONFIG_SW_TYPE="s3",
         RCLONE_CONFIG_SW_PROVIDER="SeaweedFS",
-        RCLONE_CONFIG_SW_ENDPOINT=server.endpoint,
+        RCLONE_CONFIG_SW_ENDPOINT=endpoint,
         RCLONE_CONFIG_SW_ACCESS_KEY_ID="any",
         RCLONE_CONFIG_SW_SECRET_ACCESS_KEY="any",
         RCLONE_CONFIG_SW_FORCE_PATH_STYLE="true",
     )
-    subprocess.run(["rclone", "copy", "--transfers", str(WORKERS), "--checkers", str(WORKERS), f"sw:{bucket}/blocks", str(target)],
+    subprocess.run(["rclone", "copy", "--transfers", str(transfers), "--checkers", str(transfers), f"sw:{bucket}/blocks", str(target)],
                    check=True, env=env, capture_output=True)  # fmt: skip
 
 
-def raw_library(server: SeaweedS3, bucket: str, keys: list[str], target: Path) -> None:
-    store = S3Store(bucket, config={"endpoint": server.endpoint, "region": "us-east-1", "virtual_hosted_style_request": False,
+def raw_library(endpoint: str, bucket: str, keys: list[str], target: Path, in_flight: int = WORKERS) -> None:
+    store = S3Store(bucket, config={"endpoint": endpoint, "region": "us-east-1", "virtual_hosted_style_request": False,
                                     "skip_signature": True}, client_options={"allow_http": True})  # fmt: skip
     target.mkdir(parents=True)
 
     async def main() -> None:
-        limit = asyncio.Semaphore(WORKERS)
+        limit = asyncio.Semaphore(in_flight)
 
         async def one(key: str) -> None:
             async with limit:
@@ -130,15 +136,14 @@ def raw_library(server: SeaweedS3, bucket: str, keys: list[str], target: Path) -
     asyncio.run(main())
 
 
-def ours(server: SeaweedS3, bucket: str, keys: list[str], work: Path) -> None:
-    """The preflight from a bucket: list, download (32 at a time), decode and verify every block and
-    its links, and keep each verified copy in the cache."""
-    os.environ["AWS_ENDPOINT_URL"] = server.endpoint
-    settings = load_settings(
-        None, {"buckets": BucketsConfig(allow_http=True, anonymous=True).model_dump(mode="json"), "work_dir": str(work)}
-    )
+def ours(endpoint: str, bucket: str, keys: list[str], work: Path, in_flight: int = WORKERS, cap: int = WORKERS) -> None:
+    """The preflight from a bucket: list, download (``in_flight`` at a time, growing up to ``cap``),
+    decode and verify every block and its links, and keep each verified copy in the cache."""
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    options = BucketsConfig(allow_http=True, anonymous=True, download_workers=in_flight, max_requests_in_flight=cap)
+    settings = load_settings(None, {"buckets": options.model_dump(mode="json"), "work_dir": str(work)})
     source = open_stream_source(f"s3://{bucket}/blocks", settings)
-    inventory = scan_source(source, workers=WORKERS)
+    inventory = scan_source(source, workers=in_flight)
     if not inventory.ok or len(inventory.block_files) != len(keys):
         raise SystemExit(f"the preflight did not verify the bucket: {inventory.problems[:3]}")
 
@@ -178,36 +183,122 @@ def replay_cold_and_warm(server: SeaweedS3, folder: Path) -> tuple[float, float]
     return timings[0], timings[1]
 
 
+def spread(values: list[float], digits: int = 2) -> str:
+    return f"{min(values):.{digits}f}/{statistics.median(values):.{digits}f}/{max(values):.{digits}f}"
+
+
+def loopback(server: SeaweedS3, keys: list[str], folder: Path) -> dict[str, Measured]:
+    """One iteration on loopback (no latency: CPU-bound), 32 transfers each."""
+    end = server.endpoint
+    return {
+        "rclone copy --transfers 32": measure(server, lambda: rclone(end, "bench", folder / "rclone"), in_child=True),
+        "raw obstore get x32 (writes files)": measure(server, lambda: raw_library(end, "bench", keys, folder / "raw")),
+        "hiero-replay preflight x32 (verified, cached)": measure(server, lambda: ours(end, "bench", keys, folder / "ours")),
+    }
+
+
+ADAPTIVE = "ours adaptive (32, up to 256)"
+AT_PEAK = "raw obstore at ours' peak"
+
+
+def under_latency(server: SeaweedS3, keys: list[str], folder: Path, latency: float, jitter: float) -> tuple[dict[str, float], int]:
+    """One iteration through the fault proxy's latency fault: wall seconds of each contender, and
+    the most requests the adaptive preflight had in flight."""
+    proxy = subprocess.Popen(
+        [sys.executable, "-m", "bench.latency_proxy", server.endpoint, str(latency), str(jitter)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proxy.stdin is not None and proxy.stdout is not None
+    end = proxy.stdout.readline().strip()
+
+    def command(line: str) -> str:
+        assert proxy.stdin is not None and proxy.stdout is not None
+        proxy.stdin.write(line + "\n")
+        proxy.stdin.flush()
+        return proxy.stdout.readline().strip()
+
+    walls: dict[str, float] = {}
+
+    def timed(name: str, action: Callable[[], object]) -> None:
+        started = time.perf_counter()
+        action()
+        walls[name] = time.perf_counter() - started
+
+    try:
+        timed("rclone --transfers 32", lambda: rclone(end, "bench", folder / "rclone-32", 32))
+        timed("rclone --transfers 128", lambda: rclone(end, "bench", folder / "rclone-128", 128))
+        timed("raw obstore x32", lambda: raw_library(end, "bench", keys, folder / "raw-32", 32))
+        timed("raw obstore x128", lambda: raw_library(end, "bench", keys, folder / "raw-128", 128))
+        timed("ours x32 (held at 32)", lambda: ours(end, "bench", keys, folder / "ours-32", 32, 32))
+        command("reset")
+        timed(ADAPTIVE, lambda: ours(end, "bench", keys, folder / "ours-adaptive", 32, 256))
+        reached = int(command("peak"))
+        timed(AT_PEAK, lambda: raw_library(end, "bench", keys, folder / "raw-peak", reached))
+    finally:
+        proxy.stdin.close()
+        proxy.wait(timeout=30)
+    return walls, reached
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every request by the proxy")
+    parser.add_argument("--jitter", type=float, default=0.005, help="up to this many more seconds, uniform")
     args = parser.parse_args()
+    loops: list[dict[str, Measured]] = []
+    delayed: list[dict[str, float]] = []
+    peaks: list[float] = []
+    verification: list[float] = []
     with tempfile.TemporaryDirectory() as directory:
         folder = Path(directory)
         server = SeaweedS3(folder / "seaweed")
         try:
             keys = populate(server, "bench", args.files)
-            results = {
-                "rclone copy --transfers 32": measure(server, lambda: rclone(server, "bench", folder / "rclone"), in_child=True),
-                "raw obstore get x32": measure(server, lambda: raw_library(server, "bench", keys, folder / "raw")),
-                "hiero-replay preflight (verified, cached) x32": measure(server, lambda: ours(server, "bench", keys, folder / "ours")),
-            }
-            megabytes = sum(p.stat().st_size for p in (folder / "raw").iterdir()) / 1e6
-            verification = verification_cpu(folder / "raw")
+            for attempt in range(args.repeat):
+                loops.append(loopback(server, keys, folder / f"loop-{attempt}"))
+                walls, reached = under_latency(server, keys, folder / f"late-{attempt}", args.latency, args.jitter)
+                delayed.append(walls)
+                peaks.append(reached)
+                verification.append(verification_cpu(folder / f"loop-{attempt}" / "raw"))
+            megabytes = sum(p.stat().st_size for p in (folder / "loop-0" / "raw").iterdir()) / 1e6
             cold, warm = replay_cold_and_warm(server, folder)
         finally:
             server.stop()
     cores = os.cpu_count() or 1
-    print(f"{len(keys)} block files, {megabytes:.0f} MB, from SeaweedFS S3 on 127.0.0.1; {cores} cores")
-    print(f"  {'':<46} {'wall':>7} {'files/s':>8} {'own CPU':>8} {'server CPU':>11}")
-    for name, result in results.items():
-        print(f"  {name:<46} {result.wall:6.2f}s {len(keys) / result.wall:8.0f} {result.client_cpu:7.2f}s {result.server_cpu:10.2f}s")
-    rclone_run, raw, ours_run = results.values()
-    print(f"ratio vs rclone: {rclone_run.wall / ours_run.wall:.2f} (target >= 2)")
-    print(f"ratio vs raw library: {raw.wall / ours_run.wall:.2f} (target >= 0.9)")
-    floor = (raw.cpu + verification) / cores
-    print(f"verification alone: {verification:.2f} CPU-s; our wall time is at least (raw CPU {raw.cpu:.2f} s + {verification:.2f} s) / "
-          f"{cores} cores = {floor:.2f} s, so ratio vs raw <= {raw.wall / max(floor, raw.wall):.2f} here")  # fmt: skip
+    files = len(keys)
+    print(f"{files} block files, {megabytes:.0f} MB, SeaweedFS S3 on 127.0.0.1; {cores} cores; min/median/max of {args.repeat} iterations")
+    print("loopback (no latency: CPU-bound), 32 transfers:")
+    print(f"  {'':<48} {'files/s':>18} {'own CPU s':>16} {'server CPU s':>16}")
+    for name in loops[0]:
+        rates = [files / loop[name].wall for loop in loops]
+        print(f"  {name:<48} {spread(rates, 0):>18} {spread([loop[name].client_cpu for loop in loops]):>16}"
+              f" {spread([loop[name].server_cpu for loop in loops]):>16}")  # fmt: skip
+    rclone_name, raw_name, ours_name = list(loops[0])
+    print(f"  ours/raw (same iteration): {spread([loop[raw_name].wall / loop[ours_name].wall for loop in loops])} (target >= 0.8)")
+    print(f"  ours/rclone (same iteration): {spread([loop[rclone_name].wall / loop[ours_name].wall for loop in loops])}")
+    floors = [(loop[raw_name].cpu + v) / cores for loop, v in zip(loops, verification, strict=True)]
+    bound = [loop[raw_name].wall / max(f, loop[raw_name].wall) for loop, f in zip(loops, floors, strict=True)]
+    print(f"  verification alone {spread(verification)} CPU-s; ours takes at least (raw CPU + verification) / {cores} cores ="
+          f" {spread(floors)} s, so ours/raw <= {spread(bound)} on this machine")  # fmt: skip
+    print(f"through the proxy's latency fault ({args.latency * 1000:.0f} ms + up to {args.jitter * 1000:.0f} ms per request):")
+    for name in delayed[0]:
+        print(f"  {name:<48} {spread([files / walls[name] for walls in delayed], 0):>18} files/s")
+    print(f"  ours adaptive reached {spread(peaks, 0)} requests in flight (raw at ours' peak used the same count)")
+
+    def ratio(ours_name: str, other: str) -> str:
+        return spread([walls[other] / walls[ours_name] for walls in delayed])
+
+    print(f"  ours x32 / raw x32: {ratio('ours x32 (held at 32)', 'raw obstore x32')} (target >= 0.9)")
+    print(f"  ours adaptive / rclone --transfers 32: {ratio(ADAPTIVE, 'rclone --transfers 32')} (target >= 1.5)")
+    print(f"  ours adaptive / rclone --transfers 128: {ratio(ADAPTIVE, 'rclone --transfers 128')}")
+    print(f"  ours adaptive / raw at the same count: {ratio(ADAPTIVE, AT_PEAK)}")
+    adaptive_rate = [files / walls[ADAPTIVE] for walls in delayed]
+    cpu_bound = [files / loop[ours_name].wall for loop in loops]
+    print(
+        f"  ours adaptive / ours on loopback (its CPU-bound rate): {spread([a / c for a, c in zip(adaptive_rate, cpu_bound, strict=True)])}"
+    )
     print(f"simulated replay of 1,590 rounds: from the bucket {cold:.2f} s, from the warm cache {warm:.2f} s (ratio {cold / warm:.2f})")
 
 

@@ -7,6 +7,7 @@ import http.client
 import http.server
 import json
 import os
+import random
 import shutil
 import socket
 import struct
@@ -143,19 +144,51 @@ class Fault:
     method: str | None = None
 
 
+class _ProxyServer(http.server.ThreadingHTTPServer):
+    request_queue_size = 1024  # hundreds of requests in flight connect at once
+
+
 @dataclass
 class FaultProxy:
-    """An HTTP proxy on 127.0.0.1 in front of ``upstream`` that records requests and injects faults."""
+    """An HTTP proxy on 127.0.0.1 in front of ``upstream`` that records requests and injects faults.
+
+    The latency fault: every request waits ``latency`` seconds plus up to ``jitter`` more (uniform)
+    before it is forwarded, as a real bucket's round trip would; ``in_flight`` and
+    ``peak_in_flight`` count the requests being answered at once."""
 
     upstream: str
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     #: Wall-clock time of each request, in the order of ``requests``.
     request_times: list[float] = field(default_factory=list)
+    latency: float = 0.0
+    jitter: float = 0.0
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    #: Record requests (off for long benches: the lists would only grow).
+    record: bool = True
 
     def __post_init__(self) -> None:
         proxy = self
         target = urllib.parse.urlparse(self.upstream)
+        counting = threading.Lock()
+        upstreams = threading.local()  # one kept-alive connection to the upstream per thread
+        rng = random.Random(0)
+
+        def upstream_request(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> http.client.HTTPResponse:
+            for attempt in (1, 2):
+                connection = getattr(upstreams, "connection", None)
+                if connection is None:
+                    connection = upstreams.connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                try:
+                    connection.request(method, path, body=body, headers=headers)
+                    return connection.getresponse()
+                except (http.client.HTTPException, OSError):
+                    connection.close()
+                    upstreams.connection = None
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -164,10 +197,23 @@ class FaultProxy:
                 pass
 
             def _handle(self) -> None:
+                with counting:
+                    proxy.in_flight += 1
+                    proxy.peak_in_flight = max(proxy.peak_in_flight, proxy.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with counting:
+                        proxy.in_flight -= 1
+
+            def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                proxy.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
-                proxy.request_times.append(time.time())
+                if proxy.record:
+                    proxy.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
+                    proxy.request_times.append(time.time())
+                if proxy.latency or proxy.jitter:
+                    time.sleep(proxy.latency + rng.uniform(0, proxy.jitter))
                 fault = proxy._take(self.command, self.path)
                 if fault is not None and fault.action == "reset":
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -180,10 +226,8 @@ class FaultProxy:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                connection.request(self.command, self.path, body=body, headers=headers)
-                response = connection.getresponse()
+                response = upstream_request(self.command, self.path, body, headers)
                 payload = response.read()
                 if fault is not None and fault.action == "flip" and payload:
                     changed = bytearray(payload)
@@ -203,7 +247,7 @@ class FaultProxy:
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _ProxyServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -49,17 +50,29 @@ def test_each_object_is_downloaded_once_when_read_in_about_its_order(source: Rec
     assert sorted(source.reads) == [(key, False) for key in KEYS]
 
 
+def settled(ahead: ReadAhead, source: RecordingSource) -> int:
+    """Downloads done once every download in flight has finished (each finished one starts the
+    next while the window allows): the count stops changing."""
+    for _ in range(1000):
+        with ahead._lock:
+            if all(download.done() for _, download in ahead._pending.values()):
+                return len(source.reads)
+        time.sleep(0.005)
+    raise AssertionError("downloads kept running")
+
+
 def test_downloads_run_ahead_in_a_bounded_window(source: RecordingSource) -> None:
     with ReadAhead(source, KEYS, workers=2) as ahead:
-        ahead._pool.shutdown(wait=True)  # let every download started so far finish, before any read
-        assert len(source.reads) == 2 * WINDOW_PER_WORKER < len(KEYS)
+        assert settled(ahead, source) == 2 * WINDOW_PER_WORKER < len(KEYS)  # no read yet: the window is full
+        ahead.read(KEYS[0])
+        assert settled(ahead, source) == 2 * WINDOW_PER_WORKER + 1  # one read, one more download
 
 
 def test_a_key_left_a_window_behind_is_dropped_and_does_not_shrink_the_window(source: RecordingSource) -> None:
     with ReadAhead(source, KEYS, workers=1) as ahead:
         for key in [KEYS[0], *KEYS[2:20]]:  # 001 is never read
             ahead.read(key)
-        ahead._pool.shutdown(wait=True)
+        settled(ahead, source)
         assert len({key for key, _ in source.reads if key >= "020"}) == WINDOW_PER_WORKER
         assert ahead.read("001") == b"object 1"  # no longer held: read from the source
 
@@ -86,3 +99,19 @@ def test_cache_writes_are_waited_for_and_their_failures_raised(source: Recording
     assert sorted(source.remembered) == KEYS[:3]
     with pytest.raises(OSError, match="No space left"), ReadAhead(source, [], workers=2) as ahead:
         ahead.remember("000", b"unwritable")
+
+
+def test_cache_writes_never_wait_for_a_count_or_an_eviction(tmp_path: Path) -> None:
+    from hiero_replay.sources.cache import FileCache
+
+    cache = FileCache(tmp_path / "cache", max_bytes=10**9)
+    with cache._evicting:  # another writer is counting the cache (slow on a big one)
+        writers = [threading.Thread(target=cache.put, args=("s3://b", f"k{index}", b"x" * 100)) for index in range(20)]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join(timeout=30)
+        assert not any(writer.is_alive() for writer in writers)  # all written while the count runs
+    assert sorted(p.name for p in (tmp_path / "cache").rglob("k*")) == sorted(f"k{index}" for index in range(20))
+    cache.put("s3://b", "last", b"y" * 100)  # the next write counts: 21 files
+    assert cache._total == 2100

@@ -181,7 +181,12 @@ def _block(listed: StreamFile) -> BlockFile:
 def _with_footer(listed: StreamFile, **hashes: bytes) -> StreamFile:
     block = _block(listed)
     assert block.footer is not None
-    return replace(listed, block=replace(block, footer=replace(block.footer, **hashes)))
+    changed = BlockFile.of(
+        number=block.number, hapi_version=block.hapi_version, timestamp_ns=block.timestamp_ns, rounds=block.rounds,
+        footer=replace(block.footer, **hashes), proofs=block.proofs, proof_blocks=block.proof_blocks, record_file=block.record_file,
+        item_count=block.item_count, root_hashes=block.root_hashes,
+    )  # fmt: skip
+    return replace(listed, block=changed)
 
 
 def test_footers_of_other_eras_are_never_used(chain: list[StreamFile], samples: Path) -> None:

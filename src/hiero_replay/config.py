@@ -206,6 +206,9 @@ class BucketsConfig(_Section):
     retries: int = Field(6, ge=1, description="Attempts per request: throttling, 5xx, timeouts, resets, truncated or corrupt bodies.")
     timeout_seconds: float = Field(120, gt=0, description="A request that takes longer is abandoned and retried.")
     download_workers: int = Field(32, ge=1, le=256, description="Parallel downloads (and prefetches while a segment replays).")
+    max_requests_in_flight: int = Field(
+        256, ge=1, le=1024, description="Downloads in flight grow from download_workers while throughput grows, up to this."
+    )
     cache_dir: Path | None = Field(None, description="Verified local cache (default <work_dir>/cache).")
     cache_max_bytes: int = Field(50 * 2**30, gt=0, description="Size bound of the cache; least recently used files are evicted.")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -25,7 +26,11 @@ from ..model.plan import Invocation
 from .base import ReplayBackend
 
 STOP_GRACE_SECONDS = 10.0
+#: While a backend runs, its log is read (progress, displays) this often; its end is seen at once.
 POLL_SECONDS = 0.1
+#: The supervisor, run by its path: ``-I -S`` skips ``site`` and the environment (it needs neither).
+SUPERVISOR = Path(__file__).with_name("supervisor.py")
+_SUPERVISOR_MARKS = (str(SUPERVISOR).encode(), b"hiero_replay.backends.supervisor")
 _TAIL = 60
 #: Lines of each of the tool's own log files shown with a failure.
 TOOL_LOG_LINES = 10
@@ -63,7 +68,7 @@ def _is_supervisor(pid: int, files: SupervisorFiles) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
-    return str(files.status).encode() in cmdline and b"hiero_replay.backends.supervisor" in cmdline
+    return str(files.status).encode() in cmdline and any(mark in cmdline for mark in _SUPERVISOR_MARKS)
 
 
 def find_supervisor(files: SupervisorFiles) -> int | None:
@@ -96,13 +101,40 @@ def start_backend(backend: ReplayBackend, invocation: Invocation, files: Supervi
     files.folder.mkdir(parents=True, exist_ok=True)
     argv = backend.argv(invocation)
     return subprocess.Popen(
-        [sys.executable, "-m", "hiero_replay.backends.supervisor", str(files.status), str(files.log), "--", *argv],
+        [sys.executable, "-I", "-S", str(SUPERVISOR), str(files.status), str(files.log), "--", *argv],
         cwd=files.folder,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+class _ExitWatch:
+    """Waits for the supervisor to end, or for ``seconds`` at most: on its pidfd (Linux), so the
+    end is seen the moment it happens; by sleeping where there is none."""
+
+    def __init__(self, pid: int) -> None:
+        self.descriptor: int | None = None
+        self._poll = select.poll()  # not select(): a descriptor past 1023 is fine
+        if pid > 0 and hasattr(os, "pidfd_open"):
+            try:
+                self.descriptor = os.pidfd_open(pid)
+            except OSError:
+                self.descriptor = None
+            else:
+                self._poll.register(self.descriptor, select.POLLIN)
+
+    def wait(self, seconds: float) -> None:
+        if self.descriptor is None:
+            time.sleep(seconds)
+        else:
+            self._poll.poll(seconds * 1000)
+
+    def close(self) -> None:
+        if self.descriptor is not None:
+            os.close(self.descriptor)
+            self.descriptor = None
 
 
 class _LogTail:
@@ -164,6 +196,7 @@ def follow_backend(
                     on_round(applied)
 
     deadline = started_at + backend.timeout if backend.timeout else None
+    watch = _ExitWatch(pid)
     try:
         while True:
             drain()
@@ -187,12 +220,13 @@ def follow_backend(
                 )
             if on_tick is not None:
                 on_tick()
-            time.sleep(POLL_SECONDS)
+            watch.wait(POLL_SECONDS if deadline is None else max(0.0, min(POLL_SECONDS, deadline - time.time())))
         drain()
     except BaseException:
         stop_process_group(pid, alive)
         raise
     finally:
+        watch.close()
         if process is not None and process.poll() is None and files.exit_code() is not None:
             process.wait(timeout=5)
     if exit_code == 127 and any("cannot start" in line for line in recent):

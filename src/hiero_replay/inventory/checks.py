@@ -20,7 +20,6 @@ from ..errors import (
 from ..model.files import Problem, StreamFile, StreamFiles
 from ..model.inventory import Gap, Inventory
 from ..streams.block_hash import Algorithm, StreamingTree
-from ..streams.blocks import link_algorithm
 from ..streams.naming import FileKind
 from ..streams.timestamps import format_consensus_time
 
@@ -61,7 +60,8 @@ class _Checker:
 
     def check_blocks(self, files: Sequence[StreamFile]) -> None:
         previous: StreamFile | None = None
-        chosen: dict[int, Algorithm] = {}
+        chosen: dict[int, Algorithm] = {}  # the algorithm that verified a block's link; one at a time
+        roots = _AllPreviousRoots(files)
         for current in files:
             if current.error is not None:
                 self.problem(current.error)
@@ -69,8 +69,12 @@ class _Checker:
                 self._check_block_content(current)
             if previous is not None:
                 self._check_block_link(previous, current, chosen)
+                roots.fold(previous, chosen.pop(previous.block.number, None) if previous.block is not None else None)
             previous = current
-        self._check_all_previous_roots(files, chosen)
+        if previous is not None:
+            roots.fold(previous, None)
+        if roots.problem is not None:
+            self.problem(roots.problem)
 
     def _check_block_content(self, current: StreamFile) -> None:
         block = current.block
@@ -91,18 +95,19 @@ class _Checker:
                     file=current.key,
                 )
             )
-        for part, present in (("block footer", block.footer is not None), ("block proof", bool(block.proofs))):
+        for part, present in (("block footer", block.has_footer), ("block proof", bool(block.proofs))):
             if not present:
                 self.problem(CorruptFileError(f"{current.key}: block {block.number} has no {part}.", file=current.key))
-        if block.footer is not None and block.number == 0:
-            if block.footer.previous_block_root_hash == block.genesis_previous_hash:
+        footer = block.footer if block.number == 0 else None
+        if footer is not None:
+            if footer.previous_block_root_hash == block.genesis_previous_hash:
                 self.inventory.verified_links += 1
             else:
                 self.problem(
                     HashMismatchError(
                         f"{current.key}: block 0 does not start from the genesis previous-block hash.",
                         expected=block.genesis_previous_hash,
-                        actual=block.footer.previous_block_root_hash,
+                        actual=footer.previous_block_root_hash,
                         file=current.key,
                     )
                 )
@@ -135,9 +140,11 @@ class _Checker:
             )
             return
         prev_block, block = previous.block, current.block
-        if prev_block is None or block is None or block.footer is None:
+        footer = block.footer if block is not None else None
+        if prev_block is None or block is None or footer is None:
             return
-        if not prev_block.root_hashes:
+        root_hashes = prev_block.root_hashes
+        if not root_hashes:
             self.inventory.unverifiable_links += 1
             self.problem(
                 UnverifiableError(
@@ -147,18 +154,19 @@ class _Checker:
                 )
             )
         else:
-            algorithm_used = link_algorithm(prev_block, block)
-            if algorithm_used is not None:
-                chosen[prev_block.number] = algorithm_used
+            claimed = footer.previous_block_root_hash
+            matching = [algorithm for algorithm, root in root_hashes.items() if root == claimed]
+            if matching:
+                chosen[prev_block.number] = matching[0]
                 self.inventory.verified_links += 1
             else:
-                algorithm, computed = next(iter(prev_block.root_hashes.items()))
+                algorithm, computed = next(iter(root_hashes.items()))
                 self.problem(
                     HashMismatchError(
                         f"Previous hash mismatch for block {block.number} ({current.key}): it does not chain to "
                         f"block {prev_block.number} ({previous.key}, root hash by algorithm {algorithm.value}).",
                         expected=computed,
-                        actual=block.footer.previous_block_root_hash,
+                        actual=claimed,
                         hint=f"One of the two files was altered or replaced; fetch blocks {prev_block.number} and {block.number} again.",
                         file=current.key,
                     )
@@ -186,30 +194,6 @@ class _Checker:
                     file=current.key,
                 )
             )
-
-    def _check_all_previous_roots(self, files: Sequence[StreamFile], chosen: dict[int, Algorithm]) -> None:
-        """From block 0 on, each footer's root of all previous block hashes is recomputable (A3/A4)."""
-        if not files or files[0].name.block_number != 0:
-            return
-        tree = StreamingTree()
-        for current in files:
-            block = current.block
-            if block is None or block.footer is None or not block.root_hashes or Algorithm.A2 in block.root_hashes:
-                return
-            expected = tree.root()
-            if block.footer.root_hash_of_all_block_hashes_tree != expected:
-                self.problem(
-                    HashMismatchError(
-                        f"{current.key}: block {block.number}'s root of all previous block hashes does not match blocks 0..{block.number - 1}.",
-                        expected=expected,
-                        actual=block.footer.root_hash_of_all_block_hashes_tree,
-                        file=current.key,
-                    )
-                )
-                return
-            if block.number not in chosen:
-                return  # its root is not confirmed by a successor: later folds would only echo that
-            tree.add_hash(block.root_hashes[chosen[block.number]])
 
     def check_events(self, files: Sequence[StreamFile]) -> None:
         previous: StreamFile | None = None
@@ -298,6 +282,41 @@ class _Checker:
                     hint="Add the stream files holding these rounds, or narrow the round range.",
                 ),
             )
+
+
+class _AllPreviousRoots:
+    """From block 0 on, each footer's root of all previous block hashes is recomputable (A3/A4):
+    folded block by block as the links are checked, keeping nothing per block."""
+
+    def __init__(self, files: Sequence[StreamFile]) -> None:
+        self.tree: StreamingTree | None = StreamingTree() if files and files[0].name.block_number == 0 else None
+        self.problem: HashMismatchError | None = None
+
+    def fold(self, current: StreamFile, algorithm: Algorithm | None) -> None:
+        """Check ``current`` against the blocks before it, then add its root by ``algorithm`` (the
+        one its successor's link confirmed; ``None``: unconfirmed, so later folds would only echo it)."""
+        block = current.block
+        if self.tree is None or block is None:
+            self.tree = None
+            return
+        footer, root_hashes = block.footer, block.root_hashes
+        if footer is None or not root_hashes or Algorithm.A2 in root_hashes:
+            self.tree = None
+            return
+        expected = self.tree.root()
+        if footer.root_hash_of_all_block_hashes_tree != expected:
+            self.problem = HashMismatchError(
+                f"{current.key}: block {block.number}'s root of all previous block hashes does not match blocks 0..{block.number - 1}.",
+                expected=expected,
+                actual=footer.root_hash_of_all_block_hashes_tree,
+                file=current.key,
+            )
+            self.tree = None
+            return
+        if algorithm is None:
+            self.tree = None
+            return
+        self.tree.add_hash(root_hashes[algorithm])
 
 
 def _uncovered(low: int, high: int, spans: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:

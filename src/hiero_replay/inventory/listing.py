@@ -12,13 +12,15 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice, takewhile
+from typing import cast
 
 from ..errors import ConfigError, ContinuityError
 from ..model.files import Ignored, Problem
-from ..sources.base import ReplaySource, SourceObject
+from ..sources.base import ProbingSource, ReplaySource, SourceObject
 from ..streams.naming import FileKind, StreamFileName, block_key_positioner, parse_stream_file_name, signed_key
 from ..streams.timestamps import format_consensus_time
 from .block_search import BlockSearch, Unsearchable
+from .probing import probe_block_range
 from .reading import Listed, read_stream_file
 
 #: From this many block files on, a round range is located by a search instead of reading them all.
@@ -93,18 +95,29 @@ def _why_not_a_stream_file(obj: SourceObject) -> str:
     return "not a stream file's name"
 
 
-def stream_files_of(kind: FileKind, objects: Iterable[SourceObject]) -> Iterator[Listed]:
-    """The stream files of one kind in a listing."""
+#: A listed object with the stream file its name says it is (``None``: not one): names are parsed once.
+Named = tuple[SourceObject, StreamFileName | None]
+
+
+def named(objects: Iterable[SourceObject]) -> Iterator[Named]:
     for obj in objects:
-        name = _stream_name(obj)
+        yield obj, _stream_name(obj)
+
+
+def stream_files_of(kind: FileKind, entries: Iterable[Named]) -> Iterator[Listed]:
+    """The stream files of one kind in a listing."""
+    for obj, name in entries:
         if name is not None and name.kind is kind:
             yield name, obj.size
 
 
 def list_stream_files(objects: Iterable[SourceObject]) -> Listing:
+    return list_named(named(objects))
+
+
+def list_named(entries: Iterable[Named]) -> Listing:
     listing = Listing()
-    for obj in objects:
-        name = _stream_name(obj)
+    for obj, name in entries:
         if name is None:
             listing.ignored.append(Ignored(obj.key, _why_not_a_stream_file(obj)))
         elif name.kind is FileKind.BLOCK:
@@ -181,7 +194,7 @@ def _blocks_for_rounds(source: ReplaySource, blocks: list[Listed], first: int, l
     return blocks[bisect_left(numbers, start) : len(blocks) if stop is None else bisect_left(numbers, stop)]
 
 
-def _list_block_range(source: ReplaySource, first_page: list[SourceObject], first: int, last: int | None) -> Listing | None:
+def _list_block_range(source: ReplaySource, first_page: list[Named], first: int, last: int | None) -> Listing | None:
     """The listing of a large bucket folder of blocks around rounds ``first..last`` only: probes
     list one page from a key, and the range is listed from its first block to its last. ``None``
     when the folder cannot be searched by key (names not fixed-width, a probe unreadable)."""
@@ -193,21 +206,21 @@ def _list_block_range(source: ReplaySource, first_page: list[SourceObject], firs
 
     def at_or_after(number: int) -> Listed | None:
         key = positioner(number)
-        return None if key is None else next(stream_files_of(FileKind.BLOCK, source.list(key)), None)
+        return None if key is None else next(stream_files_of(FileKind.BLOCK, named(source.list(key))), None)
 
     try:
         start, stop = _block_search(source, at_or_after).range(head, first, last)
     except Unsearchable:
         return None
 
-    def before_stop(obj: SourceObject) -> bool:
-        name = parse_stream_file_name(obj.key)
+    def before_stop(entry: Named) -> bool:
+        name = entry[1]
         return stop is None or name is None or name.kind is not FileKind.BLOCK or name.sort_key[0] < stop
 
-    return list_stream_files(takewhile(before_stop, source.list(positioner(start))))
+    return list_named(takewhile(before_stop, named(source.list(positioner(start)))))
 
 
-def _events_until_round(source: ReplaySource, objects: Iterable[SourceObject], last_round: int) -> Iterator[SourceObject]:
+def _events_until_round(source: ReplaySource, objects: Iterable[Named], last_round: int) -> Iterator[Named]:
     """The listing up to the stretch of it whose latest event file starts after ``last_round``
     (read to tell): a replay of last month neither lists nor reads the year after it. Event file
     names sort in time order, so nothing before that file is left out."""
@@ -224,19 +237,25 @@ def _events_until_round(source: ReplaySource, objects: Iterable[SourceObject], l
 def list_for_rounds(source: ReplaySource, *, start_after: str | None, rounds: tuple[int, int | None] | None) -> Listing:
     """The listing of ``source`` (whose keys sort after ``start_after``): all of it, or only what
     the rounds ``rounds`` need: event files up to the last round, the blocks that hold the rounds
-    (from a large bucket folder of blocks, only those are listed)."""
-    objects: Iterable[SourceObject] = source.list(start_after)
+    (from a large bucket folder of blocks, only those are listed; from a local folder of blocks,
+    they are found by name, without a listing)."""
+    if rounds is not None and rounds[1] is not None and start_after is None and source.features.probe_by_name:
+        probed = probe_block_range(cast(ProbingSource, source), rounds[0], rounds[1])
+        if probed is not None:
+            return Listing(blocks=probed)
+    objects: Iterable[Named] = named(source.list(start_after))
     if rounds is None:
-        return list_stream_files(objects)
-    first_page = list(islice(objects, RANGE_LISTING_THRESHOLD))
-    if source.features.positioned_listing and len(first_page) == RANGE_LISTING_THRESHOLD:
-        ranged = _list_block_range(source, first_page, *rounds)
-        if ranged is not None:
-            return ranged
-    objects = chain(first_page, objects)
+        return list_named(objects)
+    if source.features.positioned_listing:
+        first_page = list(islice(objects, RANGE_LISTING_THRESHOLD))
+        if len(first_page) == RANGE_LISTING_THRESHOLD:
+            ranged = _list_block_range(source, first_page, *rounds)
+            if ranged is not None:
+                return ranged
+        objects = chain(first_page, objects)
     if rounds[1] is not None:
         objects = _events_until_round(source, objects, rounds[1])
-    listing = list_stream_files(objects)
+    listing = list_named(objects)
     if len(listing.blocks) >= RANGE_SEARCH_THRESHOLD:
         listing.blocks_found = len(listing.blocks)
         listing.blocks = _blocks_for_rounds(source, listing.blocks, *rounds)

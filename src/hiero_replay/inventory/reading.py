@@ -9,15 +9,17 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from itertools import chain, islice
 
 from ..errors import HashMismatchError, ReplayError
 from ..model.files import EventFileInfo, StreamFile
 from ..sources.base import ReplaySource
 from ..sources.read_ahead import ReadAhead
 from ..sources.verified import read_verified
-from ..streams.blocks import read_block
+from ..streams.blocks import BlockFile, read_block
 from ..streams.compression import decompress
 from ..streams.events import metadata_hash, read_event_file, read_event_signature
 from ..streams.naming import FileKind, StreamFileName, signed_key
@@ -27,12 +29,13 @@ READ_WORKERS = max(2, os.cpu_count() or 1)
 DECODE_THREADS = min(4, max(2, os.cpu_count() or 1))
 #: From this many files on, files are decoded and hashed in worker processes.
 PROCESS_THRESHOLD = 256
+#: Chunks of files handed to each worker process ahead of the results read so far.
+CHUNKS_IN_FLIGHT = 4
 # forkserver: safe next to threads (metrics server, prefetch) where plain fork is not.
 _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 #: A listed stream file: its parsed name and size.
 Listed = tuple[StreamFileName, int]
-_Job = tuple[ReplaySource, StreamFileName, int, StreamFileName | None]
 
 
 def read_stream_file(source: ReplaySource, name: StreamFileName, size: int, signature: StreamFileName | None = None) -> StreamFile:
@@ -83,17 +86,58 @@ def _check_signature(source: ReplaySource, signature: StreamFileName, data: byte
     return None
 
 
-def _read_job(job: _Job) -> StreamFile:
-    return read_stream_file(*job)
+def _read_chunk(source: ReplaySource, chunk: list[tuple[StreamFileName, int, StreamFileName | None]]) -> list[_Read]:
+    """In a worker: what reading each file produced, without its name (the caller has it)."""
+    read = []
+    for job in chunk:
+        found = read_stream_file(source, *job)
+        read.append(found.block or found.events or found.error)
+    return read
 
 
-def _executor(jobs: int, workers: int) -> Executor:
-    """Processes for large sets of local files: decoding hundreds of small items per block holds
-    the GIL. Threads for small sets (no start-up cost)."""
+#: What a worker sends back for one file: the block, the event file's summary, or the error.
+_Read = BlockFile | EventFileInfo | ReplayError | None
+
+
+def _stream_file(job: tuple[StreamFileName, int, StreamFileName | None], read: _Read) -> StreamFile:
+    name, size, _ = job
+    if isinstance(read, BlockFile):
+        if read.number == name.block_number:  # one int object for both: a scan holds a million of them
+            object.__setattr__(read, "number", name.block_number)
+        return StreamFile(name, size, block=read)
+    if isinstance(read, EventFileInfo):
+        return StreamFile(name, size, events=read)
+    return StreamFile(name, size, error=read)
+
+
+def _in_processes(
+    source: ReplaySource, jobs: Iterator[tuple[StreamFileName, int, StreamFileName | None]], count: int, workers: int
+) -> list[StreamFile]:
+    """Read in worker processes, a chunk at a time, with a bounded window of chunks in flight: the
+    jobs are never all materialised, and results are kept in listing order as they arrive."""
     processes = min(workers, os.cpu_count() or 1)
-    if jobs >= PROCESS_THRESHOLD and processes > 1:
-        return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(_START_METHOD))
-    return ThreadPoolExecutor(max_workers=workers)
+    chunk_size = max(1, min(64, count // (processes * 8)))
+    files: list[StreamFile] = []
+    pending: deque[tuple[list[tuple[StreamFileName, int, StreamFileName | None]], Future[list[_Read]]]] = deque()
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(_START_METHOD)) as pool:
+        while True:
+            while len(pending) < processes * CHUNKS_IN_FLIGHT and (chunk := list(islice(jobs, chunk_size))):
+                pending.append((chunk, pool.submit(_read_chunk, source, chunk)))
+            if not pending:
+                return files
+            chunk, future = pending.popleft()
+            files.extend(map(_stream_file, chunk, future.result()))
+
+
+def _drained(entries: Sequence[Listed]) -> Iterator[Listed]:
+    """The entries in order; from a list, each is removed as it is taken, so that a million listed
+    names do not outlive their turn (the caller hands its lists over)."""
+    if not isinstance(entries, list):
+        yield from entries
+        return
+    entries.reverse()
+    while entries:
+        yield entries.pop()
 
 
 def read_all(
@@ -103,16 +147,28 @@ def read_all(
     signatures: dict[str, StreamFileName],
     workers: int,
 ) -> tuple[list[StreamFile], list[StreamFile]]:
-    """Read the listed blocks and event files (with their signature files), in listing order."""
-    jobs: list[_Job] = [(source, name, size, None) for name, size in blocks]
-    jobs += [(source, name, size, signatures.get(signed_key(name))) for name, size in events]
+    """Read the listed blocks and event files (with their signature files), in listing order. Lists
+    given are emptied as they are read."""
+    count, block_count = len(blocks) + len(events), len(blocks)
+    jobs = chain(
+        ((name, size, None) for name, size in _drained(blocks)),
+        ((name, size, signatures.get(signed_key(name))) for name, size in _drained(events)),
+    )
     if source.features.cpu_bound_reads:
-        with _executor(len(jobs), workers) as pool:
-            files = list(pool.map(_read_job, jobs, chunksize=max(1, min(64, len(jobs) // (workers * 8)))))
+        # Processes for large sets of local files: decoding hundreds of small items per block
+        # holds the GIL. Threads for small sets (no start-up cost).
+        if count >= PROCESS_THRESHOLD and min(workers, os.cpu_count() or 1) > 1:
+            files = _in_processes(source, jobs, count, workers)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                files = list(pool.map(lambda job: read_stream_file(source, *job), jobs))
     else:  # downloads run ahead in many threads, a few decode
+        job_list = list(jobs)
         keys = []
-        for _, name, _, signature in jobs:
+        for name, _, signature in job_list:
             keys += [name.key] if signature is None else [name.key, signature.key]
         with ReadAhead(source, keys, workers) as downloads, ThreadPoolExecutor(DECODE_THREADS) as decoders:
-            files = list(decoders.map(lambda job: read_stream_file(downloads, *job[1:]), jobs))
-    return files[: len(blocks)], files[len(blocks) :]
+            files = list(decoders.map(lambda job: read_stream_file(downloads, *job), job_list))
+    events_read = files[block_count:]
+    del files[block_count:]
+    return files, events_read

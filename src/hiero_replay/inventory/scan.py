@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
@@ -28,6 +31,29 @@ def read_workers(source: ReplaySource, settings: Settings) -> int:
     return READ_WORKERS if source.features.cpu_bound_reads else settings.buckets.download_workers
 
 
+#: From this many stream files on, what a scan built is frozen (``gc.freeze``).
+FREEZE_AFTER = 10_000
+
+
+@contextmanager
+def long_lived() -> Iterator[list[int]]:
+    """Build what lives until the end of a scan without the cyclic garbage collector walking it
+    again and again (each full collection visits every object a million-file scan holds). The
+    caller puts the number of files into the list yielded; from ``FREEZE_AFTER`` on, what was built
+    is moved out of the collector's view (``gc.freeze``): reference counting still frees it, and a
+    small scan (in a long-lived scheduler, say) leaves the collector as it was."""
+    enabled = gc.isenabled()
+    built = [0]
+    gc.disable()
+    try:
+        yield built
+    finally:
+        if built[0] >= FREEZE_AFTER:
+            gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def load_stream_files(
     source: ReplaySource,
     *,
@@ -37,9 +63,12 @@ def load_stream_files(
 ) -> StreamFiles:
     """List and read the stream files of ``source``: all of them (whose key sorts after
     ``start_after``), or only what the rounds ``rounds`` need."""
-    listing = list_for_rounds(source, start_after=start_after, rounds=rounds)
-    blocks, events = read_all(source, listing.blocks, listing.events, listing.signatures, workers)
-    return StreamFiles(source.url, blocks, events, listing.block_problems, listing.event_problems, listing.ignored, listing.found)
+    with long_lived() as built:
+        listing = list_for_rounds(source, start_after=start_after, rounds=rounds)
+        found = listing.found  # before reading empties the listing's lists
+        built[0] = len(listing.blocks) + len(listing.events)
+        blocks, events = read_all(source, listing.blocks, listing.events, listing.signatures, workers)
+    return StreamFiles(source.url, blocks, events, listing.block_problems, listing.event_problems, listing.ignored, found)
 
 
 def scan_source(

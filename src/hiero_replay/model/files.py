@@ -11,7 +11,7 @@ from ..streams.events import EventStreamFile
 from ..streams.naming import FileKind, StreamFileName
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventFileInfo:
     """The part of an event file the inventory keeps once the events themselves are dropped."""
 
@@ -61,7 +61,7 @@ class EventFileInfo:
         return replace(self, signature_fault=fault)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StreamFile:
     """One stream file of the inventory: its name, and what reading it produced (or its error)."""
 
@@ -107,7 +107,7 @@ class StreamFile:
         return self.events.last_time_ns if self.events is not None else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with a file set, as the typed error a replay would stop with."""
 
@@ -121,7 +121,7 @@ class Problem:
         return {"kind": self.kind, "file": self.error.file, "message": str(self.error), "exit_code": self.error.exit_code}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ignored:
     """A file of the source that is not used, and why (a marker, a temporary file, a link out of the folder)."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceObject:
     """One object under a source's root; ``key`` is relative to the root and uses ``/``. ``skipped``
     says why an entry the source found is not an object it will read (a symlink out of the folder, a FIFO)."""
@@ -32,6 +32,12 @@ class SourceFeatures:
     read_attempts: int
     #: Objects live on this machine already: a folder of them is used in place, never copied.
     local: bool
+    #: Can an object be looked up by its key alone (``ProbingSource.probe``: a ``stat`` by name),
+    #: so that a range of block files is found without listing the folder?
+    probe_by_name: bool = False
+    #: The most requests a reader may keep in flight (``buckets.max_requests_in_flight``); 0: as
+    #: many as it has workers, never more.
+    max_in_flight: int = 0
 
 
 class ReplaySource(Protocol):
@@ -61,4 +67,18 @@ class ReplaySource(Protocol):
 
     def fetch(self, key: str) -> Path:
         """A local file holding the object (the file itself, or a verified cached copy)."""
+        ...
+
+
+class ProbingSource(ReplaySource, Protocol):
+    """A source whose objects can be looked up by key, and whose folders can be sampled, without a listing."""
+
+    def probe(self, key: str) -> SourceObject | None:
+        """The object at ``key`` (``skipped`` set when it is there but not readable as a file), or
+        ``None`` when nothing is there."""
+        ...
+
+    def sample(self, folder: str = "", limit: int = 64) -> list[tuple[str, bool]]:
+        """Up to ``limit`` entries of ``folder`` (a key prefix without its ``/``), in no particular
+        order, each as (name, is a folder): a look at what the folder holds, not a listing of it."""
         ...

@@ -12,11 +12,18 @@ LOW_WATER = 0.9
 
 
 class FileCache:
+    """Writes take no lock of their own: each is a temporary file renamed over its key (atomic per
+    key, whatever else is written at the same time). The bytes held are counted under a lock held
+    only for an addition; the one count of the whole cache, and eviction, run in whichever writer
+    gets to them first, while the others go on writing."""
+
     def __init__(self, root: Path, max_bytes: int) -> None:
         self.root = root
         self.max_bytes = max_bytes
-        self._lock = threading.Lock()
-        self._total: int | None = None  # bytes held, counted once, then kept up to date
+        self._lock = threading.Lock()  # the byte counts only
+        self._evicting = threading.Lock()  # one counting or evicting writer at a time; others skip
+        self._total: int | None = None  # bytes held at the last count, once counted
+        self._added = 0  # bytes written since the last count started
         self._source_folders: dict[str, Path] = {}
 
     def path_for(self, url: str, key: str) -> Path:
@@ -43,30 +50,44 @@ class FileCache:
         except FileNotFoundError:  # a new folder
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary.write_bytes(data)
+        try:
+            replaced = path.stat().st_size
+        except FileNotFoundError:
+            replaced = 0
+        os.replace(temporary, path)
         with self._lock:
-            try:
-                replaced = path.stat().st_size
-            except FileNotFoundError:
-                replaced = 0
-            os.replace(temporary, path)
-            self._total = (self._total if self._total is not None else self._scan_total()) + len(data) - replaced
-            if self._total > self.max_bytes:
-                self._evict(keep=path)
+            self._added += len(data) - replaced
+            held = None if self._total is None else self._total + self._added
+        if held is None or held > self.max_bytes:
+            self._count_and_evict(keep=path)
         return path
+
+    def _count_and_evict(self, keep: Path) -> None:
+        """Count what the cache holds (the first time), and evict past the bound; a writer that
+        finds another one doing it goes on (the next write checks again)."""
+        if not self._evicting.acquire(blocking=False):
+            return
+        try:
+            with self._lock:
+                self._added = 0  # what is written from now on is added to the count below
+            stats = {}
+            for path in self._files():
+                try:
+                    stats[path] = path.stat()
+                except FileNotFoundError:
+                    continue  # evicted by another process meanwhile
+            total = sum(s.st_size for s in stats.values())
+            if total > self.max_bytes:
+                for path in sorted(stats, key=lambda p: stats[p].st_mtime):
+                    if total <= self.max_bytes * LOW_WATER:
+                        break
+                    if path != keep:
+                        path.unlink(missing_ok=True)
+                        total -= stats[path].st_size
+            with self._lock:
+                self._total = total
+        finally:
+            self._evicting.release()
 
     def _files(self) -> list[Path]:
         return [p for p in self.root.rglob("*") if p.is_file() and not p.name.endswith(".part")]
-
-    def _scan_total(self) -> int:
-        return sum(p.stat().st_size for p in self._files())
-
-    def _evict(self, keep: Path) -> None:
-        stats = {p: p.stat() for p in self._files()}
-        total = sum(s.st_size for s in stats.values())
-        for path in sorted(stats, key=lambda p: stats[p].st_mtime):
-            if total <= self.max_bytes * LOW_WATER:
-                break
-            if path != keep:
-                path.unlink(missing_ok=True)
-                total -= stats[path].st_size
-        self._total = total

@@ -15,13 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
-import obstore
-
 from ..errors import ConfigError, CorruptFileError, MissingInputError, SourceError
 from ..logs import get_logger
 from .base import SourceFeatures, SourceObject
 from .cache import FileCache
-from .retry import GaveUp, RetryPolicy, is_transient
+from .retry import GaveUp, RetryPolicy, is_throttling, is_transient
 from .verified import read_verified
 
 if TYPE_CHECKING:
@@ -81,17 +79,24 @@ class ObjectStoreSource:
         self.cache = cache
         self.validator = validator
         # downloads: threads, not processes; listings start at a key
-        self.features = SourceFeatures(cpu_bound_reads=False, positioned_listing=True, read_attempts=options.retries, local=False)
+        self.features = SourceFeatures(
+            cpu_bound_reads=False,
+            positioned_listing=True,
+            read_attempts=options.retries,
+            local=False,
+            max_in_flight=options.max_requests_in_flight,
+        )
         self.retry = RetryPolicy(attempts=options.retries)
         self._read_from_cache: set[str] = set()
         self._verified: dict[str, int] = {}  # key -> CRC-32 of the copy the caller verified
         self.retries = 0  # requests retried and damaged copies fetched again, from every thread
+        self.throttled = 0  # requests answered 429 or 503 (each also retried)
         self._retries_lock = threading.Lock()
         self.log = get_logger()
 
     def _request(self, what: str, action: Callable[[], T]) -> T:
         def retrying(attempt: int, error: BaseException) -> None:
-            self._count_retry()
+            self._count_retry(throttled=is_throttling(error))
             self.log.warning("bucket request retried", source=self.url, request=what, attempt=attempt, error=str(error).splitlines()[0])
 
         try:
@@ -105,9 +110,10 @@ class ObjectStoreSource:
                 hint="Check the bucket URL, credentials (and billing project for requester-pays buckets), and the network.",
             ) from failed.error
 
-    def _count_retry(self) -> None:
+    def _count_retry(self, *, throttled: bool = False) -> None:
         with self._retries_lock:
             self.retries += 1
+            self.throttled += throttled
 
     def list(self, start_after: str | None = None) -> Iterator[SourceObject]:
         """Every object under the prefix (after ``start_after``, a key relative to the prefix), a
@@ -126,6 +132,8 @@ class ObjectStoreSource:
 
     def _pages(self, offset: str | None) -> Iterator[Page]:
         """Listing pages; a page that fails is retried by listing again from the last key received."""
+        import obstore  # here, not at the top: a run from local folders never loads it
+
         stream: Any = None
 
         def next_page() -> Page | None:
@@ -166,6 +174,8 @@ class ObjectStoreSource:
 
     def download(self, key: str) -> bytes:
         """The object's bytes straight from the bucket (retried, not validated, not cached)."""
+        import obstore
+
         try:
             return self._request(f"get {key}", lambda: bytes(obstore.get(self.store, self.location.prefix + key).bytes()))
         except FileNotFoundError as error:

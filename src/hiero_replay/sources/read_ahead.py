@@ -1,9 +1,12 @@
 """Download the objects readers will ask for next while they decode the current ones.
 
 Downloads wait on the network and release the GIL; decoding holds much of it. Running both in
-the same 32 threads makes them fight over the GIL, so a few reader threads decode and this keeps a
-bounded window of downloads running ahead of them, in the order they will ask. What the readers
-have verified is written to the cache by the download workers, off the readers' threads.
+the same threads makes them fight over the GIL, so a few reader threads decode and this keeps
+downloads running ahead of them, in the order they will ask: as many in flight as the
+``InFlightLimit`` allows (it grows while throughput grows, and halves on throttling), and a window
+of finished downloads not yet read of up to ``WINDOW_PER_WORKER`` times that. A finished download
+starts the next one at once, so the requests in flight do not wait for the readers. What the readers
+have verified is written to the cache by the download threads, off the readers' threads.
 """
 
 from __future__ import annotations
@@ -14,26 +17,32 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from .base import ReplaySource, SourceObject
+from .in_flight import InFlightLimit
 
-#: Objects held downloaded but not yet read, per download worker.
+#: Objects held downloaded but not yet read, per request in flight.
 WINDOW_PER_WORKER = 4
 
 
 class ReadAhead:
     """A ``ReplaySource`` whose ``read`` of the keys given, in about their order, finds them downloaded."""
 
-    def __init__(self, source: ReplaySource, keys: Sequence[str], workers: int) -> None:
+    def __init__(self, source: ReplaySource, keys: Sequence[str], workers: int, *, cap: int | None = None) -> None:
         self.source = source
         self.kind = source.kind
         self.url = source.url
         self.features = source.features
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read-ahead")
+        self.limit = InFlightLimit(start=workers, cap=max(workers, cap or source.features.max_in_flight or workers))
+        self._pool = ThreadPoolExecutor(max_workers=self.limit.cap, thread_name_prefix="read-ahead")
         self._keys = keys
         self._submitted = 0
-        self._window = max(1, workers * WINDOW_PER_WORKER)
+        self._in_flight = 0
+        #: The most requests in flight at once so far.
+        self.peak_in_flight = 0
         self._pending: dict[str, tuple[int, Future[bytes]]] = {}  # in key order
         self._writes: list[Future[None]] = []
         self._lock = threading.Lock()
+        self._turns = threading.Condition()  # requests in flight, at most ``limit.limit``
+        self._closed = False
         with self._lock:
             self._fill()
 
@@ -42,23 +51,54 @@ class ReadAhead:
 
     def __exit__(self, *exc_info: object) -> None:
         """Drop downloads nobody read; wait for every cache write (a failed one raises here)."""
-        for _, download in self._pending.values():
-            download.cancel()
+        with self._lock:
+            self._closed = True
+            for _, download in self._pending.values():
+                download.cancel()
         self._pool.shutdown(wait=True)
         for write in self._writes:
             write.result()
 
+    def _throttled(self) -> int:
+        return int(getattr(self.source, "throttled", 0))
+
     def _fill(self) -> None:
-        while len(self._pending) < self._window and self._submitted < len(self._keys):
+        """Queue downloads while the window allows (with the lock held); each waits for its turn
+        among the requests in flight (``_download``)."""
+        window = self.limit.limit * WINDOW_PER_WORKER
+        while not self._closed and len(self._pending) < window and self._submitted < len(self._keys):
             key = self._keys[self._submitted]
-            self._pending[key] = (self._submitted, self._pool.submit(self.source.read, key))
+            try:
+                download = self._pool.submit(self._download, key)
+            except RuntimeError:  # the pool is shutting down
+                return
+            self._pending[key] = (self._submitted, download)
             self._submitted += 1
+
+    def _download(self, key: str) -> bytes:
+        with self._turns:
+            while self._in_flight >= self.limit.limit:
+                self._turns.wait()
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+        throttled_before = self._throttled()
+        try:
+            return self.source.read(key)
+        finally:
+            throttled = self._throttled() > throttled_before
+            self.limit.completed(throttled=throttled)
+            with self._turns:
+                self._in_flight -= 1
+                self._turns.notify_all()
+            with self._lock:
+                self._fill()  # the window may have grown with the limit
 
     def _drop_stale(self, position: int) -> None:
         """Keys a whole window behind the readers were skipped (a file that failed before its
         signature file was read): stop holding them, so they do not shrink the window."""
+        window = self.limit.limit * WINDOW_PER_WORKER
         for key, (index, download) in list(self._pending.items()):
-            if index >= position - self._window:
+            if index >= position - window:
                 break
             del self._pending[key]
             download.cancel()

@@ -37,6 +37,12 @@ def is_transient(error: BaseException) -> bool:
     return any(marker in text for marker in _TRANSIENT_TEXT)
 
 
+def is_throttling(error: BaseException) -> bool:
+    """The server asks for fewer requests: 429 Too Many Requests or 503 Slow Down."""
+    status = _STATUS.search(str(error).lower())
+    return status is not None and status.group(1) in ("429", "503")
+
+
 @dataclass
 class RetryPolicy:
     #: Attempts in all (``buckets.retries``).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from . import messages
 from .block_hash import EMPTY_HASH, ZERO_HASH, Algorithm, block_root_hashes, group_by_first_byte, item_field_number, key_table
@@ -11,46 +12,123 @@ from .timestamps import checked_time
 
 BLOCK_HEADER, ROUND_HEADER, BLOCK_PROOF, RECORD_FILE, BLOCK_FOOTER = 1, 3, 9, 10, 12
 _PROOF_KINDS = {2: "signed_block_proof", 3: "block_state_proof", 4: "signed_record_file_proof"}
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BlockFooter:
     previous_block_root_hash: bytes
     root_hash_of_all_block_hashes_tree: bytes
     start_of_block_state_root_hash: bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WrappedRecordFile:
     creation_time_ns: int
     contents_size: int
     sidecar_count: int
 
 
-@dataclass(frozen=True)
+#: One copy of each small value that repeats from block to block (HAPI versions, proof kinds,
+#: algorithm tuples): a scan of a million blocks holds one of each, not a million.
+_SHARED: dict[object, object] = {}
+HASH_SIZE = 48
+
+
+def _shared(value: T) -> T:
+    return _SHARED.setdefault(value, value)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
 class BlockFile:
-    """What the orchestrator needs of one block: coverage, chain links and its own root hash."""
+    """What the orchestrator needs of one block: coverage, chain links and its own root hash.
+
+    Kept compact, since a full scan holds one per block of the set (a million for a month): the
+    footer's three hashes and the root hashes are one ``bytes`` (``footer`` and ``root_hashes`` are
+    rebuilt from it when asked for), consecutive rounds are their first and last, a block's proof
+    of itself is implied, and repeating tuples are shared. Build one with ``BlockFile.of``."""
 
     number: int
     hapi_version: tuple[int, int, int]
     timestamp_ns: int
-    rounds: tuple[int, ...]
-    footer: BlockFooter | None
+    first_round: int | None
+    last_round: int | None
     proofs: tuple[str, ...]
-    #: The block number each proof says it proves.
-    proof_blocks: tuple[int, ...]
     record_file: WrappedRecordFile | None
     item_count: int
-    #: Root hash under each candidate algorithm for this HAPI version, most likely first.
-    root_hashes: dict[Algorithm, bytes]
+    #: The footer's hashes (previous root, root of all previous, start state), then the root hash
+    #: of each algorithm in ``algorithms``; one ``bytes`` when each is 48 bytes long, else a tuple.
+    hashes: bytes | tuple[bytes, ...]
+    has_footer: bool
+    #: The algorithms of the root hashes, most likely first.
+    algorithms: tuple[Algorithm, ...]
+    #: The rounds, only when they are not consecutive from ``first_round`` to ``last_round``.
+    odd_rounds: tuple[int, ...] | None = None
+    #: The block numbers the proofs prove, only when that is not this block's number for each.
+    odd_proof_blocks: tuple[int, ...] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        number: int,
+        hapi_version: tuple[int, int, int],
+        timestamp_ns: int,
+        rounds: tuple[int, ...],
+        footer: BlockFooter | None,
+        proofs: tuple[str, ...],
+        proof_blocks: tuple[int, ...],
+        record_file: WrappedRecordFile | None,
+        item_count: int,
+        root_hashes: dict[Algorithm, bytes],
+    ) -> BlockFile:
+        parts = [*(() if footer is None else (footer.previous_block_root_hash, footer.root_hash_of_all_block_hashes_tree,
+                                               footer.start_of_block_state_root_hash)), *root_hashes.values()]  # fmt: skip
+        consecutive = rounds == tuple(range(rounds[0], rounds[-1] + 1)) if rounds else True
+        return cls._shared(
+            number, hapi_version, timestamp_ns, rounds[0] if rounds else None, rounds[-1] if rounds else None, proofs, record_file,
+            item_count, b"".join(parts) if all(len(part) == HASH_SIZE for part in parts) else tuple(parts), footer is not None,
+            tuple(root_hashes), None if consecutive else rounds, None if proof_blocks == (number,) * len(proofs) else proof_blocks,
+        )  # fmt: skip
+
+    @classmethod
+    def _shared(cls, *values: object) -> BlockFile:
+        """A block whose repeating tuples are the shared copies (also what unpickling calls)."""
+        fields = list(values)
+        for index in (1, 5, 10):  # hapi_version, proofs, algorithms
+            fields[index] = _shared(fields[index])
+        if fields[4] == fields[3]:
+            fields[4] = fields[3]  # one int object for a block of one round
+        return cls(*fields)  # type: ignore[arg-type]
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return BlockFile._shared, tuple(getattr(self, name) for name in self.__slots__)
+
+    def _hash(self, index: int) -> bytes:
+        if isinstance(self.hashes, tuple):
+            return self.hashes[index]
+        return self.hashes[index * HASH_SIZE : (index + 1) * HASH_SIZE]
 
     @property
-    def first_round(self) -> int | None:
-        return self.rounds[0] if self.rounds else None
+    def rounds(self) -> tuple[int, ...]:
+        if self.odd_rounds is not None:
+            return self.odd_rounds
+        return () if self.first_round is None or self.last_round is None else tuple(range(self.first_round, self.last_round + 1))
 
     @property
-    def last_round(self) -> int | None:
-        return self.rounds[-1] if self.rounds else None
+    def proof_blocks(self) -> tuple[int, ...]:
+        """The block number each proof says it proves."""
+        return self.odd_proof_blocks if self.odd_proof_blocks is not None else (self.number,) * len(self.proofs)
+
+    @property
+    def footer(self) -> BlockFooter | None:
+        return BlockFooter(self._hash(0), self._hash(1), self._hash(2)) if self.has_footer else None
+
+    @property
+    def root_hashes(self) -> dict[Algorithm, bytes]:
+        """Root hash under each candidate algorithm for this HAPI version, most likely first."""
+        first = 3 if self.has_footer else 0
+        return {algorithm: self._hash(first + index) for index, algorithm in enumerate(self.algorithms)}
 
     @property
     def hapi(self) -> str:
@@ -149,7 +227,7 @@ def _read_block(data: bytes, name: str) -> BlockFile:
             start_state=footer.start_of_block_state_root_hash,
             timestamp=header.block_timestamp,
         )
-    return BlockFile(
+    return BlockFile.of(
         number=in_range(header.number, "block number"),
         hapi_version=hapi_version,
         timestamp_ns=checked_time(timestamp.seconds, timestamp.nanos, "block timestamp"),

@@ -29,7 +29,7 @@ class FileKind(str, Enum):
     EVENT_SIGNATURE = "event-signature"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StreamFileName:
     """A recognised stream file: ``key`` is its path relative to the source root, with ``/``."""
 
