@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,24 @@ def test_inspect_says_what_is_true_and_lists_every_ignored_file(samples: Path, t
     assert len(report["ignored"]) == len(
         [p for p in (samples / "events" / "sigs-only-2023-4nodes").rglob("*") if p.is_file() and p.name != "README.md"]
     )
+
+
+def test_the_decompression_bound_is_configurable_and_reaches_the_worker_processes(tmp_path: Path) -> None:
+    """300 blocks (read in worker processes), one of them 1.5 MB of incompressible bytes: under a
+    bound of 1 MiB it is refused for its size; under the default it is read, and fails as not a block."""
+    folder = tmp_path / "blocks"
+    paths = write_blocks(folder, 1, 300, rounds_per_block=1, events_per_round=1, transactions_per_event=1)
+    paths[150].write_bytes(gzip.compress(os.urandom(1_500_000)))
+
+    def inspect(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*CLI, "inspect", "--json", str(folder)], capture_output=True, text=True, env={**os.environ, **env}, timeout=300
+        )
+
+    bounded = inspect({"HIERO_REPLAY_LIMITS__MAX_DECOMPRESSED_BYTES": str(2**20)})
+    assert bounded.returncode == 7, bounded.stderr
+    [problem] = [p for p in json.loads(bounded.stdout)["problems"] if p["file"] == paths[150].name]
+    assert "never more than 1,048,576, limits.max_decompressed_bytes" in problem["message"]
+    default = inspect({})
+    [problem] = [p for p in json.loads(default.stdout)["problems"] if p["file"] == paths[150].name]
+    assert "decompresses" not in problem["message"] and "not a valid block" in problem["message"]

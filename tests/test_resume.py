@@ -95,3 +95,29 @@ def test_sigkill_at_random_moments_then_resume(history: History, tmp_path: Path)
 def test_resume_with_nothing_to_resume_is_a_clear_error(tmp_path: Path) -> None:
     result = subprocess.run([*CLI, "run", "--resume", "--work-dir", str(tmp_path / "w")], capture_output=True, text=True)
     assert result.returncode == 2 and "No unfinished run" in result.stderr
+
+
+def test_a_run_killed_after_its_folder_was_made_but_before_its_plan_was_recorded_is_planned_again(history: History, tmp_path: Path) -> None:
+    """The moment between ``runs/<id>/`` being created and the plan reaching the run store: the
+    resume plans the run again under its id, in the folder that is already there."""
+    from hiero_replay.config import load_settings
+    from hiero_replay.run.replay import recorded_settings
+    from hiero_replay.store import RunStore
+
+    work, out = tmp_path / "work", tmp_path / "out"
+    settings = load_settings(None, {
+        "source": {"events": str(history.events_dir), "blocks": str(history.blocks_dir)},
+        "replay": {"bootstrap_state": str(history.bootstrap_state), "expected_state": str(history.expected_state), "node_id": 3,
+                   "out": str(out)},
+        "work_dir": str(work), "simulate": True,
+    })  # fmt: skip
+    store = RunStore(work)
+    try:
+        store.open_run("20261129T000000Z-abcdef", trigger="manual", settings=recorded_settings(settings))
+    finally:
+        store.close()
+    (work / "runs" / "20261129T000000Z-abcdef").mkdir(parents=True)
+    resumed = subprocess.run([*CLI, "run", "--resume", "--work-dir", str(work)], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert read_state_metadata(out).hash == read_state_metadata(history.expected_state).hash
+    assert (work / "runs" / "20261129T000000Z-abcdef" / "result.json").is_file()

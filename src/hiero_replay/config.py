@@ -34,6 +34,7 @@ from .envvars import EnvironmentSource
 from .errors import ConfigError
 from .model.rate import Rate
 from .states import MAX_ROUND
+from .streams.compression import MAX_DECOMPRESSED_BYTES, set_decompression_limit
 
 DEFAULT_WORK_DIR = Path(".hiero-replay")
 _HASH = re.compile(r"^[0-9a-fA-F]{96}$")
@@ -229,6 +230,15 @@ class MetricsConfig(_Section):
     job: str = Field("hiero-replay", description="Pushgateway job name (the grouping key).")
 
 
+class LimitsConfig(_Section):
+    max_decompressed_bytes: int = Field(
+        MAX_DECOMPRESSED_BYTES,
+        ge=2**20,
+        description="The largest a stream file may decompress to (a file past it, or past 1000 times its compressed "
+        "size beyond 16 MiB, is refused as damaged or hostile: exit 7 naming it).",
+    )
+
+
 class Settings(BaseSettings):
     # The environment is read by ``EnvironmentSource`` (HIERO_REPLAY_<SECTION>__<KEY>), not pydantic-settings'.
     model_config = SettingsConfigDict(extra="forbid", nested_model_default_partial_update=True)
@@ -240,6 +250,7 @@ class Settings(BaseSettings):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     buckets: BucketsConfig = Field(default_factory=BucketsConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
     work_dir: Path = Field(DEFAULT_WORK_DIR, description="Run records, staging and intermediate states.")
     simulate: bool = Field(False, description="Use the built-in simulators for both backends (a rehearsal).")
 
@@ -274,7 +285,7 @@ def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | N
     environment = EnvironmentSource(Settings)
     tokens = _config_file.set(config_file), _environment.set(environment)
     try:
-        return Settings(**(overrides or {}))
+        settings = Settings(**(overrides or {}))
     except ValidationError as error:
         raise ConfigError(describe_validation_error(error, environment), hint="See `hiero-replay config schema` for every key.") from error
     except ValueError as error:  # TOML syntax
@@ -282,6 +293,8 @@ def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | N
     finally:
         _config_file.reset(tokens[0])
         _environment.reset(tokens[1])
+    set_decompression_limit(settings.limits.max_decompressed_bytes)  # the bound of this process (and its workers)
+    return settings
 
 
 def describe_validation_error(error: ValidationError, environment: EnvironmentSource | None = None) -> str:

@@ -20,7 +20,7 @@ from ..sources.base import ReplaySource
 from ..sources.read_ahead import ReadAhead
 from ..sources.verified import read_verified
 from ..streams.blocks import BlockFile, read_block
-from ..streams.compression import decompress
+from ..streams.compression import decompress, decompression_limit, set_decompression_limit
 from ..streams.events import metadata_hash, read_event_file, read_event_signature
 from ..streams.naming import FileKind, StreamFileName, signed_key
 
@@ -119,7 +119,8 @@ def _in_processes(
     chunk_size = max(1, min(64, count // (processes * 8)))
     files: list[StreamFile] = []
     pending: deque[tuple[list[tuple[StreamFileName, int, StreamFileName | None]], Future[list[_Read]]]] = deque()
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context(_START_METHOD)) as pool:
+    context = multiprocessing.get_context(_START_METHOD)
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=set_decompression_limit, initargs=(decompression_limit(),)) as pool:
         while True:
             while len(pending) < processes * CHUNKS_IN_FLIGHT and (chunk := list(islice(jobs, chunk_size))):
                 pending.append((chunk, pool.submit(_read_chunk, source, chunk)))

@@ -86,7 +86,8 @@ class Runner:
         plan = self.plan
         if os.path.lexists(plan.out):
             raise ConfigError(f"The output {plan.out} already exists; hiero-replay never overwrites a state.", hint="Choose a new --out.")
-        plan.run_dir.mkdir(parents=True, exist_ok=False)
+        # It may exist: a run killed before its plan was recorded is planned again under its id.
+        plan.run_dir.mkdir(parents=True, exist_ok=True)
         write_atomically(plan.run_dir / "plan.json", json.dumps(plan.to_json(), indent=2))
         self.store.plan_run(plan.run_id, plan.to_json())
         return self._execute({})

@@ -48,17 +48,32 @@ class _TooLarge(Exception):
     pass
 
 
+class _Configured:
+    """This process's bound (``limits.max_decompressed_bytes``, set as settings load, and handed to
+    worker processes as they start)."""
+
+    limit = MAX_DECOMPRESSED_BYTES
+
+
+def set_decompression_limit(limit: int) -> None:
+    _Configured.limit = limit
+
+
+def decompression_limit() -> int:
+    return _Configured.limit
+
+
 def output_bound(compressed_size: int, limit: int | None = None) -> int:
     """The most bytes one compressed file of ``compressed_size`` bytes may decompress to."""
-    limit = MAX_DECOMPRESSED_BYTES if limit is None else limit
+    limit = _Configured.limit if limit is None else limit
     return min(limit, max(RATIO_FLOOR_BYTES, MAX_COMPRESSION_RATIO * compressed_size))
 
 
 def decompress(data: bytes, compression: Compression, *, name: str, limit: int | None = None) -> bytes:
     """``data`` decompressed as ``compression`` says (``NONE``: returned as is).
 
-    ``limit`` caps the decompressed size (default ``MAX_DECOMPRESSED_BYTES``); the ratio guard
-    applies as well. Anything that is not one complete, intact stream raises ``CorruptFileError``.
+    ``limit`` caps the decompressed size (default: this process's, ``limits.max_decompressed_bytes``);
+    the ratio guard applies as well. Anything that is not one complete, intact stream raises ``CorruptFileError``.
     """
     if compression is Compression.NONE:
         return data
@@ -68,12 +83,13 @@ def decompress(data: bytes, compression: Compression, *, name: str, limit: int |
             return _gunzip(data, bound)
         return _unzstd(data, bound)
     except _TooLarge as exc:
-        cap = MAX_DECOMPRESSED_BYTES if limit is None else limit
+        cap = _Configured.limit if limit is None else limit
         raise CorruptFileError(
             f"{name}: decompresses ({compression.name.lower()}) to more than {bound:,} bytes from {len(data):,} "
             f"(at most {MAX_COMPRESSION_RATIO} times the compressed size past {RATIO_FLOOR_BYTES:,} bytes, "
-            f"and never more than {cap:,}): {exc}.",
-            hint="No real stream file comes near this: the file is damaged or hostile; fetch it again from its source.",
+            f"and never more than {cap:,}, limits.max_decompressed_bytes): {exc}.",
+            hint="No real stream file comes near the default: the file is damaged or hostile; fetch it again from its source "
+            "(or, for a genuine file this large, raise limits.max_decompressed_bytes).",
             file=name,
         ) from None
     except (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError) as exc:
