@@ -89,6 +89,9 @@ def test_a_start_state_nothing_proves_is_said_and_no_block_is_blamed(history: Hi
     [events] = [s for s in summary["segments"] if s["backend"] == "event-stream"]
     assert events["verified_by"] == "none"
     assert summary["divergence"]["runs"] <= math.ceil(math.log2(10))
+    shown = subprocess.run([*CLI, "status", "--work-dir", str(tmp_path / "work")], capture_output=True, text=True, timeout=60)
+    current = shown.stdout.splitlines()[1]
+    assert current.startswith("current: run") and " failed, " in current and "ETA" not in current and "rounds/s" not in current
 
 
 def test_a_mismatched_state_is_kept_when_out_is_on_another_file_system(history: History, block_state: Path, tmp_path: Path) -> None:

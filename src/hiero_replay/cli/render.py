@@ -177,8 +177,9 @@ def render_status(report: dict[str, Any]) -> str:
         if current.get("last_error"):
             lines.append(f"  last error: {current['last_error']}")
     elif current:
-        eta = f", ETA {current['eta_seconds']:.0f} s" if current.get("eta_seconds") is not None else ""
-        rate = current.get("effective_rate_rounds_per_second")
+        running = current["state"] == "running"  # a rate and an ETA say nothing of a run that ended
+        eta = f", ETA {current['eta_seconds']:.0f} s" if running and current.get("eta_seconds") is not None else ""
+        rate = current.get("effective_rate_rounds_per_second") if running else None
         verified = current.get("verified_round", current["current_round"])
         lines.append(
             f"current: run {current['run_id']} {current['state']}, segment {current['segment']}/{current['segments']}"
