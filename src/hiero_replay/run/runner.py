@@ -165,7 +165,10 @@ class Runner:
         result.failure = {"outcome": state, "kind": error.kind, "exit_code": error.exit_code, "message": str(error)}
         if isinstance(error, HashMismatchError) and error.divergence is not None:
             result.failure["divergence"] = error.divergence.to_json()
-        write_atomically(self.plan.run_dir / "result.json", json.dumps(result.to_json(), indent=2))
+        try:
+            write_atomically(self.plan.run_dir / "result.json", json.dumps(result.to_json(), indent=2))
+        except OSError as unwritten:  # the run's own outcome stands; the store records it below
+            self.log.warning("result.json not written", reason=str(unwritten))
         self.store.finish_run(self.plan.run_id, state, error_kind=error.kind, error_message=str(error), exit_code=error.exit_code)
         self.log.error("run failed", error=error.kind, exit_code=error.exit_code, message=str(error))
         unbind_run_context("run_id")
