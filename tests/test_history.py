@@ -19,7 +19,7 @@ from hiero_replay.history.jobs import Selection
 from hiero_replay.history.launch import with_retries
 from hiero_replay.history.states import discover_states
 from hiero_replay.model.history import JobResult, SavedState, worst_exit_code
-from hiero_replay.simulate.state import write_state_directory
+from hiero_replay.simulate.state import DIVERGE_ENV, write_state_directory
 from hiero_replay.states import InvalidStateError
 
 from .deploy_checks import tool, validate_manifest
@@ -173,6 +173,13 @@ def test_a_gap_and_a_mismatch_exit_5_and_the_report_shows_the_timeline(tmp_path:
     assert result.returncode == 5
     assert [job["outcome"] for job in summary["jobs"]] == ["verified"] * 4 + ["mismatch", "gap"]
     assert [job["exit_code"] for job in summary["jobs"]] == [0] * 4 + [5, 4]
+    status = run_cli(["status", "--work-dir", str(work), "--json"])
+    assert status.returncode == 0, status.stderr
+    [listed] = json.loads(status.stdout)["histories"]
+    assert listed["history_id"] == summary["history"] and listed["state"] == "failed" and listed["exit_code"] == 5
+    assert (listed["jobs"], listed["verified"], listed["mismatch"], listed["gap"], listed["failed"]) == (6, 4, 1, 1, 0)
+    line = run_cli(["status", "--work-dir", str(work)]).stdout
+    assert f"history {summary['history']}  failed" in line and "jobs 4/6 verified (1 mismatch, 1 gap)  exit 5" in line
     page = tmp_path / "report.html"
     shown = run_cli(["report", "--work-dir", str(work), "--html", str(page)])
     assert shown.returncode == 0, shown.stderr
@@ -180,6 +187,23 @@ def test_a_gap_and_a_mismatch_exit_5_and_the_report_shows_the_timeline(tmp_path:
     assert "Timeline of jobs" in html and summary["history"] in html
     assert "job 4 (rounds 50..60): mismatch" in html and "job 5 (rounds 60..70): gap" in html
     assert html.count('class="mark bar outcome-verified"') == 4 and "<script" not in html and "http" not in html.split("</style>")[1]
+
+
+def test_a_job_that_diverges_names_its_first_divergent_block_in_the_summary_and_status(tmp_path: Path) -> None:
+    """Rounds from 58 on come out different: job 4 (blocks 2..3) is bisected to block 3, the first
+    block whose stream-proven end state the replay missed; status names it for the whole history."""
+    made = make_history(tmp_path / "data")
+    work = tmp_path / "work"
+    flags = [*source_flags(made), "--work-dir", str(work), "--workers", "2", "--from-round", "30", "--json"]
+    result = run_cli(["verify-history", *flags], env={DIVERGE_ENV: "58"})
+    summary = summary_of(result)
+    assert result.returncode == 5
+    rows = [(job["from_round"], job["outcome"]) for job in summary["jobs"]]
+    assert rows == [(30, "verified"), (40, "verified"), (50, "mismatch"), (60, "mismatch")]
+    assert summary["jobs"][2]["first_divergent_block"] == 3
+    [listed] = json.loads(run_cli(["status", "--work-dir", str(work), "--json"]).stdout)["histories"]
+    assert (listed["jobs"], listed["verified"], listed["mismatch"], listed["first_divergent_block"]) == (4, 2, 2, 3)
+    assert "jobs 2/4 verified (2 mismatch, first divergent block 3)  exit 5" in run_cli(["status", "--work-dir", str(work)]).stdout
 
 
 # --- Kubernetes -------------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ def render_status(report: dict[str, Any]) -> str:
     if schedule and (schedule["paused"] or schedule["last_fire"]):
         state = f"PAUSED: {schedule['pause_reason']}" if schedule["paused"] else "active"
         lines.append(f"schedule: {state} (last fire {schedule['last_fire']})")
-    if not report["runs"]:
+    if not report["runs"] and not report["histories"]:
         lines.append("no runs recorded")
     for run in report["runs"]:
         outcome = f"round {run['final_round']}" if run["state"] == "succeeded" else (run["error"] or "")
@@ -201,4 +201,19 @@ def render_status(report: dict[str, Any]) -> str:
             f"{run['run_id']}  {run['state']:<11}  {run['trigger']:<8}  segments {run['segments_verified']}/{run['segments']}"
             f"{f' ({proven})' if proven else ''}  target {run['target_round']}  {outcome}"
         )
+    for history in report["histories"]:
+        lines.append(render_history_line(history))
     return "\n".join(lines)
+
+
+def render_history_line(history: dict[str, Any]) -> str:
+    """One verify-history invocation: how many of its jobs verified, and what the others gave."""
+    others = [f"{history[outcome]} {outcome}" for outcome in ("mismatch", "gap", "failed") if history[outcome]]
+    if history["first_divergent_block"] is not None:
+        others.append(f"first divergent block {history['first_divergent_block']}")
+    detail = f" ({', '.join(others)})" if others else ""
+    exit_code = "" if history["exit_code"] is None else f"  exit {history['exit_code']}"
+    return (
+        f"history {history['history_id']}  {history['state']:<11}  {history['executor']:<10}"
+        f"  jobs {history['verified']}/{history['jobs']} verified{detail}{exit_code}"
+    )

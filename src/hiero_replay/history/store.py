@@ -19,8 +19,8 @@ from ..store import DATABASE, RunStore
 
 
 class HistoryStore:
-    def __init__(self, work_dir: Path) -> None:
-        RunStore(work_dir).close()  # creates the database or brings its schema up to date
+    def __init__(self, work_dir: Path, *, create: bool = True) -> None:
+        RunStore(work_dir, create=create).close()  # creates the database (or refuses a missing one) and brings its schema up to date
         self.path = work_dir / DATABASE
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)

@@ -11,6 +11,7 @@ import click
 from ..options import work_dir_options
 
 if TYPE_CHECKING:
+    from ...model.history import HistoryRecord, JobResult
     from ...store import RunRecord, SegmentRecord
 
 
@@ -33,6 +34,7 @@ def _iso(timestamp: float | None) -> str | None:
 
 
 def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
+    from ...history.store import HistoryStore
     from ...observe.status import read_status
     from ...schedule.scheduler import SCHEDULE_NAME
     from ...store import RunStore
@@ -43,10 +45,16 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
         schedule = store.schedule(SCHEDULE_NAME)
     finally:
         store.close()
+    history_store = HistoryStore(work_dir, create=False)
+    try:
+        histories = [_history_entry(record, history_store.jobs(record.id)) for record in history_store.histories(limit)]
+    finally:
+        history_store.close()
     return {
         "work_dir": str(work_dir),
         "current": read_status(work_dir),
         "runs": runs,
+        "histories": histories,
         "schedule": {
             "paused": schedule.paused,
             "pause_reason": schedule.pause_reason,
@@ -83,3 +91,24 @@ def _verified_by(plan: dict[str, Any], segments: list[SegmentRecord]) -> dict[st
             by = planned.get(segment.idx, "none")
             proven[by] = proven.get(by, 0) + 1
     return proven
+
+
+def _history_entry(record: HistoryRecord, jobs: list[JobResult]) -> dict[str, Any]:
+    """A ``verify-history`` invocation: its jobs counted by outcome, and the first block a mismatch blamed."""
+    from ...model.history import MISMATCH, OUTCOMES
+
+    planned = record.spec.get("jobs")
+    blamed = [job.first_divergent_block for job in jobs if job.outcome == MISMATCH and job.first_divergent_block is not None]
+    return {
+        "history_id": record.id,
+        "state": record.state,
+        "executor": record.executor,
+        "states": record.states,
+        "started_at": _iso(record.started_at),
+        "finished_at": _iso(record.finished_at),
+        # a local or Dask invocation records its job list, a collected one how many jobs its pods had
+        "jobs": len(planned) if isinstance(planned, list) else planned if isinstance(planned, int) else len(jobs),
+        **{outcome: sum(job.outcome == outcome for job in jobs) for outcome in OUTCOMES},
+        "first_divergent_block": min(blamed, default=None),
+        "exit_code": record.exit_code,
+    }
