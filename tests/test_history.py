@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from hiero_replay.simulate.state import DIVERGE_ENV, write_state_directory
 from hiero_replay.states import InvalidStateError
 
 from .deploy_checks import tool, validate_manifest
-from .history_helpers import BOOTSTRAP, EVERY, JOBS, TARGET, make_history, run_cli, source_flags, summary_of, tamper_block
+from .history_helpers import BOOTSTRAP, CLI, EVERY, JOBS, TARGET, make_history, run_cli, source_flags, summary_of, tamper_block
 
 HASH = "ab" * 48
 
@@ -204,6 +205,43 @@ def test_a_job_that_diverges_names_its_first_divergent_block_in_the_summary_and_
     [listed] = json.loads(run_cli(["status", "--work-dir", str(work), "--json"]).stdout)["histories"]
     assert (listed["jobs"], listed["verified"], listed["mismatch"], listed["first_divergent_block"]) == (4, 2, 2, 3)
     assert "jobs 2/4 verified (2 mismatch, first divergent block 3)  exit 5" in run_cli(["status", "--work-dir", str(work)]).stdout
+
+
+def test_local_jobs_are_forked_from_one_process_that_did_their_imports(tmp_path: Path) -> None:
+    """Not started by the command itself (a fresh interpreter per job, ~0.4 s of imports each) but
+    by its forkserver, preloaded with the job worker: every attempt has that one parent."""
+    made = make_history(tmp_path / "data")
+    work = tmp_path / "work"
+    command = subprocess.Popen([*CLI, "verify-history", *source_flags(made), "--work-dir", str(work), "--workers", "3"])
+    assert command.wait(timeout=300) == 0
+    attempts = [json.loads(line) for path in sorted(work.glob("history/*/*/attempts.jsonl")) for line in path.read_text().splitlines()]
+    parents = {attempt["parent"] for attempt in attempts}
+    assert len(attempts) == JOBS and len(parents) == 1 and command.pid not in parents
+    assert len({attempt["pid"] for attempt in attempts}) == JOBS
+
+
+def test_jobs_stop_when_the_command_that_started_them_is_killed(tmp_path: Path) -> None:
+    """The forkserver between them outlives the command while jobs run: each job waits on the
+    command's end of its start pipe instead, stops its backend and records exit 8."""
+    made = make_history(tmp_path / "data")
+    work = tmp_path / "work"
+    flags = [*source_flags(made), "--work-dir", str(work), "--workers", "2", "--from-round", "40", "--rate", "0.5 rounds/s"]
+    command = subprocess.Popen([*CLI, "verify-history", *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list(work.glob("history/*/*/attempts.jsonl"))) < 2:  # both jobs replaying (20 s each at this rate)
+        assert time.monotonic() < deadline and command.poll() is None
+        time.sleep(0.1)
+    command.kill()
+    command.wait()
+    results = [path.with_name("result.json") for path in work.glob("history/*/*/attempts.jsonl")]
+    while not all(path.exists() for path in results):
+        assert time.monotonic() < deadline, "a job kept running after the command was killed"
+        time.sleep(0.1)
+    assert [json.loads(path.read_text())["exit_code"] for path in results] == [8, 8]
+    pids = [json.loads(path.with_name("attempts.jsonl").read_text())["pid"] for path in results]
+    while any(Path(f"/proc/{pid}").exists() for pid in pids):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
 
 
 # --- Kubernetes -------------------------------------------------------------------------------------

@@ -111,7 +111,7 @@ def run_job(spec: JobSpec, worker: str) -> JobResult:
     folder.mkdir(parents=True, exist_ok=True)
     started_at, started = time.time(), time.monotonic()
     with open(folder / ATTEMPTS_FILE, "a", encoding="utf-8") as attempts:
-        attempts.write(json.dumps({"worker": worker, "pid": os.getpid(), "started_at": started_at}) + "\n")
+        attempts.write(json.dumps({"worker": worker, "pid": os.getpid(), "parent": os.getppid(), "started_at": started_at}) + "\n")
     exit_code, message, block = 0, None, None
     try:
         _replay(spec)

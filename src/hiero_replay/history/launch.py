@@ -1,8 +1,10 @@
-"""A job in a child process (``python -m hiero_replay.history.worker``), and retries of transient failures.
+"""A job in a child process, and retries of transient failures.
 
 The local and Dask executors run each job this way: whatever the job does (a crash, a runaway
 backend), the process that runs the executor carries on, and the job's result is the file it
-wrote, or, when it wrote none, a failure that says how its process ended.
+wrote, or, when it wrote none, a failure that says how its process ended. The Dask executor starts
+a fresh interpreter per job (``python -m hiero_replay.history.worker``); the local one forks it from
+a process that imported everything once (``history/forked.py``).
 """
 
 from __future__ import annotations
@@ -17,93 +19,73 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 from ..errors import InternalError, ReplayInterrupted
 from ..model.history import TRANSIENT, JobResult, outcome_of
-from .job import ATTEMPTS_FILE, LOG_FILE, RESULT_FILE, write_json_atomically
+from .job import LOG_FILE, RESULT_FILE, write_json_atomically
 from .jobs import JobSpec
 
 SPEC_FILE = "spec.json"
 WORKER = "hiero_replay.history.worker"
 #: How long a job's process has to stop after SIGTERM (it stops its backend: up to 10 s) before SIGKILL.
 STOP_GRACE_SECONDS = 20.0
-#: How often a running job is looked at (stopped? started replaying?).
+#: How often a running job is looked at (stopped?).
 POLL_SECONDS = 0.05
 
 
-def spare_process(cwd: Path) -> subprocess.Popen[bytes]:
-    """A job process started ahead of its job: it imports what a job needs, then waits for one on its input."""
-    return subprocess.Popen(
-        [sys.executable, "-m", WORKER, "-"], cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+class JobProcess(Protocol):
+    """What ``launch`` needs of a job's process (``subprocess.Popen`` has it): a negative code is a signal."""
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def terminate(self) -> None: ...
+
+    def kill(self) -> None: ...
 
 
-def release(spare: subprocess.Popen[bytes]) -> None:
-    """A spare process no job needs: its input closed, it exits."""
-    if spare.stdin is not None:
-        spare.stdin.close()
-    try:
-        spare.wait(STOP_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        spare.kill()
-        spare.wait()
+#: Starts the job of a spec file, for a worker: its folder the working directory, its ``job.log`` the output.
+StartJob = Callable[[Path, str], JobProcess]
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+def fresh_interpreter(spec_file: Path, worker: str) -> JobProcess:
+    with open(spec_file.parent / LOG_FILE, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", WORKER, str(spec_file), worker],
+            cwd=spec_file.parent, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
 
-def launch(
-    spec: JobSpec,
-    worker: str,
-    *,
-    stop: threading.Event | None = None,
-    spare: subprocess.Popen[bytes] | None = None,
-    started: Callable[[], None] | None = None,
-) -> JobResult:
-    """Run the job in a child process (``spare``, when one waits) and return its result; ``stop`` set:
-    the job is stopped (exit 8); ``started`` is called once the job's process is past its imports and
-    replaying (what it notes in ``attempts.jsonl``)."""
+def launch(spec: JobSpec, worker: str, *, stop: threading.Event | None = None, start: StartJob = fresh_interpreter) -> JobResult:
+    """Run the job in a child process (``start`` makes it) and return its result; ``stop`` set: the
+    job is stopped (exit 8)."""
     folder = Path(spec.folder)
     folder.mkdir(parents=True, exist_ok=True)
-    noted = _size(folder / ATTEMPTS_FILE)
     write_json_atomically(folder / SPEC_FILE, spec.to_json())
     (folder / RESULT_FILE).unlink(missing_ok=True)
     started_at, began = time.time(), time.monotonic()
-    with open(folder / LOG_FILE, "ab") as log:
-        process: subprocess.Popen[bytes] | None = None
-        if spare is not None and spare.poll() is None and spare.stdin is not None:
-            try:
-                spare.stdin.write(f"{folder / SPEC_FILE}\t{worker}\n".encode())
-                spare.stdin.close()
-                process = spare
-            except OSError:  # the spare died: a process of its own for this job
-                spare.kill()
-                spare.wait()
-        if process is None:
-            argv = [sys.executable, "-m", WORKER, str(folder / SPEC_FILE), worker]
-            process = subprocess.Popen(argv, cwd=folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            while process.poll() is None:
-                if started is not None and _size(folder / ATTEMPTS_FILE) > noted:
-                    started()
-                    started = None
-                if stop is not None and stop.is_set():
-                    _stop(process)
-                else:
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        process.wait(POLL_SECONDS)
-        except BaseException:
-            _stop(process)
-            raise
+    process = start(folder / SPEC_FILE, worker)
+    try:
+        while process.poll() is None:
+            if stop is not None and stop.is_set():
+                _stop(process)
+            else:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(POLL_SECONDS)
+    except BaseException:
+        _stop(process)
+        raise
     try:
         return JobResult.from_json(json.loads((folder / RESULT_FILE).read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         pass
     code = process.returncode
+    assert code is not None
     exit_code = ReplayInterrupted.exit_code if code < 0 or code == ReplayInterrupted.exit_code else InternalError.exit_code
     how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited {code}"
     return JobResult(
@@ -122,7 +104,7 @@ def launch(
     )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: JobProcess) -> None:
     if process.poll() is not None:
         return
     process.terminate()

@@ -1,15 +1,17 @@
-"""A job in a process of its own: ``python -m hiero_replay.history.worker SPEC_FILE WORKER``, or
-``... worker -``, started ahead of its job (the imports done while another job runs), which reads
-``SPEC_FILE<TAB>WORKER`` from its standard input (nothing: it exits 0) and logs to the job's ``job.log``.
+"""A job in a process of its own: ``python -m hiero_replay.history.worker SPEC_FILE WORKER`` (a fresh
+interpreter, what the Dask executor starts), or ``run_forked`` in a process forked from one that
+imported everything already (what the local executor starts, ``history/forked.py``).
 
-What the local and Dask executors start for each job: the job's failure stays in its process, and
-the process exits with the job's exit code. SIGTERM stops it like Ctrl-C (backend stopped, exit 8),
-and so does the death of the process that started it (a killed worker does not leave its job running).
+The job's failure stays in its process, and the process exits with the job's exit code. SIGTERM
+stops it like Ctrl-C (backend stopped, exit 8), and so does the death of the process that started
+it (a killed worker does not leave its job running).
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
@@ -37,12 +39,18 @@ def _watch_parent(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _read_job() -> list[str]:
-    """A job handed over on standard input; its folder becomes the working directory and its log the output."""
-    line = sys.stdin.readline().rstrip("\n")
-    if not line:
-        return []
-    spec_file, _, worker = line.partition("\t")
+def _watch_executor() -> None:
+    """Forked: stop this job when the executor that asked for it is gone. Its parent, the
+    forkserver, outlives the executor while jobs run; the executor's end of the pipe that started
+    the job closes with it, and that is waited on (no poll)."""
+    executor = multiprocessing.parent_process()
+    if executor is not None:
+        multiprocessing.connection.wait([executor.sentinel])
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def run_forked(spec_file: str, worker: str) -> None:
+    """The job of ``spec_file`` in this forked process: its folder the working directory, its log the output."""
     folder = Path(spec_file).parent
     os.chdir(folder)
     log = os.open(folder / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -50,22 +58,23 @@ def _read_job() -> list[str]:
         stream.flush()
         os.dup2(log, stream.fileno())
     os.close(log)
-    return [spec_file, worker]
+    threading.Thread(target=_watch_executor, daemon=True).start()
+    sys.exit(_run(Path(spec_file), worker))
+
+
+def _run(spec_file: Path, worker: str) -> int:
+    signal.signal(signal.SIGTERM, _interrupted)
+    spec = JobSpec.from_json(json.loads(spec_file.read_text(encoding="utf-8")))
+    configure_logging("json")
+    return run_job(spec, worker).exit_code
 
 
 def main(argv: list[str]) -> int:
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    signal.signal(signal.SIGTERM, _interrupted)
-    if argv == ["-"]:
-        argv = _read_job()
-        if not argv:
-            return 0
     if len(argv) != 2:
-        print("usage: python -m hiero_replay.history.worker SPEC_FILE WORKER | -", file=sys.stderr)
+        print("usage: python -m hiero_replay.history.worker SPEC_FILE WORKER", file=sys.stderr)
         return 2
-    spec = JobSpec.from_json(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
-    configure_logging("json")
-    return run_job(spec, argv[1]).exit_code
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    return _run(Path(argv[0]), argv[1])
 
 
 if __name__ == "__main__":
