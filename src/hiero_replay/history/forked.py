@@ -2,8 +2,9 @@
 forkserver, preloaded with the job worker): a job starts in milliseconds instead of paying ~0.4 s
 of imports, which on a busy machine delays every job that starts at the same time.
 
-The forkserver is a fresh process (never a fork of the executor's threads); it exits with the
-process that started it, and a job whose parent is gone stops itself (``worker._watch_parent``).
+The forkserver is a fresh process (never a fork of the executor's threads). It outlives the
+executor while jobs run, so a job watches the executor itself and stops when it is gone
+(``worker._watch_executor``); the forkserver exits once the executor and its jobs have.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class ForkedJob:
 
 
 class ForkServer:
-    """Starts the forkserver now, so that it imports while the history is planned."""
+    """Starts the forkserver now, so that it imports while the backends are probed."""
 
     def __init__(self) -> None:
         self._context = multiprocessing.get_context("forkserver")
