@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -220,28 +221,38 @@ def test_local_jobs_are_forked_from_one_process_that_did_their_imports(tmp_path:
     assert len({attempt["pid"] for attempt in attempts}) == JOBS
 
 
-def test_jobs_stop_when_the_command_that_started_them_is_killed(tmp_path: Path) -> None:
-    """The forkserver between them outlives the command while jobs run: each job waits on the
-    command's end of its start pipe instead, stops its backend and records exit 8."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL])
+def test_jobs_stop_when_the_command_is_interrupted_or_killed_and_a_rerun_finishes_them(tmp_path: Path, signum: int) -> None:
+    """Interrupted, the command stops its jobs and says how to carry on (exit 8). Killed, it cannot:
+    the forkserver between them outlives it while jobs run, so each job waits on the command's end
+    of its start pipe, stops its backend and records exit 8. Either way the same command run again
+    verifies every job, each counted once."""
     made = make_history(tmp_path / "data")
     work = tmp_path / "work"
-    flags = [*source_flags(made), "--work-dir", str(work), "--workers", "2", "--from-round", "40", "--rate", "0.5 rounds/s"]
-    command = subprocess.Popen([*CLI, "verify-history", *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    flags = [*source_flags(made), "--work-dir", str(work), "--workers", "2", "--from-round", "40"]
+    command = subprocess.Popen(
+        [*CLI, "verify-history", *flags, "--rate", "0.5 rounds/s"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 120
     while len(list(work.glob("history/*/*/attempts.jsonl"))) < 2:  # both jobs replaying (20 s each at this rate)
         assert time.monotonic() < deadline and command.poll() is None
         time.sleep(0.1)
-    command.kill()
-    command.wait()
+    command.send_signal(signum)
+    _, stderr = command.communicate(timeout=120)
+    if signum == signal.SIGINT:
+        assert command.returncode == 8 and "Run the same command again" in stderr and "run --resume" not in stderr
     results = [path.with_name("result.json") for path in work.glob("history/*/*/attempts.jsonl")]
     while not all(path.exists() for path in results):
-        assert time.monotonic() < deadline, "a job kept running after the command was killed"
+        assert time.monotonic() < deadline, "a job kept running after the command was stopped"
         time.sleep(0.1)
     assert [json.loads(path.read_text())["exit_code"] for path in results] == [8, 8]
     pids = [json.loads(path.with_name("attempts.jsonl").read_text())["pid"] for path in results]
     while any(Path(f"/proc/{pid}").exists() for pid in pids):
         assert time.monotonic() < deadline
         time.sleep(0.1)
+    rerun = run_cli(["verify-history", *flags, "--json"])
+    summary = summary_of(rerun)
+    assert rerun.returncode == 0 and summary["verified"] == 3 and len(summary["jobs"]) == 3
 
 
 # --- Kubernetes -------------------------------------------------------------------------------------

@@ -20,17 +20,20 @@ T = TypeVar("T")
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+#: What an interrupted ``run`` is told to do next.
+RESUME_RUN = "Resume it with `hiero-replay run --resume`."
+
+
 class _Held:
-    """Whether interruptions are held back now, and the one that came meanwhile."""
+    """Whether interruptions are held back now, the one that came meanwhile, and what to do next."""
 
     holding = False
     pending: int | None = None
+    hint = RESUME_RUN
 
 
 def _interrupted(signum: int) -> ReplayInterrupted:
-    return ReplayInterrupted(
-        f"Interrupted by {signal.Signals(signum).name}; the backend was stopped.", hint="Resume it with `hiero-replay run --resume`."
-    )
+    return ReplayInterrupted(f"Interrupted by {signal.Signals(signum).name}; the backend was stopped.", hint=_Held.hint)
 
 
 def _handler(signum: int, _frame: FrameType | None) -> None:
@@ -40,12 +43,15 @@ def _handler(signum: int, _frame: FrameType | None) -> None:
     raise _interrupted(signum)
 
 
-def handling_interruptions(action: Callable[[], T]) -> T:
-    """Run ``action`` with SIGINT and SIGTERM raising ``ReplayInterrupted`` (held back where ``held`` says)."""
+def handling_interruptions(action: Callable[[], T], *, hint: str = RESUME_RUN) -> T:
+    """Run ``action`` with SIGINT and SIGTERM raising ``ReplayInterrupted`` (held back where ``held``
+    says), whose ``hint`` says how to carry on."""
     previous = {number: signal.signal(number, _handler) for number in SIGNALS}
+    earlier, _Held.hint = _Held.hint, hint
     try:
         return action()
     finally:
+        _Held.hint = earlier
         for number, handler in previous.items():
             signal.signal(number, handler)
 

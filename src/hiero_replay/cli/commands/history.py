@@ -23,6 +23,8 @@ POD_FLAGS = {
     "to_round": "--to-round", "last_jobs": "--last-jobs",
 }  # fmt: skip
 #: run's flags that verify-history sets for each job itself.
+#: What an interrupted verify-history is told to do next.
+RERUN = "Run the same command again: the verified jobs are kept, the others run again."
 PER_JOB_FLAGS = ("bootstrap_state", "out", "target_round", "expected_hash", "expected_state")
 
 
@@ -110,14 +112,14 @@ def _run(settings: Settings, plan: HistoryPlan, options: dict[str, Any]) -> None
     executor = create_executor(options["executor"], executor_options)
     try:
         if options["executor"] == "kubernetes":  # one job in a pod: its result goes to --results, its code is the pod's
-            jobs = handling_interruptions(lambda: list(executor.run(plan.jobs)))
+            jobs = handling_interruptions(lambda: list(executor.run(plan.jobs)), hint=RERUN)
             summary = Summary(plan.history, plan.states_location, executor.name, jobs)
         else:
             plan = with_probes(plan, settings)
             with work_dir_lock(settings.work_dir, name="history.lock", holder="verify-history"):
                 store = HistoryStore(settings.work_dir)
                 try:
-                    summary = handling_interruptions(lambda: verify(plan, executor, store))
+                    summary = handling_interruptions(lambda: verify(plan, executor, store), hint=RERUN)
                 finally:
                     store.close()
     finally:
