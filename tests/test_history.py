@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -206,6 +207,17 @@ def test_a_job_that_diverges_names_its_first_divergent_block_in_the_summary_and_
     [listed] = json.loads(run_cli(["status", "--work-dir", str(work), "--json"]).stdout)["histories"]
     assert (listed["jobs"], listed["verified"], listed["mismatch"], listed["first_divergent_block"]) == (4, 2, 2, 3)
     assert "jobs 2/4 verified (2 mismatch, first divergent block 3)  exit 5" in run_cli(["status", "--work-dir", str(work)]).stdout
+    # The same history verified again from round 60, diverging no more: status speaks of that invocation.
+    narrower = [arg if arg != "30" else "60" for arg in flags]
+    assert run_cli(["verify-history", *narrower]).returncode == 0
+    [listed] = json.loads(run_cli(["status", "--work-dir", str(work), "--json"]).stdout)["histories"]
+    assert (listed["state"], listed["jobs"], listed["verified"], listed["mismatch"], listed["first_divergent_block"]) == (
+        "succeeded",
+        1,
+        1,
+        0,
+        None,
+    )
 
 
 def test_local_jobs_are_forked_from_one_process_that_did_their_imports(tmp_path: Path) -> None:
@@ -237,6 +249,8 @@ def test_jobs_stop_when_the_command_is_interrupted_or_killed_and_a_rerun_finishe
     while len(list(work.glob("history/*/*/attempts.jsonl"))) < 2:  # both jobs replaying (20 s each at this rate)
         assert time.monotonic() < deadline and command.poll() is None
         time.sleep(0.1)
+    [listed] = json.loads(run_cli(["status", "--work-dir", str(work), "--json"]).stdout)["histories"]
+    assert listed["state"] == "running"  # its command holds the work directory
     command.send_signal(signum)
     _, stderr = command.communicate(timeout=120)
     if signum == signal.SIGINT:
@@ -250,9 +264,34 @@ def test_jobs_stop_when_the_command_is_interrupted_or_killed_and_a_rerun_finishe
     while any(Path(f"/proc/{pid}").exists() for pid in pids):
         assert time.monotonic() < deadline
         time.sleep(0.1)
+    # killed, the history is still marked running in the store, but nothing holds its lock
+    [listed] = json.loads(run_cli(["status", "--work-dir", str(work), "--json"]).stdout)["histories"]
+    assert listed["state"] == "interrupted" and listed["exit_code"] == (8 if signum == signal.SIGINT else None)
     rerun = run_cli(["verify-history", *flags, "--json"])
     summary = summary_of(rerun)
     assert rerun.returncode == 0 and summary["verified"] == 3 and len(summary["jobs"]) == 3
+    [listed] = json.loads(run_cli(["status", "--work-dir", str(work), "--json"]).stdout)["histories"]
+    assert (listed["state"], listed["jobs"], listed["verified"]) == ("succeeded", 3, 3)
+
+
+def test_a_job_interrupted_after_its_last_checkpoint_resumes_from_it(tmp_path: Path) -> None:
+    """The interruption lands after the last segment's state was verified and renamed into the job's
+    output: the run is marked interrupted, yet the output is its checkpoint. The rerun resumes from
+    it (verified, nothing replayed again) instead of putting it aside and failing to resume."""
+    made = make_history(tmp_path / "data")
+    work = tmp_path / "work"
+    flags = ["verify-history", *source_flags(made), "--work-dir", str(work), "--from-round", "30", "--to-round", "40", "--keep-states"]
+    assert run_cli(flags).returncode == 0
+    [job] = work.glob("history/*/30-40")
+    with sqlite3.connect(job / "work" / "runs.db") as runs:
+        runs.execute("UPDATE runs SET state = 'interrupted', exit_code = 8, final_round = NULL, final_hash = NULL")
+    with sqlite3.connect(work / "runs.db") as history:
+        history.execute("DELETE FROM jobs")  # the cut-off job never reported
+    rerun = run_cli([*flags, "--json"])
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert [job["outcome"] for job in summary_of(rerun)["jobs"]] == ["verified"]
+    assert (job / "out").is_dir() and not list(job.glob("out.unverified-*"))
+    assert "job resumed from its last checkpoint" in (job / "job.log").read_text()
 
 
 # --- Kubernetes -------------------------------------------------------------------------------------

@@ -48,3 +48,5 @@ def test_states_and_results_in_a_bucket(
     assert collected.returncode == 0, collected.stderr[-3000:]
     summary = summary_of(collected)
     assert outcomes(summary) == expected and summary["states"] == bucket.url
+    status = run_cli(["status", "--work-dir", str(tmp_path / "collect")])
+    assert f"history {summary['history']}  succeeded    kubernetes  jobs 2/2 verified  exit 0" in status.stdout

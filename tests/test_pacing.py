@@ -111,6 +111,10 @@ def test_segments_are_cut_to_the_pace_window() -> None:
         ("event-stream", 81, 100),
         ("block-stream", 101, 300),
     ]
+    # Below 1 round/s apply-blocks cannot hold the rate (its --rate is whole rounds per second):
+    # its range is cut and released at the pace too, 20 s of work (10 rounds) per segment.
+    pieces = pace_ranges(ranges[1:], Rate.parse("0.5 rounds/s"), {"block-stream": 20.0}, workload, BACKENDS, {})
+    assert len(pieces) == 20 and all(p.last - p.first + 1 == 10 for p in pieces)
     # 2x consensus time, 10 s per segment: 40 rounds of 0.5 s each, for both backends
     pieces = pace_ranges(ranges, Rate.parse("2x"), {"event-stream": 10.0, "block-stream": 10.0}, workload, BACKENDS, {})
     assert all(p.last - p.first + 1 <= 40 for p in pieces) and pieces[-1].last == 300

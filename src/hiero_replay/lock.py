@@ -14,6 +14,19 @@ from .workdir import prepare_work_dir
 
 RUN_LOCK = "lock"
 SCHEDULER_LOCK = "schedule.lock"
+HISTORY_LOCK = "history.lock"
+
+
+def is_held(work_dir: Path, name: str) -> bool:
+    """Is ``work_dir/name`` locked now? Read from the kernel's table of locks (Linux ``/proc/locks``),
+    so that looking takes no lock (a command starting meanwhile never finds it taken by a reader)."""
+    try:
+        info = os.stat(work_dir / name, follow_symlinks=False)
+        table = Path("/proc/locks").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    lock_file = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    return any(lock_file in line.split() for line in table.splitlines())
 
 
 @contextmanager

@@ -24,7 +24,8 @@ def collect(location: str, settings: Settings, store: HistoryStore) -> Summary:
     latest = max(entries, key=lambda entry: entry.written_at)
     current = [entry for entry in entries if entry.listing == latest.listing]
     history = latest.history
-    store.begin(history, states=latest.states, executor="kubernetes", spec={"results": location, "jobs": latest.jobs})
+    rounds = sorted(entry.result.key for entry in current)
+    store.begin(history, states=latest.states, executor="kubernetes", spec={"results": location, "jobs": latest.jobs, "rounds": rounds})
     for entry in sorted(entries, key=lambda entry: entry.written_at):
         store.record(history, entry.result)
     by_index = {entry.result.index: entry.result for entry in current}

@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import load_settings
@@ -53,8 +54,16 @@ def _already_succeeded(work_dir: Path, spec: JobSpec) -> bool:
         store.close()
 
 
-def _unfinished_run(work_dir: Path) -> str | None:
+@dataclass(frozen=True)
+class Unfinished:
     """A run of this job that was cut off (still marked running, or interrupted) with progress to keep or adopt."""
+
+    run_id: str
+    #: Its last segment was verified: the job's output is that segment's checkpoint (the cut came after it).
+    owns_out: bool
+
+
+def _unfinished_run(work_dir: Path) -> Unfinished | None:
     if not (work_dir / DATABASE).exists():
         return None
     store = RunStore(work_dir)
@@ -62,8 +71,11 @@ def _unfinished_run(work_dir: Path) -> str | None:
         latest = next(iter(store.runs(1)), None)
         if latest is None or latest.state not in ("running", "interrupted"):
             return None
-        progressed = any(segment.state in ("verified", "running") for segment in store.segments(latest.id))
-        return latest.id if progressed else None
+        segments = store.segments(latest.id)
+        if not any(segment.state in ("verified", "running") for segment in segments):
+            return None
+        last = max((segment["index"] for segment in latest.plan.get("segments", [])), default=None)
+        return Unfinished(latest.id, any(segment.idx == last and segment.state == "verified" for segment in segments))
     finally:
         store.close()
 
@@ -78,15 +90,16 @@ def _replay(spec: JobSpec) -> None:
     if spec.probes and not (work_dir / PROBES_FILE).exists():
         work_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomically(work_dir / PROBES_FILE, spec.probes)
-    if out.exists():  # written by a replay that is not recorded as succeeded: never trusted, kept aside
-        out.rename(out.with_name(f"out.unverified-{time.time_ns()}"))
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
         try:
-            run_id = _unfinished_run(work_dir)
-            if run_id is not None:
-                get_logger().info("job resumed from its last checkpoint", job=spec.index, run_id=run_id)
-                resume_replay(work_dir, run_id)
+            unfinished = _unfinished_run(work_dir)
+            if out.exists() and not (unfinished and unfinished.owns_out):
+                # written by a replay that recorded no verification of it: never trusted, kept aside
+                out.rename(out.with_name(f"out.unverified-{time.time_ns()}"))
+            if unfinished is not None:
+                get_logger().info("job resumed from its last checkpoint", job=spec.index, run_id=unfinished.run_id)
+                resume_replay(work_dir, unfinished.run_id)
             else:
                 run_replay(settings, trigger="verify-history")
             return

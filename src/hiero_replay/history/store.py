@@ -13,9 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import RunStoreError
+from ..errors import ReplayInterrupted, RunStoreError
 from ..model.history import VERIFIED, HistoryRecord, JobResult
 from ..store import DATABASE, RunStore
+
+INTERRUPTED = "interrupted"
 
 
 class HistoryStore:
@@ -59,7 +61,7 @@ class HistoryStore:
         )
 
     def finish(self, history_id: str, exit_code: int) -> None:
-        state = "succeeded" if exit_code == 0 else "failed"
+        state = "succeeded" if exit_code == 0 else INTERRUPTED if exit_code == ReplayInterrupted.exit_code else "failed"
         self._write(
             "UPDATE histories SET state = ?, finished_at = ?, exit_code = ? WHERE id = ?", (state, time.time(), exit_code, history_id)
         )

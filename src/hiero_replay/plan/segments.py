@@ -59,8 +59,11 @@ def pacing_window(cost_seconds: float, max_seconds: float, min_seconds: float) -
 
 
 def paced_by_segments(backend: ReplayBackend, rate: Rate) -> bool:
-    """Must the orchestrator pace this backend by releasing segments (it cannot pace this rate itself)?"""
-    return not rate.is_unlimited and not (backend.paces_rounds and rate.unit == "rounds")
+    """Must the orchestrator pace this backend by releasing segments (it cannot pace this rate
+    itself)? A tool that paces rounds takes whole rounds per second (apply-blocks' ``--rate`` is an
+    int, hiero-tools §1.4): a rate below 1 round/s is not one it can hold."""
+    held_by_tool = backend.paces_rounds and rate.unit == "rounds" and rate.value >= 1
+    return not rate.is_unlimited and not held_by_tool
 
 
 def pace_ranges(

@@ -102,7 +102,7 @@ def _run(settings: Settings, plan: HistoryPlan, options: dict[str, Any]) -> None
     from ...history.executors import ExecutorOptions, create_executor
     from ...history.store import HistoryStore
     from ...history.verify import Summary, verify, with_probes
-    from ...lock import work_dir_lock
+    from ...lock import HISTORY_LOCK, work_dir_lock
     from ...run.interrupts import handling_interruptions
 
     executor_options = ExecutorOptions(
@@ -116,7 +116,7 @@ def _run(settings: Settings, plan: HistoryPlan, options: dict[str, Any]) -> None
             summary = Summary(plan.history, plan.states_location, executor.name, jobs)
         else:
             plan = with_probes(plan, settings)
-            with work_dir_lock(settings.work_dir, name="history.lock", holder="verify-history"):
+            with work_dir_lock(settings.work_dir, name=HISTORY_LOCK, holder="verify-history"):
                 store = HistoryStore(settings.work_dir)
                 try:
                     summary = handling_interruptions(lambda: verify(plan, executor, store), hint=RERUN)

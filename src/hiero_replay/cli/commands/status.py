@@ -35,6 +35,7 @@ def _iso(timestamp: float | None) -> str | None:
 
 def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
     from ...history.store import HistoryStore
+    from ...lock import HISTORY_LOCK, is_held
     from ...observe.status import read_status
     from ...schedule.scheduler import SCHEDULE_NAME
     from ...store import RunStore
@@ -47,7 +48,8 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
         store.close()
     history_store = HistoryStore(work_dir, create=False)
     try:
-        histories = [_history_entry(record, history_store.jobs(record.id)) for record in history_store.histories(limit)]
+        running = is_held(work_dir, HISTORY_LOCK)
+        histories = [_history_entry(record, history_store.jobs(record.id), running) for record in history_store.histories(limit)]
     finally:
         history_store.close()
     return {
@@ -93,22 +95,31 @@ def _verified_by(plan: dict[str, Any], segments: list[SegmentRecord]) -> dict[st
     return proven
 
 
-def _history_entry(record: HistoryRecord, jobs: list[JobResult]) -> dict[str, Any]:
-    """A ``verify-history`` invocation: its jobs counted by outcome, and the first block a mismatch blamed."""
+def _history_entry(record: HistoryRecord, jobs: list[JobResult], running: bool) -> dict[str, Any]:
+    """A history as its latest ``verify-history`` left it: that invocation's jobs (a job it reused or
+    did not reach counts with its last result) by outcome, and the first block a mismatch blamed.
+    A history still marked running while no verify-history holds the work directory was killed."""
+    from ...history.store import INTERRUPTED
     from ...model.history import MISMATCH, OUTCOMES
 
     planned = record.spec.get("jobs")
-    blamed = [job.first_divergent_block for job in jobs if job.outcome == MISMATCH and job.first_divergent_block is not None]
+    if isinstance(planned, list):  # a local or Dask invocation records its jobs
+        keys = {(job["from_round"], job["to_round"]) for job in planned}
+        total = len(planned)
+    else:  # a collected one, how many jobs its pods had and the rounds of those that reported
+        keys = {(first, last) for first, last in record.spec.get("rounds", [])}
+        total = planned if isinstance(planned, int) else len(keys)
+    selected = [job for job in jobs if job.key in keys]
+    blamed = [job.first_divergent_block for job in selected if job.outcome == MISMATCH and job.first_divergent_block is not None]
     return {
         "history_id": record.id,
-        "state": record.state,
+        "state": INTERRUPTED if record.state == "running" and not running else record.state,
         "executor": record.executor,
         "states": record.states,
         "started_at": _iso(record.started_at),
         "finished_at": _iso(record.finished_at),
-        # a local or Dask invocation records its job list, a collected one how many jobs its pods had
-        "jobs": len(planned) if isinstance(planned, list) else planned if isinstance(planned, int) else len(jobs),
-        **{outcome: sum(job.outcome == outcome for job in jobs) for outcome in OUTCOMES},
+        "jobs": total,
+        **{outcome: sum(job.outcome == outcome for job in selected) for outcome in OUTCOMES},
         "first_divergent_block": min(blamed, default=None),
         "exit_code": record.exit_code,
     }
