@@ -22,6 +22,7 @@ from hiero_replay.history.jobs import Selection
 from hiero_replay.history.launch import with_retries
 from hiero_replay.history.states import discover_states
 from hiero_replay.model.history import JobResult, SavedState, worst_exit_code
+from hiero_replay.simulate.history import History
 from hiero_replay.simulate.state import DIVERGE_ENV, write_state_directory
 from hiero_replay.states import InvalidStateError
 
@@ -274,10 +275,27 @@ def test_jobs_stop_when_the_command_is_interrupted_or_killed_and_a_rerun_finishe
     assert (listed["state"], listed["jobs"], listed["verified"]) == ("succeeded", 3, 3)
 
 
-def test_a_job_interrupted_after_its_last_checkpoint_resumes_from_it(tmp_path: Path) -> None:
-    """The interruption lands after the last segment's state was verified and renamed into the job's
-    output: the run is marked interrupted, yet the output is its checkpoint. The rerun resumes from
-    it (verified, nothing replayed again) instead of putting it aside and failing to resume."""
+def _saved_state(made: History, round_number: int) -> Path:
+    assert made.saved_dir is not None
+    [found] = [path.parent for path in made.saved_dir.rglob("stateMetadata.txt") if path.parent.name == str(round_number)]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("cut", "outcome", "resumed", "put_aside"),
+    [
+        ("after the last checkpoint", "verified", True, False),  # the output is the run's own verified state
+        ("between the final rename and its checkpoint", "verified", True, False),  # the runner recovers it
+        ("after the last checkpoint, the output then replaced", "verified", True, True),  # replayed from the saved state
+        ("after the last checkpoint, the end state then changed", "mismatch", False, True),  # a run for other states: not resumed
+    ],
+)
+def test_a_job_cut_off_at_its_end_resumes_only_what_still_holds(
+    tmp_path: Path, cut: str, outcome: str, resumed: bool, put_aside: bool
+) -> None:
+    """A job's run marked interrupted after its last segment's state reached the job's output. The
+    rerun resumes it when the output is that run's own state and the run was planned against the
+    job's states as they are now; otherwise the output is put aside and the job replayed afresh."""
     made = make_history(tmp_path / "data")
     work = tmp_path / "work"
     flags = ["verify-history", *source_flags(made), "--work-dir", str(work), "--from-round", "30", "--to-round", "40", "--keep-states"]
@@ -285,13 +303,53 @@ def test_a_job_interrupted_after_its_last_checkpoint_resumes_from_it(tmp_path: P
     [job] = work.glob("history/*/30-40")
     with sqlite3.connect(job / "work" / "runs.db") as runs:
         runs.execute("UPDATE runs SET state = 'interrupted', exit_code = 8, final_round = NULL, final_hash = NULL")
+        if "rename" in cut:
+            runs.execute("UPDATE segments SET state = 'running'")
     with sqlite3.connect(work / "runs.db") as history:
         history.execute("DELETE FROM jobs")  # the cut-off job never reported
+    if "replaced" in cut:
+        shutil.rmtree(job / "out")
+        shutil.copytree(_saved_state(made, 30), job / "out")
+    if "changed" in cut:
+        metadata = _saved_state(made, 40) / "stateMetadata.txt"
+        text = metadata.read_text()
+        old = next(line.split()[1] for line in text.splitlines() if line.startswith("HASH:"))
+        metadata.write_text(text.replace(old, old[::-1]))
     rerun = run_cli([*flags, "--json"])
-    assert rerun.returncode == 0, rerun.stderr[-2000:]
-    assert [job["outcome"] for job in summary_of(rerun)["jobs"]] == ["verified"]
-    assert (job / "out").is_dir() and not list(job.glob("out.unverified-*"))
-    assert "job resumed from its last checkpoint" in (job / "job.log").read_text()
+    assert [job["outcome"] for job in summary_of(rerun)["jobs"]] == [outcome], rerun.stderr[-2000:]
+    assert ("job resumed from its last checkpoint" in (job / "job.log").read_text()) is resumed
+    assert (job / "out").is_dir() is (outcome == "verified")  # a mismatched state never takes the output's name
+    assert bool(list(job.glob("out.unverified-*"))) is put_aside
+
+
+def test_status_calls_only_the_history_whose_command_holds_the_work_directory_running(tmp_path: Path) -> None:
+    """Two histories marked running (the older one's command was killed): the lock a live
+    verify-history holds makes the newer one running, never both; without it both were cut off.
+    A history collected before collections recorded their rounds counts every job it has."""
+    from hiero_replay.cli.commands.status import status_report
+    from hiero_replay.history.store import HistoryStore
+    from hiero_replay.lock import HISTORY_LOCK, work_dir_lock
+
+    work = tmp_path / "work"
+    store = HistoryStore(work)
+    try:
+        for name in ("history-killed", "history-live"):
+            store.begin(name, states="/states", executor="local", spec={"jobs": []})
+        store.begin("history-collected", states="/states", executor="kubernetes", spec={"results": "/results", "jobs": 2})
+        for first in (10, 20):
+            store.record("history-collected", JobResult(first // 10 - 1, first, first + 10, HASH, HASH, "verified", 0, "pod", 1.0))
+        store.finish("history-collected", 0)
+    finally:
+        store.close()
+
+    def states() -> dict[str, str]:
+        return {entry["history_id"]: entry["state"] for entry in status_report(work, 10)["histories"]}
+
+    with work_dir_lock(work, name=HISTORY_LOCK, holder="verify-history"):
+        assert states() == {"history-collected": "succeeded", "history-live": "running", "history-killed": "interrupted"}
+    assert states() == {"history-collected": "succeeded", "history-live": "interrupted", "history-killed": "interrupted"}
+    [collected] = [entry for entry in status_report(work, 10)["histories"] if entry["history_id"] == "history-collected"]
+    assert (collected["jobs"], collected["verified"]) == (2, 2)
 
 
 # --- Kubernetes -------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from hiero_replay.backends.capabilities import Capabilities
 from hiero_replay.backends.registry import create_backends
 from hiero_replay.config import Settings
 from hiero_replay.model.rate import Rate, Workload
-from hiero_replay.plan.segments import BackendRange, pace_ranges
+from hiero_replay.plan.segments import BackendRange, pace_ranges, pacing_warnings
 from hiero_replay.run.pacer import Pacer
 from hiero_replay.simulate.history import History, write_history
 from hiero_replay.simulate.state import LEDGER_ENV
@@ -113,8 +113,18 @@ def test_segments_are_cut_to_the_pace_window() -> None:
     ]
     # Below 1 round/s apply-blocks cannot hold the rate (its --rate is whole rounds per second):
     # its range is cut and released at the pace too, 20 s of work (10 rounds) per segment.
-    pieces = pace_ranges(ranges[1:], Rate.parse("0.5 rounds/s"), {"block-stream": 20.0}, workload, BACKENDS, {})
+    slow = Rate.parse("0.5 rounds/s")
+    pieces = pace_ranges(ranges[1:], slow, {"block-stream": 20.0}, workload, BACKENDS, {})
     assert len(pieces) == 20 and all(p.last - p.first + 1 == 10 for p in pieces)
+    [warning] = pacing_warnings(ranges[1:], pieces, slow, {"block-stream": 20.0}, workload, BACKENDS)
+    assert "cannot pace this rate itself: its 20 segments" in warning and "each at the whole rounds/s it can hold" in warning
+    # Above 1 round/s it paces itself, at the whole rounds/s below a fractional rate: the plan says so.
+    fractional = Rate.parse("1.5 rounds/s")
+    assert pace_ranges(ranges[1:], fractional, {"block-stream": 20.0}, workload, BACKENDS, {}) == ranges[1:]
+    assert pacing_warnings(ranges[1:], ranges[1:], fractional, {}, workload, BACKENDS) == [
+        "apply-blocks takes whole rounds per second: it paces at --rate 1, below 1.5 rounds/s"
+    ]
+    assert pacing_warnings(ranges[1:], ranges[1:], Rate.parse("2 rounds/s"), {}, workload, BACKENDS) == []
     # 2x consensus time, 10 s per segment: 40 rounds of 0.5 s each, for both backends
     pieces = pace_ranges(ranges, Rate.parse("2x"), {"event-stream": 10.0, "block-stream": 10.0}, workload, BACKENDS, {})
     assert all(p.last - p.first + 1 <= 40 for p in pieces) and pieces[-1].last == 300

@@ -65,6 +65,12 @@ class MissingInputError(ReplayError):
     reaction = "provide the input"
 
 
+class CheckpointError(MissingInputError):
+    """The verified state a resume would start from is gone, or is no longer the state that was verified."""
+
+    kind = "checkpoint"
+
+
 class ContinuityError(ReplayError):
     """A gap: missing blocks or event files, rounds that are not covered, files out of place."""
 

@@ -15,11 +15,10 @@ import os
 import shutil
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import load_settings
-from ..errors import AlreadyRunningError, HashMismatchError, InternalError, ReplayError, ReplayInterrupted
+from ..config import Settings, load_settings
+from ..errors import AlreadyRunningError, CheckpointError, HashMismatchError, InternalError, ReplayError, ReplayInterrupted
 from ..logs import get_logger
 from ..model.history import JobResult, outcome_of
 from ..run import resume_replay, run_replay
@@ -54,16 +53,10 @@ def _already_succeeded(work_dir: Path, spec: JobSpec) -> bool:
         store.close()
 
 
-@dataclass(frozen=True)
-class Unfinished:
-    """A run of this job that was cut off (still marked running, or interrupted) with progress to keep or adopt."""
-
-    run_id: str
-    #: Its last segment was verified: the job's output is that segment's checkpoint (the cut came after it).
-    owns_out: bool
-
-
-def _unfinished_run(work_dir: Path) -> Unfinished | None:
+def _unfinished_run(work_dir: Path, spec: JobSpec) -> tuple[str, bool] | None:
+    """A run of this job that was cut off (still marked running, or interrupted) with progress to
+    keep or adopt, between the job's two states as they are now; and whether the job's output may
+    be its last segment's state (verified, or renamed into place just before the cut)."""
     if not (work_dir / DATABASE).exists():
         return None
     store = RunStore(work_dir)
@@ -71,13 +64,41 @@ def _unfinished_run(work_dir: Path) -> Unfinished | None:
         latest = next(iter(store.runs(1)), None)
         if latest is None or latest.state not in ("running", "interrupted"):
             return None
-        segments = store.segments(latest.id)
-        if not any(segment.state in ("verified", "running") for segment in segments):
+        plan = latest.plan
+        ends = (plan.get("bootstrap_round"), plan.get("bootstrap_hash"), plan.get("target_round"), plan.get("expected_hash"))
+        if ends != (spec.start.round, spec.start.hash, spec.end.round, spec.end.hash):
+            return None  # planned against states that have changed since: it proves nothing about these
+        states = {segment.idx: segment.state for segment in store.segments(latest.id)}
+        if not any(state in ("verified", "running") for state in states.values()):
             return None
-        last = max((segment["index"] for segment in latest.plan.get("segments", [])), default=None)
-        return Unfinished(latest.id, any(segment.idx == last and segment.state == "verified" for segment in segments))
+        last: int = max((segment["index"] for segment in plan.get("segments", [])), default=0)
+        return latest.id, states.get(last) in ("verified", "running")
     finally:
         store.close()
+
+
+def _put_aside(out: Path) -> None:
+    """An output no run of this job recorded as its verified state: never trusted, kept for a look."""
+    if out.exists() or out.is_symlink():
+        out.rename(out.with_name(f"out.unverified-{time.time_ns()}"))
+
+
+def _resume_or_run(spec: JobSpec, settings: Settings, out: Path) -> None:
+    log = get_logger()
+    work_dir = settings.work_dir
+    unfinished = _unfinished_run(work_dir, spec)
+    if unfinished is not None:
+        run_id, output_is_its_own = unfinished
+        if not output_is_its_own:
+            _put_aside(out)
+        log.info("job resumed from its last checkpoint", job=spec.index, run_id=run_id)
+        try:
+            resume_replay(work_dir, run_id)
+            return
+        except CheckpointError as error:  # a local state lost or altered: the job starts over from its saved state
+            log.warning("job's checkpoint unusable; replayed from its saved state", job=spec.index, reason=error.message)
+    _put_aside(out)
+    run_replay(settings, trigger="verify-history")
 
 
 def _replay(spec: JobSpec) -> None:
@@ -93,17 +114,9 @@ def _replay(spec: JobSpec) -> None:
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
         try:
-            unfinished = _unfinished_run(work_dir)
-            if out.exists() and not (unfinished and unfinished.owns_out):
-                # written by a replay that recorded no verification of it: never trusted, kept aside
-                out.rename(out.with_name(f"out.unverified-{time.time_ns()}"))
-            if unfinished is not None:
-                get_logger().info("job resumed from its last checkpoint", job=spec.index, run_id=unfinished.run_id)
-                resume_replay(work_dir, unfinished.run_id)
-            else:
-                run_replay(settings, trigger="verify-history")
+            _resume_or_run(spec, settings, out)
             return
-        except AlreadyRunningError:
+        except AlreadyRunningError:  # an earlier attempt of this job is still stopping
             if time.monotonic() > deadline:
                 raise
             time.sleep(1.0)

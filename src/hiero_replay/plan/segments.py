@@ -118,18 +118,24 @@ def pacing_warnings(
     for whole in ranges:
         backend = backends[whole.backend]
         if not paced_by_segments(backend, rate):
+            if rate.unit == "rounds" and not rate.is_unlimited and rate.value != int(rate.value):
+                held = rate.rounds_per_second(workload(whole))
+                warnings.append(f"{backend.tool} takes whole rounds per second: it paces at --rate {held}, below {rate}")
             continue
         count = sum(1 for piece in pieces if piece.backend == whole.backend)
         cost = rate.cost_seconds(workload(whole))
+        # apply-blocks paces each segment at the whole rounds/s nearest below the rate (at least 1); PCLI not at all
+        within = "each at the whole rounds/s it can hold" if backend.paces_rounds else "each runs at full speed"
         if count == 1:
             warnings.append(
                 f"{backend.tool}: rounds {whole.first}..{whole.last} ({cost:.1f} s of work at {rate}) fit in one pacing window, "
-                "so they run as one burst at full speed: the rate cannot hold (lower pace.min_segment_seconds to cut them finer)"
+                f"so they run as one burst ({within}): the rate cannot hold (lower pace.min_segment_seconds to cut them finer)"
             )
         else:
+            how = "cannot pace this rate itself" if backend.paces_rounds else "cannot pace rounds itself"
             warnings.append(
-                f"{backend.tool} cannot pace rounds itself: its {count} segments of at most {windows[whole.backend]:.1f} s of work "
-                f"at {rate} are released on schedule and each runs at full speed, so the cap holds on average from segment "
+                f"{backend.tool} {how}: its {count} segments of at most {windows[whole.backend]:.1f} s of work "
+                f"at {rate} are released on schedule, {within}, so the cap holds on average from segment "
                 "to segment, not within one"
             )
     return warnings

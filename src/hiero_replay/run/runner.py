@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..backends.base import ReplayBackend
 from ..backends.process import SupervisorFiles, find_supervisor, follow_backend, start_backend, stop_process_group
-from ..errors import ConfigError, HashMismatchError, MissingInputError, ReplayError, ReplayInterrupted, as_replay_error
+from ..errors import CheckpointError, ConfigError, HashMismatchError, MissingInputError, ReplayError, ReplayInterrupted, as_replay_error
 from ..logs import bind_run_context, get_logger, unbind_run_context
 from ..model.plan import Invocation, ReplayPlan, Segment
 from ..model.results import RunResult, SegmentResult, coherent_consensus_seconds, rounded
@@ -326,15 +326,15 @@ class Runner:
         try:
             metadata = read_state_metadata(segment.final_dir, role="checkpoint")
         except MissingInputError as error:
-            raise MissingInputError(
+            raise CheckpointError(
                 f"The checkpoint state of segment {segment.index} ({segment.final_dir}) is gone: {error.message}",
                 hint="The run cannot resume from it; start a new run.",
             ) from error
         if (metadata.round, metadata.hash) != (record.round, record.hash):
-            raise HashMismatchError(
-                f"The checkpoint state of segment {segment.index} ({segment.final_dir}) changed since it was verified.",
-                expected=record.hash,
-                actual=metadata.hash,
+            raise CheckpointError(
+                f"The checkpoint state of segment {segment.index} ({segment.final_dir}) changed since it was verified: "
+                f"round {metadata.round} HASH {metadata.hash}, verified as round {record.round} HASH {record.hash}.",
+                hint="The run cannot resume from it; start a new run.",
             )
         self.log.info("segment already verified", round=record.round, state=str(segment.final_dir))
         return SegmentResult(

@@ -48,8 +48,10 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
         store.close()
     history_store = HistoryStore(work_dir, create=False)
     try:
-        running = is_held(work_dir, HISTORY_LOCK)
-        histories = [_history_entry(record, history_store.jobs(record.id), running) for record in history_store.histories(limit)]
+        records = history_store.histories(limit)
+        # One verify-history at a time holds the work directory: the latest marked running, if any.
+        live = next((record.id for record in records if record.state == "running"), None) if is_held(work_dir, HISTORY_LOCK) else None
+        histories = [_history_entry(record, history_store.jobs(record.id), record.id == live) for record in records]
     finally:
         history_store.close()
     return {
@@ -95,25 +97,28 @@ def _verified_by(plan: dict[str, Any], segments: list[SegmentRecord]) -> dict[st
     return proven
 
 
-def _history_entry(record: HistoryRecord, jobs: list[JobResult], running: bool) -> dict[str, Any]:
+def _history_entry(record: HistoryRecord, jobs: list[JobResult], live: bool) -> dict[str, Any]:
     """A history as its latest ``verify-history`` left it: that invocation's jobs (a job it reused or
     did not reach counts with its last result) by outcome, and the first block a mismatch blamed.
     A history still marked running while no verify-history holds the work directory was killed."""
     from ...history.store import INTERRUPTED
     from ...model.history import MISMATCH, OUTCOMES
 
-    planned = record.spec.get("jobs")
+    planned, reported = record.spec.get("jobs"), record.spec.get("rounds")
     if isinstance(planned, list):  # a local or Dask invocation records its jobs
         keys = {(job["from_round"], job["to_round"]) for job in planned}
         total = len(planned)
-    else:  # a collected one, how many jobs its pods had and the rounds of those that reported
-        keys = {(first, last) for first, last in record.spec.get("rounds", [])}
+    elif isinstance(reported, list):  # a collected one, how many jobs its pods had and the rounds of those that reported
+        keys = {(first, last) for first, last in reported}
+        total = planned if isinstance(planned, int) else len(keys)
+    else:  # collected by an earlier version, which recorded no rounds: every job
+        keys = {job.key for job in jobs}
         total = planned if isinstance(planned, int) else len(keys)
     selected = [job for job in jobs if job.key in keys]
     blamed = [job.first_divergent_block for job in selected if job.outcome == MISMATCH and job.first_divergent_block is not None]
     return {
         "history_id": record.id,
-        "state": INTERRUPTED if record.state == "running" and not running else record.state,
+        "state": INTERRUPTED if record.state == "running" and not live else record.state,
         "executor": record.executor,
         "states": record.states,
         "started_at": _iso(record.started_at),
