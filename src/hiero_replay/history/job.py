@@ -105,14 +105,14 @@ def _replay(spec: JobSpec) -> None:
     settings = load_settings(None, spec.settings)
     work_dir, out = settings.work_dir, settings.replay.out
     assert out is not None
-    if _already_succeeded(work_dir, spec):
-        get_logger().info("job already verified by an earlier attempt", job=spec.index)
-        return
     if spec.probes and not (work_dir / PROBES_FILE).exists():
         work_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomically(work_dir / PROBES_FILE, spec.probes)
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
+        if _already_succeeded(work_dir, spec):  # also by an earlier attempt that was still stopping
+            get_logger().info("job already verified by an earlier attempt", job=spec.index)
+            return
         try:
             _resume_or_run(spec, settings, out)
             return
