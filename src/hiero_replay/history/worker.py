@@ -44,8 +44,9 @@ def _watch_executor() -> None:
     forkserver, outlives the executor while jobs run; the executor's end of the pipe that started
     the job closes with it, and that is waited on (no poll)."""
     executor = multiprocessing.parent_process()
-    if executor is not None:
-        multiprocessing.connection.wait([executor.sentinel])
+    if executor is None:  # not started through multiprocessing: nothing to watch
+        return
+    multiprocessing.connection.wait([executor.sentinel])
     os.kill(os.getpid(), signal.SIGTERM)
 
 
