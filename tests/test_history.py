@@ -247,7 +247,7 @@ def test_jobs_stop_when_the_command_is_interrupted_or_killed_and_a_rerun_finishe
         [*CLI, "verify-history", *flags, "--rate", "0.5 rounds/s"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 120
-    while len(list(work.glob("history/*/*/attempts.jsonl"))) < 2:  # both jobs replaying (20 s each at this rate)
+    while len(list(work.glob("history/*/*/attempts.jsonl"))) < 2:  # both jobs replaying (over 10 s each at this rate)
         assert time.monotonic() < deadline and command.poll() is None
         time.sleep(0.1)
     [listed] = json.loads(run_cli(["status", "--work-dir", str(work), "--json"]).stdout)["histories"]
