@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hiero_replay.history.store import HistoryStore
+from hiero_replay.model.history import HistoryRecord, JobResult
 from hiero_replay.simulate.history import History, write_history
 from hiero_replay.streams import messages
 from hiero_replay.streams.naming import block_file_name
@@ -71,6 +73,16 @@ def expected_outcomes(tampered: bool = True) -> list[tuple[int, int, int, str, i
 
 def outcomes(summary: dict[str, Any]) -> list[tuple[int, int, int, str, int]]:
     return [(j["index"], j["from_round"], j["to_round"], j["outcome"], j["exit_code"]) for j in summary["jobs"]]
+
+
+def recorded_history(work: Path) -> tuple[HistoryRecord, list[JobResult]]:
+    """The one history a work directory's run store holds, and its jobs."""
+    store = HistoryStore(work)
+    try:
+        [record] = store.histories()
+        return record, store.jobs(record.id)
+    finally:
+        store.close()
 
 
 def run_cli(args: list[str], *, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hiero_replay.history.store import HistoryStore
-
-from .history_helpers import CLI, JOBS, dask_cluster, make_history, source_flags, summary_of
+from .history_helpers import CLI, JOBS, dask_cluster, make_history, recorded_history, source_flags, summary_of
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("distributed") is None, reason="Dask's distributed package is not installed (pip install 'hiero-replay[dask]')"
@@ -59,10 +57,5 @@ def test_a_job_cut_off_by_a_dead_worker_is_rerun_on_the_other_and_counted_once(t
     cut_off = next(job for job in summary["jobs"] if f"{job['from_round']}-{job['to_round']}" == victim.name)
     assert cut_off["worker"] == survivor
     assert [attempt["worker"] for attempt in _attempts(victim)] == [doomed, survivor]
-    store = HistoryStore(work)
-    try:
-        [record] = store.histories()
-        jobs = store.jobs(record.id)
-    finally:
-        store.close()
+    _, jobs = recorded_history(work)
     assert len(jobs) == JOBS and all(job.outcome == "verified" for job in jobs)

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from hiero_replay.history.executors import names
-from hiero_replay.history.store import HistoryStore
 
 from ..history_helpers import (
     JOBS,
@@ -30,6 +29,7 @@ from ..history_helpers import (
     expected_outcomes,
     make_history,
     outcomes,
+    recorded_history,
     run_cli,
     source_flags,
     summary_of,
@@ -107,12 +107,7 @@ def test_every_job_once_with_its_outcome_and_worker(verify: Verify, tmp_path: Pa
     tampered = summary["jobs"][TAMPERED_JOB]
     assert "block" in tampered["message"] and tampered["rounds_per_second"] is None
     assert all(job["rounds_per_second"] > 0 for job in summary["jobs"] if job["outcome"] == "verified")
-    store = HistoryStore(tmp_path)
-    try:
-        [record] = store.histories()
-        jobs = store.jobs(record.id)
-    finally:
-        store.close()
+    record, jobs = recorded_history(tmp_path)
     assert [(job.from_round, job.to_round, job.outcome) for job in jobs] == [(row[1], row[2], row[3]) for row in expected_outcomes()]
     assert record.exit_code == 5 and record.state == "failed"
 
@@ -124,11 +119,6 @@ def test_a_rerun_reuses_verified_jobs_and_runs_the_rest_again(verify: Verify, tm
     assert outcomes(summary) == expected_outcomes()
     reused = [job["index"] for job in summary["jobs"] if job["reused"]]
     assert reused == [index for index in range(JOBS) if index != TAMPERED_JOB]
-    store = HistoryStore(tmp_path)
-    try:
-        [record] = store.histories()
-        jobs = store.jobs(record.id)
-    finally:
-        store.close()
+    _, jobs = recorded_history(tmp_path)
     assert len(jobs) == JOBS  # every job once
     assert [job.attempts for job in jobs] == [2 if index == TAMPERED_JOB else 1 for index in range(JOBS)]

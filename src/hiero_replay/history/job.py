@@ -20,7 +20,7 @@ from pathlib import Path
 from ..config import Settings, load_settings
 from ..errors import AlreadyRunningError, CheckpointError, HashMismatchError, InternalError, ReplayError, ReplayInterrupted
 from ..logs import get_logger
-from ..model.history import JobResult, outcome_of
+from ..model.history import JobResult
 from ..run import resume_replay, run_replay
 from ..store import DATABASE, RunStore
 from .jobs import JobSpec
@@ -152,20 +152,8 @@ def run_job(spec: JobSpec, worker: str) -> JobResult:
         exit_code, message = InternalError.exit_code, f"internal error ({type(error).__name__}: {error}); traceback in {kept}"
     if exit_code == 0 and not spec.keep_states:
         _tidy(folder)
-    result = JobResult(
-        index=spec.index,
-        from_round=spec.start.round,
-        to_round=spec.end.round,
-        from_hash=spec.start.hash,
-        to_hash=spec.end.hash,
-        outcome=outcome_of(exit_code),
-        exit_code=exit_code,
-        worker=worker,
-        seconds=time.monotonic() - started,
-        first_divergent_block=block,
-        message=message,
-        started_at=started_at,
-        finished_at=time.time(),
+    result = spec.result(
+        exit_code, worker=worker, started_at=started_at, seconds=time.monotonic() - started, message=message, first_divergent_block=block
     )
     write_json_atomically(folder / RESULT_FILE, result.to_json())
     return result

@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..model.history import SavedState
+from ..model.history import JobResult, SavedState, outcome_of
 from ..sources.registry import is_bucket_url
 
 
@@ -86,6 +87,33 @@ class JobSpec:
     @property
     def name(self) -> str:
         return f"job {self.index} (rounds {self.start.round}..{self.end.round})"
+
+    def result(
+        self,
+        exit_code: int,
+        *,
+        worker: str | None,
+        started_at: float,
+        seconds: float,
+        message: str | None = None,
+        first_divergent_block: int | None = None,
+    ) -> JobResult:
+        """What this job gave: its outcome from its exit code, finished now."""
+        return JobResult(
+            index=self.index,
+            from_round=self.start.round,
+            to_round=self.end.round,
+            from_hash=self.start.hash,
+            to_hash=self.end.hash,
+            outcome=outcome_of(exit_code),
+            exit_code=exit_code,
+            worker=worker,
+            seconds=seconds,
+            first_divergent_block=first_divergent_block,
+            message=message,
+            started_at=started_at,
+            finished_at=time.time(),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import InternalError, ReplayInterrupted
-from ..model.history import TRANSIENT, JobResult, outcome_of
+from ..model.history import TRANSIENT, JobResult
 from .job import LOG_FILE, RESULT_FILE, write_json_atomically
 from .jobs import JobSpec
 
@@ -88,19 +88,12 @@ def launch(spec: JobSpec, worker: str, *, stop: threading.Event | None = None, s
     assert code is not None
     exit_code = ReplayInterrupted.exit_code if code < 0 or code == ReplayInterrupted.exit_code else InternalError.exit_code
     how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited {code}"
-    return JobResult(
-        index=spec.index,
-        from_round=spec.start.round,
-        to_round=spec.end.round,
-        from_hash=spec.start.hash,
-        to_hash=spec.end.hash,
-        outcome=outcome_of(exit_code),
-        exit_code=exit_code,
+    return spec.result(
+        exit_code,
         worker=worker,
+        started_at=started_at,
         seconds=time.monotonic() - began,
         message=f"The job's process {how} without writing its result; see {folder / LOG_FILE}.",
-        started_at=started_at,
-        finished_at=time.time(),
     )
 
 

@@ -89,33 +89,22 @@ def write_history(
         (blocks_dir / block_file_name(block.number)).write_bytes(compress(block.data, Compression.GZIP))
         block_rounds.update(read_round_items(block.data, name=str(block.number)))
 
-    bootstrap = root / "saved" / "bootstrap" / str(bootstrap_round)
-    write_state_directory(
-        bootstrap,
-        round_number=bootstrap_round,
-        state_hash=state_after(bootstrap_round),
-        node_id=NODE_ID,
-        consensus_time_ns=rounds[bootstrap_round].consensus_time_ns,
-    )
+    def save_state(path: Path, number: int) -> Path:
+        """The history's state after round ``number``, saved as a node saves it."""
+        write_state_directory(
+            path, round_number=number, state_hash=state_after(number), node_id=NODE_ID, consensus_time_ns=rounds[number].consensus_time_ns
+        )
+        return path
+
+    bootstrap = save_state(root / "saved" / "bootstrap" / str(bootstrap_round), bootstrap_round)
     saved_dir = root / "saved" / "history"
     saved_parent = saved_dir / "ServicesMain" / str(NODE_ID) / "123" if saved_layout == "node" else saved_dir
     saved: list[Path] = []
     if saved_every > 0:
         for number in range(bootstrap_round, target_round + 1):
             if (number - bootstrap_round) % saved_every == 0 or number == target_round:
-                saved.append(saved_parent / str(number))
-                write_state_directory(
-                    saved[-1], round_number=number, state_hash=state_after(number), node_id=NODE_ID,
-                    consensus_time_ns=rounds[number].consensus_time_ns,
-                )  # fmt: skip
-    expected = root / "saved" / "reference" / str(target_round)
-    write_state_directory(
-        expected,
-        round_number=target_round,
-        state_hash=state_after(target_round),
-        node_id=NODE_ID,
-        consensus_time_ns=rounds[target_round].consensus_time_ns,
-    )
+                saved.append(save_state(saved_parent / str(number), number))
+    expected = save_state(root / "saved" / "reference" / str(target_round), target_round)
     return History(
         root, events_dir, blocks_dir, bootstrap, expected, bootstrap_round, cutover_round, target_round,
         saved_dir if saved else None, tuple(saved),

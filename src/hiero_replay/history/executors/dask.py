@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import BackendError, ConfigError
-from ...model.history import TRANSIENT, JobResult, outcome_of
+from ...model.history import TRANSIENT, JobResult
 from ..jobs import JobSpec
 from ..launch import launch
 from . import ExecutorOptions
@@ -102,20 +102,7 @@ class DaskExecutor:
             message = f"Dask gave up on the job: the workers running it died ({error})."
         except Exception as error:  # noqa: BLE001 - whatever the cluster says, the job failed and the others go on
             message = f"Dask could not run the job: {type(error).__name__}: {error}."
-        return JobResult(
-            index=spec.index,
-            from_round=spec.start.round,
-            to_round=spec.end.round,
-            from_hash=spec.start.hash,
-            to_hash=spec.end.hash,
-            outcome=outcome_of(ExecutorError.exit_code),
-            exit_code=ExecutorError.exit_code,
-            worker=None,
-            seconds=time.time() - submitted,
-            message=message,
-            started_at=submitted,
-            finished_at=time.time(),
-        )
+        return spec.result(ExecutorError.exit_code, worker=None, started_at=submitted, seconds=time.time() - submitted, message=message)
 
     def close(self) -> None:
         self.client.close()
