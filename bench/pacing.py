@@ -13,6 +13,7 @@ apply-blocks paces each round itself (``--rate``); PCLI is paced by releasing se
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -68,11 +69,7 @@ def main() -> None:
     parser.add_argument("--segment-seconds", type=float, default=1.0)
     args = parser.parse_args()
     configure_logging("console")
-    import logging
-
-    import structlog
-
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    logging.getLogger("hiero_replay").setLevel(logging.WARNING)  # the table, not every run's lines
     with tempfile.TemporaryDirectory() as directory:
         folder = Path(directory)
         top = 10 + int(max(RATES) * args.seconds) + 10

@@ -14,6 +14,7 @@ from hiero_replay.sources.endpoints import Endpoint, bucket_endpoint, virtual_ho
 from hiero_replay.sources.registry import open_source
 
 from .buckets import make_bucket
+from .log_capture import captured_logs
 from .object_servers import FakeGcs, SeaweedS3
 
 VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT", "AWS_ALLOW_HTTP", "STORAGE_EMULATOR_HOST")
@@ -63,8 +64,6 @@ def test_virtual_hosted_addressing_refuses_an_ip_address(tmp_path: Path) -> None
 
 
 def test_path_style_is_a_deprecated_alias_of_path_addressing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from structlog.testing import capture_logs
-
     assert BucketsConfig(path_style=True).addressing == "path"
     assert BucketsConfig(path_style=False).addressing == "auto"
     assert BucketsConfig(path_style=True, addressing="path").addressing == "path"
@@ -73,7 +72,7 @@ def test_path_style_is_a_deprecated_alias_of_path_addressing(monkeypatch: pytest
     with pytest.raises(ConfigError, match="path_style") as raised:
         load_settings(config)
     assert raised.value.exit_code == 2
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         for _ in range(2):
             open_source("s3://b1/p", BucketsConfig(path_style=True), work_dir=tmp_path)
     assert [entry["event"] for entry in logs] == ['buckets.path_style is deprecated: use buckets.addressing = "path" (or "auto")']

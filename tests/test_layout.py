@@ -14,7 +14,7 @@ from .conftest import REPO
 
 PACKAGE = REPO / "src" / "hiero_replay"
 #: Loaded only when a command runs: never by ``--help``.
-HEAVY = ("pydantic", "pydantic_settings", "obstore", "google.protobuf", "rich", "prometheus_client", "structlog", "zstandard")
+HEAVY = ("pydantic", "obstore", "google.protobuf", "rich", "prometheus_client", "zstandard")
 
 
 def _module_name(path: Path) -> str:

@@ -20,6 +20,7 @@ from hiero_replay.streams.naming import Compression, block_file_name, nested_blo
 
 from .buckets import make_bucket
 from .helpers import write_blocks, write_events
+from .log_capture import captured_logs
 from .object_servers import FakeGcs, Fault, FaultProxy, SeaweedS3
 
 _names = itertools.count()
@@ -163,8 +164,6 @@ def test_plain_http_only_when_opted_in_and_a_warning_off_this_machine(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    from structlog.testing import capture_logs
-
     from hiero_replay.sources import endpoints
 
     monkeypatch.setattr(endpoints, "_warned", set())
@@ -172,7 +171,7 @@ def test_plain_http_only_when_opted_in_and_a_warning_off_this_machine(
         monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         if refused is None:
             for _ in range(3):  # opening sends no request; a warning is logged once, not per source
                 open_source(url, BucketsConfig(**options), work_dir=tmp_path)
@@ -184,14 +183,12 @@ def test_plain_http_only_when_opted_in_and_a_warning_off_this_machine(
 
 
 def test_credentials_in_an_endpoint_never_reach_a_message_or_log(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from structlog.testing import capture_logs
-
     from hiero_replay.sources import endpoints
 
     monkeypatch.setattr(endpoints, "_warned", set())
     for name in ENDPOINT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         open_source("s3://b/p", BucketsConfig(endpoint="http://admin:hunter2@10.1.2.3:9000", allow_http=True), work_dir=tmp_path)
     with pytest.raises(ConfigError) as raised:
         open_source("s3://b/p", BucketsConfig(endpoint="http://admin:hunter2@10.1.2.3:9000"), work_dir=tmp_path)

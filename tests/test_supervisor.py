@@ -19,7 +19,7 @@ from hiero_replay.backends.process import SUPERVISOR, SupervisorFiles, follow_ba
 from hiero_replay.errors import BackendError, ReplayError
 
 #: What the supervisor may import beyond the interpreter's own start-up (``-I -S``: no ``site``).
-HEAVY = {"pydantic", "rich", "obstore", "structlog", "click", "hiero_replay", "subprocess", "threading", "json", "pathlib"}
+HEAVY = {"pydantic", "rich", "obstore", "click", "hiero_replay", "subprocess", "threading", "json", "pathlib"}
 
 
 def imported_by_supervisor(tmp_path: Path) -> set[str]:

@@ -7,8 +7,8 @@ the TOML file given with ``--config``, then the defaults below.
 
 from __future__ import annotations
 
-import contextvars
 import re
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -26,7 +26,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from .backends import registry
 from .backends.base import BackendConfig
@@ -38,8 +37,6 @@ from .streams.compression import MAX_DECOMPRESSED_BYTES, set_decompression_limit
 
 DEFAULT_WORK_DIR = Path(".hiero-replay")
 _HASH = re.compile(r"^[0-9a-fA-F]{96}$")
-_config_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar("config_file", default=None)
-_environment: contextvars.ContextVar[EnvironmentSource | None] = contextvars.ContextVar("environment", default=None)
 
 
 class _Section(BaseModel):
@@ -229,6 +226,11 @@ class MetricsConfig(_Section):
     pushgateway: str | None = Field(None, description="Push-add metrics to this Pushgateway URL at the end of each run.")
     job: str = Field("hiero-replay", description="Pushgateway job name (the grouping key).")
 
+    @property
+    def exported(self) -> bool:
+        """Whether the metrics go anywhere: served, written to a textfile or pushed."""
+        return self.port is not None or self.textfile is not None or bool(self.pushgateway)
+
 
 class LimitsConfig(_Section):
     max_decompressed_bytes: int = Field(
@@ -239,10 +241,7 @@ class LimitsConfig(_Section):
     )
 
 
-class Settings(BaseSettings):
-    # The environment is read by ``EnvironmentSource`` (HIERO_REPLAY_<SECTION>__<KEY>), not pydantic-settings'.
-    model_config = SettingsConfigDict(extra="forbid", nested_model_default_partial_update=True)
-
+class Settings(_Section):
     source: SourceConfig = Field(default_factory=SourceConfig)
     replay: ReplayConfig = Field(default_factory=ReplayConfig)
     pace: PaceConfig = Field(default_factory=PaceConfig)
@@ -261,40 +260,32 @@ class Settings(BaseSettings):
             raise ValueError("replay.expected_state sets the target round and expected hash; do not also set target_round or expected_hash")
         return self
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        path = _config_file.get()
-        environment = _environment.get() or EnvironmentSource(settings_cls)
-        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, environment)
-        if path is not None:
-            sources += (TomlConfigSettingsSource(settings_cls, toml_file=path),)
-        return sources
-
 
 def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
     """Load and validate; every problem becomes one ``ConfigError`` naming the keys and what is allowed."""
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"Config file {config_file} does not exist.", hint="Pass an existing TOML file to --config.")
     environment = EnvironmentSource(Settings)
-    tokens = _config_file.set(config_file), _environment.set(environment)
     try:
-        settings = Settings(**(overrides or {}))
+        from_file = tomllib.loads(config_file.read_text(encoding="utf-8")) if config_file is not None else {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"Cannot read config file {config_file}: {error}.") from error
+    try:
+        settings = Settings.model_validate(_layered(from_file, environment.values, overrides or {}))
     except ValidationError as error:
         raise ConfigError(describe_validation_error(error, environment), hint="See `hiero-replay config schema` for every key.") from error
-    except ValueError as error:  # TOML syntax
-        raise ConfigError(f"Cannot read config file {config_file}: {error}.") from error
-    finally:
-        _config_file.reset(tokens[0])
-        _environment.reset(tokens[1])
     set_decompression_limit(settings.limits.max_decompressed_bytes)  # the bound of this process (and its workers)
     return settings
+
+
+def _layered(*layers: dict[str, Any]) -> dict[str, Any]:
+    """The layers merged, each later one winning key by key: tables merge, anything else is replaced."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            below = merged.get(key)
+            merged[key] = _layered(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+    return merged
 
 
 def describe_validation_error(error: ValidationError, environment: EnvironmentSource | None = None) -> str:

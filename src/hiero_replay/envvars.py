@@ -18,7 +18,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from .errors import ConfigError
 
@@ -42,9 +41,11 @@ def _wants_json(annotation: Any) -> bool:
     return origin in _JSON_ORIGINS or annotation in _JSON_ORIGINS
 
 
-class EnvironmentSource(PydanticBaseSettingsSource):
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str] | None = None) -> None:
-        super().__init__(settings_cls)
+class EnvironmentSource:
+    """The keys the environment sets, as nested tables (``values``), and the variable behind each."""
+
+    def __init__(self, settings_cls: type[BaseModel], environ: Mapping[str, str] | None = None) -> None:
+        self.settings_cls = settings_cls
         self.values: dict[str, Any] = {}
         #: The variable that set each key path.
         self.variables: dict[tuple[str, ...], str] = {}
@@ -89,9 +90,3 @@ class EnvironmentSource(PydanticBaseSettingsSource):
             if parts[:length] in self.variables:
                 return self.variables[parts[:length]]
         return None
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self.values.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return self.values

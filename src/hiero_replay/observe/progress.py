@@ -7,13 +7,12 @@ import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
-
 from ..logs import get_logger
 from .events import RunObserver, rate_and_eta
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from ..errors import ReplayError
     from ..model.plan import ReplayPlan, Segment
     from ..model.results import RunResult, SegmentResult
@@ -43,7 +42,10 @@ class ProgressDisplay(RunObserver):
         self._base, self._target, self._current = plan.bootstrap_round, plan.target_round, plan.bootstrap_round
         self._segments = len(plan.segments)
         self._started = self._last = self.clock()
-        if self.terminal:
+        if self.terminal:  # rich only for a terminal
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
             self._bar = Progress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),

@@ -21,8 +21,11 @@ class Prefetcher:
         self._pending: dict[tuple[str, str], Future[Path]] = {}
 
     def ahead(self, segment: Segment) -> None:
-        """Start fetching ``segment``'s files in the background."""
+        """Start fetching ``segment``'s files in the background (not a local folder's: its files are
+        already here, and a thread per file would only compete with the running segment)."""
         source = self.sources[segment.source]
+        if source.features.local:
+            return
         for key in segment.files:
             if (segment.source, key) not in self._pending:
                 self._pending[(segment.source, key)] = self._pool.submit(source.fetch, key)

@@ -13,6 +13,7 @@ listing from a key leaves out, before any ``stat``, every name that sorts before
 from __future__ import annotations
 
 import builtins
+import contextlib
 import errno
 import os
 import stat
@@ -31,6 +32,11 @@ def _special_kind(mode: int) -> str:
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "a device"
     return "not a regular file"
+
+
+def _directly_inside(key: str) -> bool:
+    """Is ``key`` a name in the folder itself (no sub-folder, never the folder or its parent)?"""
+    return "/" not in key and key not in ("", ".", "..")
 
 
 def _lstat(path: str, key: str) -> os.stat_result | SourceObject | None:
@@ -177,6 +183,11 @@ class LocalDirSource:
         """The file of ``key``, as a regular file inside the folder (through an inside link at most)."""
         path = self.root / key
         real_root = self._real_root or self._check_root()
+        if _directly_inside(key):  # a regular file of the folder itself: one lstat, nothing to resolve
+            inside = real_root / key
+            with contextlib.suppress(OSError):  # a link or gone: resolving tells
+                if stat.S_ISREG(os.lstat(inside).st_mode):
+                    return inside
         try:
             target = path.resolve(strict=True)
             info = target.stat()
@@ -189,7 +200,7 @@ class LocalDirSource:
         return target
 
     def read(self, key: str, *, fresh: bool = False) -> bytes:
-        if "/" not in key and key not in ("", ".", ".."):  # a file of the folder itself: one open, no link followed
+        if _directly_inside(key):  # a file of the folder itself: one open, no link followed
             real_root = self._real_root or self._check_root()
             try:
                 descriptor = os.open(f"{real_root}/{key}", os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .decoding import decoding, in_range
 from .timestamps import checked_time
@@ -36,8 +36,9 @@ _LONG_MIN = -0x8000000000000000
 CONSENSUS_TRAILER_V2 = struct.Struct(">iqq??qqqq")
 
 
-@dataclass(frozen=True)
-class StreamEvent:
+class StreamEvent(NamedTuple):
+    """One event's consensus data (a tuple: a file holds thousands, each built as it is read)."""
+
     round_received: int
     last_in_round: bool
     consensus_time_ns: int
@@ -81,12 +82,15 @@ class _Cursor:
         self.pos = pos
 
     def take(self, size: int) -> bytes:
+        start = self.pos
+        self.skip(size)
+        return self.data[start : self.pos]
+
+    def skip(self, size: int) -> None:
         end = self.pos + size
         if end > len(self.data) or size < 0:
             raise EOFError(f"needs {size} bytes at offset {self.pos}, file ends at {len(self.data)}")
-        chunk = self.data[self.pos : end]
         self.pos = end
-        return chunk
 
     def unpack(self, fmt: str) -> tuple[Any, ...]:
         return struct.unpack(fmt, self.take(struct.calcsize(fmt)))
@@ -163,8 +167,7 @@ def _read_event_file(data: bytes) -> EventStreamFile:
 
 def _read_event_body(cursor: _Cursor, class_version: int, start: int) -> StreamEvent:
     if class_version == 2:
-        length = cursor.int32()
-        cursor.take(length)  # protobuf GossipEvent: hashed, not needed
+        cursor.skip(cursor.int32())  # protobuf GossipEvent: hashed, not needed
         _, _, _, _, last, seconds, nanos, round_received, order = CONSENSUS_TRAILER_V2.unpack(cursor.take(CONSENSUS_TRAILER_V2.size))
         return _event(round_received, last, seconds, nanos, order, start, cursor.pos)
     if class_version == 1:

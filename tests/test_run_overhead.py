@@ -1,0 +1,130 @@
+"""What a run pays for besides its backends, counted rather than timed: the interpreter's teardown,
+the metrics library, prefetch threads for files already on this machine, path resolution."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from hiero_replay.errors import SourceError
+from hiero_replay.run.prefetch import Prefetcher
+from hiero_replay.sources.local import LocalDirSource
+
+#: Stands in for ``main``: registers an exit handler, writes buffered output and leaves with argv[1].
+ENDING = textwrap.dedent(
+    """
+    import atexit, sys
+    import hiero_replay.cli as cli
+
+    class Noticed:
+        def __del__(self):
+            sys.stderr.write("torn down\\n")
+
+    kept = Noticed()
+
+    def main(argv=None):
+        atexit.register(lambda: sys.stderr.write("exit handler ran\\n"))
+        sys.stdout.write("written before the end")
+        if sys.argv[1] != "returns":
+            sys.exit(int(sys.argv[1]))
+
+    cli.main = main
+    cli.command() if sys.argv[2] == "command" else main()
+    """
+)
+
+
+def _end(how: str, entry: str) -> subprocess.CompletedProcess[str]:
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}  # stdout stays buffered
+    return subprocess.run([sys.executable, "-c", ENDING, how, entry], capture_output=True, text=True, env=env, timeout=60)
+
+
+@pytest.mark.parametrize(("how", "code"), [("returns", 0), ("0", 0), ("5", 5)])
+def test_the_command_ends_without_tearing_the_interpreter_down(how: str, code: int) -> None:
+    ended = _end(how, "command")
+    assert ended.returncode == code
+    assert ended.stdout == "written before the end"  # flushed
+    assert "exit handler ran" in ended.stderr  # handlers registered while it ran still run
+    assert "torn down" not in ended.stderr, ended.stderr
+
+
+def test_without_the_command_the_interpreter_is_torn_down_as_usual() -> None:
+    """The check above can fail: the same script ending through ``main`` alone is torn down."""
+    ended = _end("5", "main")
+    assert ended.returncode == 5 and ended.stdout == "written before the end"
+    assert "torn down" in ended.stderr
+
+
+LOADED_METRICS = textwrap.dedent(
+    """
+    import sys
+    from hiero_replay.cli.session import observers
+    from hiero_replay.config import load_settings
+
+    overrides = {"work_dir": sys.argv[1]}
+    if len(sys.argv) > 2:
+        overrides["metrics"] = {"textfile": sys.argv[2]}
+    observer, metrics = observers(load_settings(None, overrides))
+    print(sorted(type(each).__name__ for each in observer.observers), "prometheus_client" in sys.modules)
+    """
+)
+
+
+def test_metrics_are_kept_only_when_they_go_somewhere(tmp_path: Path) -> None:
+    def observed(*args: str) -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", LOADED_METRICS, str(tmp_path / "work"), *args], capture_output=True, text=True, timeout=60
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    assert observed() == "['ProgressDisplay', 'StatusFile'] False"
+    assert observed(str(tmp_path / "metrics.prom")) == "['ProgressDisplay', 'ReplayMetrics', 'StatusFile'] True"
+
+
+class CountingFolder(LocalDirSource):
+    def __init__(self, root: Path, *, local: bool) -> None:
+        super().__init__(root)
+        self.features = replace(LocalDirSource.features, local=local)
+        self.fetched: list[str] = []
+
+    def fetch(self, key: str) -> Path:
+        self.fetched.append(key)
+        return super().fetch(key)
+
+
+@pytest.mark.parametrize(("local", "fetches"), [(True, 0), (False, 3)])
+def test_only_sources_off_this_machine_are_fetched_ahead(tmp_path: Path, local: bool, fetches: int) -> None:
+    keys = ["a.blk.gz", "b.blk.gz", "c.blk.gz"]
+    for key in keys:
+        (tmp_path / key).write_bytes(b"x")
+    source = CountingFolder(tmp_path, local=local)
+    prefetcher = Prefetcher({"folder": source}, workers=2)
+    segment = SimpleNamespace(source="folder", files=keys)
+    try:
+        prefetcher.ahead(segment)  # type: ignore[arg-type]
+        prefetcher.ready(segment)  # type: ignore[arg-type]
+    finally:
+        prefetcher.close()
+    assert len(source.fetched) == fetches
+
+
+def test_fetching_a_file_of_the_folder_follows_no_link_out_of_it(tmp_path: Path) -> None:
+    folder, outside = tmp_path / "folder", tmp_path / "outside"
+    folder.mkdir()
+    outside.write_bytes(b"secret")
+    (folder / "plain.blk.gz").write_bytes(b"x")
+    (folder / "inside.blk.gz").symlink_to(folder / "plain.blk.gz")
+    (folder / "out.blk.gz").symlink_to(outside)
+    source = LocalDirSource(folder)
+    assert source.fetch("plain.blk.gz") == folder.resolve() / "plain.blk.gz"
+    assert source.fetch("inside.blk.gz") == folder.resolve() / "plain.blk.gz"
+    with pytest.raises(SourceError, match="no longer a regular file inside"):
+        source.fetch("out.blk.gz")
