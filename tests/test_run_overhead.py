@@ -72,12 +72,12 @@ LOADED_METRICS = textwrap.dedent(
     if len(sys.argv) > 2:
         overrides["metrics"] = {"textfile": sys.argv[2]}
     observer, metrics = observers(load_settings(None, overrides))
-    print(sorted(type(each).__name__ for each in observer.observers), "prometheus_client" in sys.modules)
+    print(sorted(type(each).__name__ for each in observer.observers), "prometheus_client" in sys.modules, "rich" in sys.modules)
     """
 )
 
 
-def test_metrics_are_kept_only_when_they_go_somewhere(tmp_path: Path) -> None:
+def test_metrics_are_kept_only_when_they_go_somewhere_and_rich_only_for_a_terminal(tmp_path: Path) -> None:
     def observed(*args: str) -> str:
         run = subprocess.run(
             [sys.executable, "-c", LOADED_METRICS, str(tmp_path / "work"), *args], capture_output=True, text=True, timeout=60
@@ -85,8 +85,9 @@ def test_metrics_are_kept_only_when_they_go_somewhere(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
         return run.stdout.strip()
 
-    assert observed() == "['ProgressDisplay', 'StatusFile'] False"
-    assert observed(str(tmp_path / "metrics.prom")) == "['ProgressDisplay', 'ReplayMetrics', 'StatusFile'] True"
+    # Not a terminal either: no progress bar, so rich is not loaded.
+    assert observed() == "['ProgressDisplay', 'StatusFile'] False False"
+    assert observed(str(tmp_path / "metrics.prom")) == "['ProgressDisplay', 'ReplayMetrics', 'StatusFile'] True False"
 
 
 class CountingFolder(LocalDirSource):

@@ -131,7 +131,13 @@ def test_accelerated_and_python_versions_agree() -> None:
     values = [os.urandom(size) for size in (0, 1, 47, 48, 97, 128, 500, 4096)]
     for prefix in (b"", b"\x00", b"\x02"):
         assert block_hash._hash_each(prefix, values) == block_hash._python_hash_each(prefix, values)
-        assert block_hash._pair_level(prefix, values) == block_hash._python_pair_level(prefix, values)
+    hashes = [os.urandom(48) for _ in range(37)]
+    for count in (1, 2, 3, 7, 8, 16, 37):  # one perfect tree, and several folded right to left
+        for prefix in (b"", b"\x02"):
+            assert block_hash._fold(prefix, hashes[:count]) == block_hash._python_fold(prefix, hashes[:count])
+    # A footer's hash as read may be any length (damaged): folded all the same, never refused.
+    odd = [b"short", *hashes[:4]]
+    assert block_hash._fold_any(block_hash._NODE, odd) == block_hash._python_fold(block_hash._NODE, odd)
     items = [bytes([first]) + os.urandom(first % 7) for first in range(256)] * 2
     table = bytes(i % 5 for i in range(256))
     assert block_hash.group_by_first_byte(items, table) == block_hash._python_group(items, table)

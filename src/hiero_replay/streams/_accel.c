@@ -3,8 +3,9 @@
  * Python (or hashlib's OpenSSL 3 algorithm fetch and context allocation per hash) dominates.
  *
  *   each(prefix, values) -> [SHA384(prefix || v) for v in values]
- *   pairs(prefix, level) -> [SHA384(prefix || level[i] || level[i+1]) for i in 0, 2, 4, ...]
  *   group(values, table) -> lists of values by table[value[0]], item order kept in each list
+ *   fold(prefix, hashes) -> the streaming fold of 48-byte hashes: one perfect subtree per set bit
+ *                           of the count, largest first, folded right to left with prefixed pairs
  *
  * Hashing runs without the GIL. The pure-Python versions in block_hash.py give the same results.
  */
@@ -29,7 +30,7 @@ digest_parts(const Py_buffer *prefix, const char *a, Py_ssize_t a_len, const cha
 }
 
 static PyObject *
-hash_sequence(PyObject *args, int pairwise)
+each(PyObject *self, PyObject *args)
 {
     Py_buffer prefix;
     PyObject *values;
@@ -42,19 +43,14 @@ hash_sequence(PyObject *args, int pairwise)
         return NULL;
     }
     Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
-    if (pairwise && count % 2) {
-        PyErr_SetString(PyExc_ValueError, "pairs() needs an even number of values");
-        goto fail_early;
-    }
-    Py_ssize_t outputs = pairwise ? count / 2 : count;
-    PyObject *result = PyList_New(outputs);
+    PyObject *result = PyList_New(count);
     if (result == NULL) {
         goto fail_early;
     }
     PyObject **items = PySequence_Fast_ITEMS(seq);
     const char **data = PyMem_Malloc(sizeof(char *) * (size_t)(count ? count : 1));
     Py_ssize_t *sizes = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(count ? count : 1));
-    unsigned char *digests = PyMem_Malloc((size_t)(outputs ? outputs : 1) * DIGEST_SIZE);
+    unsigned char *digests = PyMem_Malloc((size_t)(count ? count : 1) * DIGEST_SIZE);
     if (data == NULL || sizes == NULL || digests == NULL) {
         PyErr_NoMemory();
         goto fail_buffers;
@@ -70,17 +66,15 @@ hash_sequence(PyObject *args, int pairwise)
     /* The sequence keeps every value alive: hash without the GIL so threads run in parallel. */
     int ok = 1;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; ok && i < outputs; i++) {
-        Py_ssize_t first = pairwise ? 2 * i : i;
-        ok = digest_parts(&prefix, data[first], sizes[first], pairwise ? data[first + 1] : NULL,
-                          pairwise ? sizes[first + 1] : 0, digests + i * DIGEST_SIZE);
+    for (Py_ssize_t i = 0; ok && i < count; i++) {
+        ok = digest_parts(&prefix, data[i], sizes[i], NULL, 0, digests + i * DIGEST_SIZE);
     }
     Py_END_ALLOW_THREADS
     if (!ok) {
         PyErr_SetString(PyExc_RuntimeError, "OpenSSL SHA-384 failed");
         goto fail_buffers;
     }
-    for (Py_ssize_t i = 0; i < outputs; i++) {
+    for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *hash = PyBytes_FromStringAndSize((const char *)digests + i * DIGEST_SIZE, DIGEST_SIZE);
         if (hash == NULL) {
             goto fail_buffers;
@@ -102,18 +96,6 @@ fail_early:
     Py_DECREF(seq);
     PyBuffer_Release(&prefix);
     return NULL;
-}
-
-static PyObject *
-each(PyObject *self, PyObject *args)
-{
-    return hash_sequence(args, 0);
-}
-
-static PyObject *
-pairs(PyObject *self, PyObject *args)
-{
-    return hash_sequence(args, 1);
 }
 
 static PyObject *
@@ -170,10 +152,91 @@ done:
     return result;
 }
 
+/* The root of the perfect tree over count (a power of two) digests at level, computed in place:
+ * each pair's digest is written where the pair's left half was read from or before. */
+static int
+perfect_root(const Py_buffer *prefix, unsigned char *level, Py_ssize_t count)
+{
+    for (; count > 1; count /= 2) {
+        for (Py_ssize_t i = 0; i < count / 2; i++) {
+            const char *left = (const char *)level + 2 * i * DIGEST_SIZE;
+            if (!digest_parts(prefix, left, DIGEST_SIZE, left + DIGEST_SIZE, DIGEST_SIZE, level + i * DIGEST_SIZE)) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+static PyObject *
+fold(PyObject *self, PyObject *args)
+{
+    Py_buffer prefix;
+    PyObject *values;
+    if (!PyArg_ParseTuple(args, "y*O", &prefix, &values)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    unsigned char *level = NULL;
+    PyObject *seq = PySequence_Fast(values, "hashes must be a sequence of bytes");
+    if (seq == NULL) {
+        goto done;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    if (count == 0) {
+        PyErr_SetString(PyExc_ValueError, "fold() needs at least one hash");
+        goto done;
+    }
+    level = PyMem_Malloc((size_t)count * DIGEST_SIZE);
+    if (level == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (!PyBytes_Check(items[i]) || PyBytes_GET_SIZE(items[i]) != DIGEST_SIZE) {
+            PyErr_SetString(PyExc_ValueError, "hashes must be 48-byte bytes");
+            goto done;
+        }
+        memcpy(level + i * DIGEST_SIZE, PyBytes_AS_STRING(items[i]), DIGEST_SIZE);
+    }
+    int ok = 1;
+    unsigned char root[DIGEST_SIZE];
+    Py_BEGIN_ALLOW_THREADS
+    /* Subtree roots are left at the start of each subtree, largest subtree first. */
+    Py_ssize_t starts[sizeof(Py_ssize_t) * 8];
+    int roots = 0;
+    Py_ssize_t start = 0;
+    for (int bit = (int)(sizeof(Py_ssize_t) * 8) - 2; ok && bit >= 0; bit--) {
+        Py_ssize_t size = (Py_ssize_t)1 << bit;
+        if (count & size) {
+            ok = perfect_root(&prefix, level + start * DIGEST_SIZE, size);
+            starts[roots++] = start;
+            start += size;
+        }
+    }
+    memcpy(root, level + starts[roots - 1] * DIGEST_SIZE, DIGEST_SIZE);
+    for (int i = roots - 2; ok && i >= 0; i--) {
+        ok = digest_parts(&prefix, (const char *)level + starts[i] * DIGEST_SIZE, DIGEST_SIZE, (const char *)root,
+                          DIGEST_SIZE, root);
+    }
+    Py_END_ALLOW_THREADS
+    if (!ok) {
+        PyErr_SetString(PyExc_RuntimeError, "OpenSSL SHA-384 failed");
+        goto done;
+    }
+    result = PyBytes_FromStringAndSize((const char *)root, DIGEST_SIZE);
+done:
+    PyMem_Free(level);
+    Py_XDECREF(seq);
+    PyBuffer_Release(&prefix);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"each", each, METH_VARARGS, "each(prefix, values): SHA-384 of prefix + value, for every value."},
-    {"pairs", pairs, METH_VARARGS, "pairs(prefix, level): SHA-384 of prefix + left + right, for every pair."},
     {"group", group, METH_VARARGS, "group(values, table): values in lists by table[value[0]], order kept."},
+    {"fold", fold, METH_VARARGS, "fold(prefix, hashes): the streaming fold of 48-byte hashes into one root."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -104,43 +104,47 @@ def _python_group(values: Sequence[bytes], table: bytes) -> list[list[bytes]]:
     return groups
 
 
-# The C accelerators (setup.py) give the same results without Python's per-item cost and hashlib's
-# per-hash set-up, and hash without the GIL; without a compiler the pure-Python versions are used.
-try:
-    from ._accel import each as _accel_each, group as _accel_group, pairs as _accel_pairs
-
-    _hash_each, _pair_level, group_by_first_byte = _accel_each, _accel_pairs, _accel_group
-except ImportError:  # pragma: no cover - depends on the build
-    _hash_each, _pair_level, group_by_first_byte = _python_hash_each, _python_pair_level, _python_group
-
-
-def _perfect_root(prefix: bytes, level: Sequence[bytes]) -> bytes:
-    """Root of a perfect binary tree (``len(level)`` is a power of two)."""
-    while len(level) > 1:
-        level = _pair_level(prefix, level)
-    return level[0]
-
-
-def fold_hashes(values: Sequence[bytes]) -> bytes:
-    """The A3/A4 streaming fold, computed in one go.
-
-    Streaming leaves in pairs as soon as they complete leaves one perfect subtree per set bit of
-    the count, largest first; the root folds those right to left with ``node``. Empty -> ``EMPTY``.
-    """
+def _python_fold(prefix: bytes, values: Sequence[bytes]) -> bytes:
+    """The streaming fold of ``values`` (at least one): streaming leaves in pairs as soon as they
+    complete leaves one perfect subtree per set bit of the count, largest first; the root folds
+    those right to left, each pair hashed after ``prefix``."""
     count = len(values)
-    if not count:
-        return EMPTY_HASH
     roots = []
     start = 0
     for bit in reversed(range(count.bit_length())):
         size = 1 << bit
         if count & size:
-            roots.append(_perfect_root(_NODE, values[start : start + size]))
+            level = values[start : start + size]
+            while len(level) > 1:
+                level = _python_pair_level(prefix, level)
+            roots.append(level[0])
             start += size
     result = roots[-1]
     for value in reversed(roots[:-1]):
-        result = node_hash(value, result)
+        result = _node_sha384(prefix + value + result).digest()
     return result
+
+
+# The C accelerators (setup.py) give the same results without Python's per-item cost and hashlib's
+# per-hash set-up, and hash without the GIL; without a compiler the pure-Python versions are used.
+try:
+    from ._accel import each as _accel_each, fold as _accel_fold, group as _accel_group
+
+    _hash_each, _fold, group_by_first_byte = _accel_each, _accel_fold, _accel_group
+except ImportError:  # pragma: no cover - depends on the build
+    _hash_each, _fold, group_by_first_byte = _python_hash_each, _python_fold, _python_group
+
+
+def _fold_any(prefix: bytes, values: Sequence[bytes]) -> bytes:
+    """``_fold`` of values of any length: a footer's hashes are taken as read, and a damaged one
+    may be short (the C fold takes 48-byte hashes only)."""
+    return _fold(prefix, values) if all(len(value) == HASH_SIZE for value in values) else _python_fold(prefix, values)
+
+
+def fold_hashes(values: Sequence[bytes]) -> bytes:
+    """The A3/A4 streaming fold of 48-byte hashes, computed in one go (pairs hashed as ``node``).
+    Empty -> ``EMPTY``."""
+    return _fold(_NODE, values) if values else EMPTY_HASH
 
 
 class StreamingTree:
@@ -176,7 +180,7 @@ def _a2_root(values: Sequence[bytes]) -> bytes:
     if not values:
         return A2_EMPTY_HASH
     width = 1 << (len(values) - 1).bit_length()
-    return _perfect_root(b"", [*values, *[A2_EMPTY_HASH] * (width - len(values))])
+    return _fold_any(b"", [*values, *[A2_EMPTY_HASH] * (width - len(values))])  # one perfect tree
 
 
 def item_field_number(item: bytes) -> int:
@@ -271,9 +275,9 @@ def block_root_hashes(
             zeros = _a2_root([ZERO_HASH] * 8)
             roots[algorithm] = sha384(sha384(timestamp), sha384(top, zeros))
         elif algorithm is Algorithm.A3:  # A3 does not hash record files
-            top = _perfect_root(_NODE, [previous, all_previous, start_state or ZERO_HASH, *prefixed_subtrees(False)[:5]])
+            top = _fold_any(_NODE, [previous, all_previous, start_state or ZERO_HASH, *prefixed_subtrees(False)[:5]])  # 8: perfect
             roots[algorithm] = node_hash(leaf_hash(timestamp), sha384(_SINGLE, top))
         else:
-            top = fold_hashes([previous, all_previous, start_state or EMPTY_HASH, *prefixed_subtrees(True)])
+            top = _fold_any(_NODE, [previous, all_previous, start_state or EMPTY_HASH, *prefixed_subtrees(True)])
             roots[algorithm] = node_hash(leaf_hash(timestamp), top)
     return roots
