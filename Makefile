@@ -50,5 +50,5 @@ bench: $(BIN)/hiero-replay
 	$(BIN)/python -m bench.fetch --files 2000 --repeat 3 --latency 0.05
 	$(BIN)/python -m bench.startup --repeat 10
 	$(BIN)/python -m bench.history --repeat 5
-	$(BIN)/python -m bench.overhead --rounds 5000 --repeat 3
+	$(BIN)/python -m bench.overhead --rounds 5000 --repeat 9
 	$(BIN)/python -m bench.scale --blocks 1000000 --small 100000 --repeat 3

@@ -79,9 +79,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def command() -> None:
     """The installed ``hiero-replay`` and ``python -m hiero_replay``: ``main``, ended without
-    freeing the objects of every module loaded (about 50 ms a run, paid by every scheduled run and
-    verify-history job). Exit handlers still run first and output is flushed; ``main`` itself, as
-    tests call it, still raises ``SystemExit``."""
+    freeing the objects of every module loaded (50-80 ms of every command, which a cron job running
+    one replay at a time pays on each). Exit handlers still run first and output is flushed;
+    ``main`` itself, as tests call it, still raises ``SystemExit``."""
     ending = _Ending()
     atexit.register(ending.leave)  # registered before any other handler, so it runs after all of them
     try:
