@@ -63,3 +63,31 @@ def test_lines_go_to_the_stderr_of_the_moment(capsys: pytest.CaptureFixture[str]
     monkeypatch.setattr(sys, "stderr", swapped)
     get_logger().info("run started")
     assert "run started" in swapped.getvalue()
+
+
+class _Failing(io.StringIO):
+    def __init__(self, raised: BaseException) -> None:
+        super().__init__()
+        self.raised = raised
+
+    def write(self, text: str) -> int:
+        raise self.raised
+
+
+class Interrupted(Exception):
+    """Stands in for ``ReplayInterrupted``, which the SIGINT/SIGTERM handlers raise: an ``Exception``."""
+
+
+def test_an_interruption_while_a_line_is_written_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    configure_logging("json")
+    monkeypatch.setattr(sys, "stderr", _Failing(Interrupted()))
+    with pytest.raises(Interrupted):
+        get_logger().info("backend output")
+
+
+@pytest.mark.parametrize("gone", [_Failing(BrokenPipeError()), None])
+def test_a_line_for_a_stderr_that_is_gone_is_dropped(monkeypatch: pytest.MonkeyPatch, gone: io.StringIO | None) -> None:
+    configure_logging("console")
+    monkeypatch.setattr(sys, "stderr", gone)
+    get_logger().warning("metrics not pushed")  # no exception, nothing else to report it to
+    configure_logging("console")  # with stderr closed too

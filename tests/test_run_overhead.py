@@ -55,6 +55,25 @@ def test_the_command_ends_without_tearing_the_interpreter_down(how: str, code: i
     assert "torn down" not in ended.stderr, ended.stderr
 
 
+def test_exit_handlers_left_before_the_command_started_still_run() -> None:
+    """A sitecustomize or coverage may register exit handlers before the command starts: then the
+    interpreter ends as usual, so that they run."""
+    early = "import atexit, sys\natexit.register(lambda: sys.stderr.write('early handler ran\\n'))\n"
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    ended = subprocess.run([sys.executable, "-c", early + ENDING, "5", "command"], capture_output=True, text=True, env=env, timeout=60)
+    assert ended.returncode == 5 and ended.stdout == "written before the end"
+    assert "early handler ran" in ended.stderr and "torn down" in ended.stderr
+
+
+@pytest.mark.parametrize(("closed", "argv", "code"), [(">&-", "--version", 0), ("2>&-", "status --work-dir /nonexistent", 3)])
+def test_a_command_started_with_stdout_or_stderr_closed_keeps_its_exit_code(closed: str, argv: str, code: int) -> None:
+    # The exit code comes back on descriptor 3; the command's stderr (when open) is captured.
+    shell = f"exec 3>&1; {sys.executable} -m hiero_replay {argv} {closed}; echo $? >&3"
+    ended = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=60)
+    assert ended.stdout.strip().splitlines()[-1] == str(code)
+    assert "Exception ignored" not in ended.stderr and "Traceback" not in ended.stderr, ended.stderr
+
+
 def test_without_the_command_the_interpreter_is_torn_down_as_usual() -> None:
     """The check above can fail: the same script ending through ``main`` alone is torn down."""
     ended = _end("5", "main")
@@ -117,15 +136,21 @@ def test_only_sources_off_this_machine_are_fetched_ahead(tmp_path: Path, local: 
     assert len(source.fetched) == fetches
 
 
-def test_fetching_a_file_of_the_folder_follows_no_link_out_of_it(tmp_path: Path) -> None:
+def test_fetching_a_file_of_the_folder_takes_one_lstat_and_follows_no_link_out_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder, outside = tmp_path / "folder", tmp_path / "outside"
     folder.mkdir()
     outside.write_bytes(b"secret")
     (folder / "plain.blk.gz").write_bytes(b"x")
     (folder / "inside.blk.gz").symlink_to(folder / "plain.blk.gz")
     (folder / "out.blk.gz").symlink_to(outside)
-    source = LocalDirSource(folder)
-    assert source.fetch("plain.blk.gz") == folder.resolve() / "plain.blk.gz"
+    source, real = LocalDirSource(folder), folder.resolve()
+    resolved: list[Path] = []
+    resolve = Path.resolve
+    monkeypatch.setattr(Path, "resolve", lambda path, strict=False: resolved.append(path) or resolve(path, strict=strict))
+    assert source.fetch("plain.blk.gz") == real / "plain.blk.gz"
+    assert resolved == [folder]  # the folder, once; the file itself by one lstat
     assert source.fetch("inside.blk.gz") == folder.resolve() / "plain.blk.gz"
     with pytest.raises(SourceError, match="no longer a regular file inside"):
         source.fetch("out.blk.gz")

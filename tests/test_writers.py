@@ -135,9 +135,24 @@ def test_accelerated_and_python_versions_agree() -> None:
     for count in (1, 2, 3, 7, 8, 16, 37):  # one perfect tree, and several folded right to left
         for prefix in (b"", b"\x02"):
             assert block_hash._fold(prefix, hashes[:count]) == block_hash._python_fold(prefix, hashes[:count])
+        streaming = block_hash.StreamingTree()  # the same fold fed one hash at a time
+        for value in hashes[:count]:
+            streaming.add_hash(value)
+        assert block_hash.fold_hashes(hashes[:count]) == streaming.root()
     # A footer's hash as read may be any length (damaged): folded all the same, never refused.
     odd = [b"short", *hashes[:4]]
     assert block_hash._fold_any(block_hash._NODE, odd) == block_hash._python_fold(block_hash._NODE, odd)
     items = [bytes([first]) + os.urandom(first % 7) for first in range(256)] * 2
     table = bytes(i % 5 for i in range(256))
     assert block_hash.group_by_first_byte(items, table) == block_hash._python_group(items, table)
+
+
+def test_the_c_fold_is_the_one_used_and_refuses_what_is_not_a_list_of_hashes() -> None:
+    """Where the accelerator is built (a compiler and OpenSSL headers), block hashing uses it."""
+    accel = pytest.importorskip("hiero_replay.streams._accel")
+    from hiero_replay.streams import block_hash
+
+    assert block_hash._fold is accel.fold and block_hash._hash_each is accel.each
+    for refused in ([], [b"short"], [bytes(48), "text"]):
+        with pytest.raises(ValueError):
+            accel.fold(b"", refused)

@@ -106,21 +106,27 @@ def _console_value(value: object) -> str:
 
 class _CurrentStderr(logging.Handler):
     """Writes to whatever ``sys.stderr`` is when a line is logged: the progress bar swaps in a proxy
-    that keeps log lines above the bar."""
+    that keeps log lines above the bar. Anything raised while a line is written reaches the caller
+    (an interruption above all: SIGINT and SIGTERM raise ``ReplayInterrupted``), except a stderr that
+    is gone, where the line has nowhere to go and neither has a report of it."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        stream = sys.stderr
+        if stream is None:  # started with stderr closed
+            return
+        line = self.format(record)
         try:
-            line = self.format(record)
-            sys.stderr.write(line + "\n")
-            sys.stderr.flush()
-        except Exception:  # noqa: BLE001 - logging's own convention: report, never raise into the caller
-            self.handleError(record)
+            stream.write(line + "\n")
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or file
+            pass
 
 
 def configure_logging(log_format: LogFormat = "console", verbose: bool = False) -> None:
     """Console or JSON lines on stderr; ``verbose`` adds debug lines (every line the tools print)."""
     handler = _CurrentStderr()
-    handler.setFormatter(_JsonFormatter() if log_format == "json" else _ConsoleFormatter(colours=sys.stderr.isatty()))
+    colours = sys.stderr is not None and sys.stderr.isatty()
+    handler.setFormatter(_JsonFormatter() if log_format == "json" else _ConsoleFormatter(colours=colours))
     for old in list(_LOGGER.handlers):
         _LOGGER.removeHandler(old)
     _LOGGER.addHandler(handler)

@@ -82,8 +82,11 @@ def command() -> None:
     freeing the objects of every module loaded (50-80 ms of every command, which a cron job running
     one replay at a time pays on each). Exit handlers still run first and output is flushed;
     ``main`` itself, as tests call it, still raises ``SystemExit``."""
+    if atexit._ncallbacks():  # something loaded before us (sitecustomize, coverage) left exit handlers:
+        main()  # they run in the interpreter's usual ending, which this one would cut short
+        return
     ending = _Ending()
-    atexit.register(ending.leave)  # registered before any other handler, so it runs after all of them
+    atexit.register(ending.leave)  # the first handler, so it runs after all of them
     try:
         main()
     except SystemExit as leaving:
@@ -99,8 +102,9 @@ class _Ending:
 
     def leave(self) -> None:
         if self.status is not None:
-            sys.stdout.flush()  # a failed flush raises here and the interpreter ends as usual, reporting it
-            sys.stderr.flush()
+            for stream in (sys.stdout, sys.stderr):  # None when started closed
+                if stream is not None:
+                    stream.flush()  # a failed flush raises here and the interpreter ends as usual, reporting it
             os._exit(self.status)
 
 
