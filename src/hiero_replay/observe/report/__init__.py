@@ -7,13 +7,12 @@ tuple of them, so a new view of a run is one function and one entry in its tuple
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 
 from ...store import RunRecord, SegmentRecord
 from . import charts, sections
 from .data import ReportData
 from .sections import Section
-from .theme import stylesheet
+from .theme import page
 
 REPLAY_SECTIONS: tuple[Section, ...] = (
     sections.title,
@@ -34,9 +33,4 @@ def render_report(run: RunRecord, segments: list[SegmentRecord], kind: Sequence[
     data = ReportData(run, segments)
     kind = kind if kind is not None else (REPLAY_SECTIONS if run.plan else UNPLANNED_SECTIONS)
     body = "\n".join(html for section in kind if (html := section(data)) is not None)
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>hiero-replay run {escape(run.id)}</title><style>{stylesheet()}</style></head>\n"
-        f"<body><main>\n{body}\n</main></body></html>\n"
-    )
+    return page(f"hiero-replay run {run.id}", body)

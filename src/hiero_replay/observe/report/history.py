@@ -14,7 +14,7 @@ from html import escape
 from ...model.history import OUTCOMES, VERIFIED, HistoryRecord, JobResult
 from .data import figure, iso_utc
 from .svg import Axis, Chart, nice_ceiling
-from .theme import css_class, legend, stylesheet
+from .theme import css_class, legend, page
 
 
 @dataclass(frozen=True)
@@ -159,9 +159,4 @@ HISTORY_SECTIONS: tuple[HistorySection, ...] = (title, failures, summary, timeli
 def render_history_report(record: HistoryRecord, jobs: list[JobResult]) -> str:
     data = HistoryData(record, sorted(jobs, key=lambda job: (job.from_round, job.to_round)))
     body = "\n".join(html for section in HISTORY_SECTIONS if (html := section(data)) is not None)
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>hiero-replay history {escape(record.id)}</title><style>{stylesheet()}</style></head>\n"
-        f"<body><main>\n{body}\n</main></body></html>\n"
-    )
+    return page(f"hiero-replay history {record.id}", body)

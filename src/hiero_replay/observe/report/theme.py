@@ -72,6 +72,16 @@ def stylesheet() -> str:
     return _STYLE + "".join(f".{name}{{--c:{colour}}}" for name, colour in COLOURS.items())
 
 
+def page(title: str, body: str) -> str:
+    """A whole self-contained HTML page: ``title`` (escaped here) and ``body`` (HTML already)."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{stylesheet()}</style></head>\n"
+        f"<body><main>\n{body}\n</main></body></html>\n"
+    )
+
+
 def legend(items: list[tuple[str, str, str]]) -> str:
     """``(category class, shape, text)`` items; the shape is ``box``, ``rule`` or ``band``."""
     entries = "".join(f'<li><span class="swatch {shape} {cls}"></span>{escape(text)}</li>' for cls, shape, text in items)
