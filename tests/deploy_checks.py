@@ -25,6 +25,7 @@ CONTAINERFILE = DEPLOY / "Containerfile"
 CONFIGS = DEPLOY / "config"
 
 INSTALLED_BINARY = "/opt/hiero-replay/bin/hiero-replay"  # where the recipes expect the command
+HIERO_REPLAY = Path(sys.executable).parent / "hiero-replay"  # the command of this environment, which the tests run
 KUBERNETES_VERSION = "1.33.0"
 
 # README, "Exit codes": what a person must look at, and the interruption (SIGTERM, node drain).
@@ -225,6 +226,16 @@ def manifests(folder: Path = KUBERNETES) -> list[Path]:
 
 def resources(path: Path) -> list[dict[str, Any]]:
     return [document for document in yaml.safe_load_all(path.read_text()) if document]
+
+
+def configmap_files(folder: Path) -> list[Path]:
+    """The files of the ConfigMap, written into ``folder`` (as the pods see them mounted)."""
+    (configmap,) = resources(KUBERNETES / "configmap.yaml")
+    paths = []
+    for key, text in configmap["data"].items():
+        paths.append(folder / key)
+        paths[-1].write_text(text)
+    return paths
 
 
 def validate_manifest(path: Path, kubernetes_validate: str) -> list[str]:
