@@ -302,6 +302,18 @@ def test_many_members_decode_in_linear_work() -> None:
     assert decompress(compress(b"", Compression.ZSTD) * 50_000, Compression.ZSTD, name="frames.blk.zstd") == b""
 
 
+def test_gzip_members_are_inflated_by_zlib_ng(monkeypatch) -> None:
+    """The faster inflater (a third of a preflight's CPU per block), one decompressor per member."""
+    from hiero_replay.streams import compression
+
+    made = []
+    real = compression.zlib_ng.decompressobj
+    monkeypatch.setattr(compression.zlib_ng, "decompressobj", lambda **kwargs: made.append(kwargs) or real(**kwargs))
+    joined = compress(b"first", Compression.GZIP) + compress(b"second", Compression.GZIP)
+    assert decompress(joined, Compression.GZIP, name="two.blk.gz") == b"firstsecond"
+    assert made == [{"wbits": 31}, {"wbits": 31}]
+
+
 @needs_samples
 def test_an_inflated_event_length_allocates_nothing() -> None:
     path = SAMPLES / "events/v5-2025-testnet-pbj/2025-02-14T00_00_00.005716199Z.evts"

@@ -68,6 +68,27 @@ def test_downloads_run_ahead_in_a_bounded_window(source: RecordingSource) -> Non
         assert settled(ahead, source) == 2 * WINDOW_PER_WORKER + 1  # one read, one more download
 
 
+def test_only_downloads_that_may_run_hold_a_thread(source: RecordingSource) -> None:
+    """Keys reserved in the window wait in a queue, not in parked threads that every completion
+    would wake; the reader still gets a reserved key from its one download."""
+    gate = threading.Event()
+    started = threading.Semaphore(0)
+    read = source.read
+
+    def held_read(key: str, *, fresh: bool = False) -> bytes:
+        started.release()
+        gate.wait(timeout=30)
+        return read(key, fresh=fresh)
+
+    source.read = held_read  # type: ignore[method-assign]
+    with ReadAhead(source, KEYS, workers=2, cap=64) as ahead:
+        assert started.acquire(timeout=30) and started.acquire(timeout=30)
+        assert len(ahead._pool._threads) == 2 and len(ahead._pending) == 2 * WINDOW_PER_WORKER
+        gate.set()
+        assert [ahead.read(key) for key in KEYS[:10]] == [f"object {index}".encode() for index in range(10)]
+    assert sorted(source.reads)[:10] == [(key, False) for key in KEYS[:10]] and len(source.reads) == len(set(source.reads))
+
+
 def test_a_key_left_a_window_behind_is_dropped_and_does_not_shrink_the_window(source: RecordingSource) -> None:
     with ReadAhead(source, KEYS, workers=1) as ahead:
         for key in [KEYS[0], *KEYS[2:20]]:  # 001 is never read

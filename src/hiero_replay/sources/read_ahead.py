@@ -5,13 +5,16 @@ the same threads makes them fight over the GIL, so a few reader threads decode a
 downloads running ahead of them, in the order they will ask: as many in flight as the
 ``InFlightLimit`` allows (it grows while throughput grows, and halves on throttling), and a window
 of finished downloads not yet read of up to ``WINDOW_PER_WORKER`` times that. A finished download
-starts the next one at once, so the requests in flight do not wait for the readers. What the readers
-have verified is written to the cache by the download threads, off the readers' threads.
+starts the next one at once, so the requests in flight do not wait for the readers. A download is
+only started when it may run: no thread is parked waiting for a turn (with hundreds in flight,
+waking them all on every completion cost more CPU than the downloads). What the readers have
+verified is written to the cache by the download threads, off the readers' threads.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -39,9 +42,9 @@ class ReadAhead:
         #: The most requests in flight at once so far.
         self.peak_in_flight = 0
         self._pending: dict[str, tuple[int, Future[bytes]]] = {}  # in key order
+        self._queued: deque[tuple[str, Future[bytes]]] = deque()  # reserved, not started
         self._writes: list[Future[None]] = []
-        self._lock = threading.Lock()
-        self._turns = threading.Condition()  # requests in flight, at most ``limit.limit``
+        self._lock = threading.Lock()  # the window, and the requests in flight
         self._closed = False
         with self._lock:
             self._fill()
@@ -63,35 +66,39 @@ class ReadAhead:
         return int(getattr(self.source, "throttled", 0))
 
     def _fill(self) -> None:
-        """Queue downloads while the window allows (with the lock held); each waits for its turn
-        among the requests in flight (``_download``)."""
+        """With the lock held: reserve the next keys while the window has room (a reader asking
+        for one waits for its download), and start downloads while the requests in flight stay
+        within the limit."""
         window = self.limit.limit * WINDOW_PER_WORKER
         while not self._closed and len(self._pending) < window and self._submitted < len(self._keys):
             key = self._keys[self._submitted]
-            try:
-                download = self._pool.submit(self._download, key)
-            except RuntimeError:  # the pool is shutting down
-                return
+            download: Future[bytes] = Future()
             self._pending[key] = (self._submitted, download)
+            self._queued.append((key, download))
             self._submitted += 1
-
-    def _download(self, key: str) -> bytes:
-        with self._turns:
-            while self._in_flight >= self.limit.limit:
-                self._turns.wait()
+        while not self._closed and self._in_flight < self.limit.limit and self._queued:
+            key, download = self._queued.popleft()
+            if not download.set_running_or_notify_cancel():
+                continue  # dropped before it started
+            try:
+                self._pool.submit(self._download, key, download)
+            except RuntimeError as error:  # the interpreter is shutting down
+                download.set_exception(error)
+                continue
             self._in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+
+    def _download(self, key: str, download: Future[bytes]) -> None:
         throttled_before = self._throttled()
         try:
-            return self.source.read(key)
+            download.set_result(self.source.read(key))
+        except BaseException as error:  # noqa: BLE001 - the reader raises it, as from a pool's own future
+            download.set_exception(error)
         finally:
-            throttled = self._throttled() > throttled_before
-            self.limit.completed(throttled=throttled)
-            with self._turns:
-                self._in_flight -= 1
-                self._turns.notify_all()
+            self.limit.completed(throttled=self._throttled() > throttled_before)
             with self._lock:
-                self._fill()  # the window may have grown with the limit
+                self._in_flight -= 1
+                self._fill()  # the next one, or more if the limit grew
 
     def _drop_stale(self, position: int) -> None:
         """Keys a whole window behind the readers were skipped (a file that failed before its
@@ -101,7 +108,7 @@ class ReadAhead:
             if index >= position - window:
                 break
             del self._pending[key]
-            download.cancel()
+            download.cancel()  # if it has not started, it never will
 
     def read(self, key: str, *, fresh: bool = False) -> bytes:
         """A key of the window: its download (or its error). Any other key, or a ``fresh`` read,
