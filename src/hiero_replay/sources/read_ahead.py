@@ -7,8 +7,7 @@ downloads running ahead of them, in the order they will ask: as many in flight a
 of finished downloads not yet read of up to ``WINDOW_PER_WORKER`` times that. A finished download
 starts the next one at once, so the requests in flight do not wait for the readers. A download is
 only started when it may run: no thread is parked waiting for a turn (with hundreds in flight,
-waking them all on every completion cost more CPU than the downloads). What the readers have
-verified is written to the cache by the download threads, off the readers' threads.
+waking them all on every completion cost more CPU than the downloads).
 """
 
 from __future__ import annotations
@@ -43,7 +42,6 @@ class ReadAhead:
         self.peak_in_flight = 0
         self._pending: dict[str, tuple[int, Future[bytes]]] = {}  # in key order
         self._queued: deque[tuple[str, Future[bytes]]] = deque()  # reserved, not started
-        self._writes: list[Future[None]] = []
         self._lock = threading.Lock()  # the window, and the requests in flight
         self._closed = False
         with self._lock:
@@ -53,14 +51,12 @@ class ReadAhead:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        """Drop downloads nobody read; wait for every cache write (a failed one raises here)."""
+        """Drop downloads nobody read, and wait for those in flight."""
         with self._lock:
             self._closed = True
             for _, download in self._pending.values():
                 download.cancel()
         self._pool.shutdown(wait=True)
-        for write in self._writes:
-            write.result()
 
     def _throttled(self) -> int:
         return int(getattr(self.source, "throttled", 0))
@@ -130,9 +126,9 @@ class ReadAhead:
         return self.source.list(start_after)
 
     def remember(self, key: str, data: bytes) -> None:
-        write = self._pool.submit(self.source.remember, key, data)
-        with self._lock:
-            self._writes.append(write)
+        """In the reader's thread: handing the write to a download thread cost more in thread
+        switches than the write itself (measured: 10-20% fewer files/s)."""
+        self.source.remember(key, data)
 
     def fetch(self, key: str) -> Path:
         return self.source.fetch(key)
