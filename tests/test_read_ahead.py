@@ -136,3 +136,30 @@ def test_cache_writes_never_wait_for_a_count_or_an_eviction(tmp_path: Path) -> N
     assert sorted(p.name for p in (tmp_path / "cache").rglob("k*")) == sorted(f"k{index}" for index in range(20))
     cache.put("s3://b", "last", b"y" * 100)  # the next write counts: 21 files
     assert cache._total == 2100
+
+
+def test_downloads_are_decoded_in_the_reading_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decoding holds the GIL: one thread decodes while many download (more decoders took turns)."""
+    from dataclasses import replace
+
+    from hiero_replay.inventory import reading
+    from hiero_replay.streams.compression import compress
+    from hiero_replay.streams.naming import Compression, block_file_name, parse_stream_file_name
+    from hiero_replay.streams.writers import generate_rounds, write_block_stream
+
+    listed = []
+    for block in write_block_stream(generate_rounds(1, 40, start_time_ns=1_767_225_600 * 10**9), rounds_per_block=4):
+        name = block_file_name(block.number)
+        (tmp_path / name).write_bytes(compress(block.data, Compression.GZIP))
+        listed.append((parse_stream_file_name(name), 0))
+    source = RecordingSource(tmp_path)
+    source.features = replace(source.features, cpu_bound_reads=False, local=False)  # read as downloads are
+    decoded_in = []
+    read_block = reading.read_block
+    monkeypatch.setattr(
+        reading, "read_block", lambda *args, **kwargs: decoded_in.append(threading.current_thread()) or read_block(*args, **kwargs)
+    )
+    blocks, _ = reading.read_all(source, listed, [], {}, workers=8)
+    assert [f.block.number for f in blocks if f.block is not None] == list(range(10))
+    assert decoded_in == [threading.current_thread()] * 10
+    assert len({key for key, _ in source.reads}) == 10  # downloaded by the read-ahead threads

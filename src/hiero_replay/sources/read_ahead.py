@@ -1,8 +1,8 @@
 """Download the objects readers will ask for next while they decode the current ones.
 
 Downloads wait on the network and release the GIL; decoding holds much of it. Running both in
-the same threads makes them fight over the GIL, so a few reader threads decode and this keeps
-downloads running ahead of them, in the order they will ask: as many in flight as the
+the same threads makes them fight over the GIL, so the reader decodes and this keeps downloads
+running ahead of it, in the order it will ask: as many in flight as the
 ``InFlightLimit`` allows (it grows while throughput grows, and halves on throttling), and a window
 of finished downloads not yet read of up to ``WINDOW_PER_WORKER`` times that. A finished download
 starts the next one at once, so the requests in flight do not wait for the readers. A download is
