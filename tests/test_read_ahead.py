@@ -135,6 +135,7 @@ def test_cache_writes_never_wait_for_a_count_or_an_eviction(tmp_path: Path) -> N
         assert not any(writer.is_alive() for writer in writers)  # all written while the count runs
     assert sorted(p.name for p in (tmp_path / "cache").rglob("k*")) == sorted(f"k{index}" for index in range(20))
     cache.put("s3://b", "last", b"y" * 100)  # the next write counts: 21 files
+    cache.settle()
     assert cache._total == 2100
 
 

@@ -5,6 +5,7 @@ headers, fault injection through a proxy, the verified cache, listing only a rou
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -117,6 +118,7 @@ def test_cache_is_reused_and_bounded(tmp_path: Path, seaweed: SeaweedS3, s3_prox
     source = small.source()
     for key in keys:
         source.fetch(key)
+    source.cache.settle()  # evictions run beside the writes
     cached = [p for p in (tmp_path / "small-work" / "cache").rglob("*.blk.gz")]
     assert 1 <= len(cached) <= 2 and cached[-1].exists()
 
@@ -347,6 +349,42 @@ def test_a_refetched_copy_must_be_the_one_verified(tmp_path: Path, seaweed: Seaw
     assert raised.value.exit_code == 7
 
 
+def test_a_cache_count_never_holds_up_the_writer_and_a_failed_one_is_said_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A count of a big cache takes seconds: the preflight's reading thread writes on meanwhile."""
+    from hiero_replay.sources.cache import FileCache
+
+    cache = FileCache(tmp_path / "cache", max_bytes=10**6)
+    counting, finish = threading.Event(), threading.Event()
+    original = FileCache._files
+
+    def slow_files(self: FileCache) -> list[Path]:
+        counting.set()
+        finish.wait(timeout=30)
+        return original(self)
+
+    monkeypatch.setattr(FileCache, "_files", slow_files)
+    cache.put("s3://b/p", "first", bytes(10))
+    assert counting.wait(timeout=30)  # the count runs...
+    for number in range(5):
+        cache.put("s3://b/p", f"{number}", bytes(10))  # ...and the writes do not wait for it
+    finish.set()
+    cache.settle()
+    assert cache._total == 60
+
+    def unreadable(self: FileCache) -> list[Path]:
+        raise PermissionError(13, "Permission denied", str(self.root))
+
+    broken = FileCache(tmp_path / "broken", max_bytes=10)
+    monkeypatch.setattr(FileCache, "_files", unreadable)
+    with captured_logs() as logs:
+        for number in range(5):
+            broken.put("s3://b/p", f"{number}", bytes(10))
+            broken.settle()
+    warnings = [entry for entry in logs if entry["event"] == "cache no longer bounded"]
+    assert len(warnings) == 1 and "Permission denied" in warnings[0]["error"]
+    assert len(list((tmp_path / "broken").rglob("?"))) == 5  # written all the same
+
+
 def test_a_full_cache_is_not_rescanned_on_every_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hiero_replay.sources.cache import FileCache
 
@@ -356,6 +394,7 @@ def test_a_full_cache_is_not_rescanned_on_every_write(tmp_path: Path, monkeypatc
     monkeypatch.setattr(FileCache, "_files", lambda self: scans.append(1) or original(self))
     for number in range(1000):
         cache.put("s3://b/p", f"{number:05d}", bytes(1000))
+    cache.settle()
     held = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
     assert 90 <= len(held) <= 100 and held[-1] == "00999"  # the most recent are kept
     assert len(scans) <= 1 + 1000 // 10  # one scan per tenth of the bound written, not one per write

@@ -7,6 +7,8 @@ import os
 import threading
 from pathlib import Path
 
+from ..logs import get_logger
+
 #: Eviction frees down to this share of the bound, so that a full cache is not rescanned on every write.
 LOW_WATER = 0.9
 
@@ -14,14 +16,16 @@ LOW_WATER = 0.9
 class FileCache:
     """Writes take no lock of their own: each is a temporary file renamed over its key (atomic per
     key, whatever else is written at the same time). The bytes held are counted under a lock held
-    only for an addition; the one count of the whole cache, and eviction, run in whichever writer
-    gets to them first, while the others go on writing."""
+    only for an addition; the count of the whole cache, and eviction, run in a thread of their own
+    (a count of a big cache takes seconds: no writer waits for it), one at a time."""
 
     def __init__(self, root: Path, max_bytes: int) -> None:
         self.root = root
         self.max_bytes = max_bytes
         self._lock = threading.Lock()  # the byte counts only
-        self._evicting = threading.Lock()  # one counting or evicting writer at a time; others skip
+        self._evicting = threading.Lock()  # held while a count or an eviction runs; writers skip it
+        self._counting: threading.Thread | None = None  # the last one started
+        self._unbounded = False  # a count or eviction failed: no more are tried
         self._total: int | None = None  # bytes held at the last count, once counted
         self._added = 0  # bytes written since the last count started
         self._source_folders: dict[str, Path] = {}
@@ -58,15 +62,34 @@ class FileCache:
         with self._lock:
             self._added += len(data) - replaced
             held = None if self._total is None else self._total + self._added
-        if held is None or held > self.max_bytes:
-            self._count_and_evict(keep=path)
+        if (held is None or held > self.max_bytes) and not self._unbounded:
+            self._start_count(keep=path)
         return path
 
-    def _count_and_evict(self, keep: Path) -> None:
-        """Count what the cache holds (the first time), and evict past the bound; a writer that
-        finds another one doing it goes on (the next write checks again)."""
+    def settle(self) -> None:
+        """Wait for the count or eviction under way; then, if what was written since took the cache
+        past its bound, evict now (so that it ends within it)."""
+        if self._counting is not None:
+            self._counting.join()
+        with self._lock:
+            over = self._total is not None and self._total + self._added > self.max_bytes
+        if over and not self._unbounded and self._evicting.acquire(blocking=False):
+            self._count_and_evict(keep=None)
+
+    def _start_count(self, keep: Path) -> None:
+        """Count and evict in a thread of its own, unless one is under way (the next write checks again)."""
         if not self._evicting.acquire(blocking=False):
             return
+        try:
+            self._counting = threading.Thread(target=self._count_and_evict, args=(keep,), name="cache-count", daemon=True)
+            self._counting.start()
+        except BaseException:
+            self._evicting.release()
+            raise
+
+    def _count_and_evict(self, keep: Path | None) -> None:
+        """Count what the cache holds and evict past the bound, the least recently used first
+        (``keep``, the file just written, stays); the caller holds ``_evicting``."""
         try:
             with self._lock:
                 self._added = 0  # what is written from now on is added to the count below
@@ -86,6 +109,9 @@ class FileCache:
                         total -= stats[path].st_size
             with self._lock:
                 self._total = total
+        except OSError as error:  # a part of the cache it may not read or change: stop, and say so once
+            self._unbounded = True
+            get_logger().warning("cache no longer bounded", cache=str(self.root), bound=self.max_bytes, error=str(error))
         finally:
             self._evicting.release()
 
