@@ -302,6 +302,17 @@ def test_many_members_decode_in_linear_work() -> None:
     assert decompress(compress(b"", Compression.ZSTD) * 50_000, Compression.ZSTD, name="frames.blk.zstd") == b""
 
 
+def test_members_past_one_output_step_are_followed_by_members_and_padding() -> None:
+    """A member that inflates to more than one output step (1 MiB) and ends next to more input: its
+    leftover was counted twice (``unconsumed_tail`` and ``unused_data``), so the next member was
+    looked for inside it, and a genuine file was refused as a bomb or as junk after its member."""
+    large, small = os.urandom(2**19) + bytes(2 * 2**20), b"next"
+    member = compress(large, Compression.GZIP)
+    assert decompress(member + compress(small, Compression.GZIP), Compression.GZIP, name="two.blk.gz") == large + small
+    assert decompress(member + bytes(5), Compression.GZIP, name="padded.blk.gz") == large
+    assert decompress(member * 3, Compression.GZIP, name="three.blk.gz") == large * 3
+
+
 def test_gzip_members_are_inflated_by_zlib_ng(monkeypatch) -> None:
     """The faster inflater (a third of a preflight's CPU per block), one decompressor per member."""
     from hiero_replay.streams import compression

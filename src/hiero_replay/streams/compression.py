@@ -144,10 +144,14 @@ def _gunzip(data: bytes, bound: int) -> bytes:
         decompressor = zlib_ng.decompressobj(wbits=31)
         while not decompressor.eof:
             # Input not consumed (output full, or past the member's end) is fed again from ``position``.
+            # Past the member's end it is ``unused_data`` alone: a member that ends in a step after
+            # one that filled the output leaves the same bytes in ``unconsumed_tail`` too (zlib and
+            # zlib-ng alike), and counting both moved ``position`` back into the member.
             piece = view[position : position + _PIECE]
             chunk = decompressor.decompress(piece, _CHUNK)
             output.add(chunk)
-            position += len(piece) - len(decompressor.unconsumed_tail) - len(decompressor.unused_data)
+            left = decompressor.unused_data if decompressor.eof else decompressor.unconsumed_tail
+            position += len(piece) - len(left)
             if not piece and not chunk:
                 raise EOFError("gzip stream ends early")
         padding_end = _NOT_ZERO.search(data, position)
