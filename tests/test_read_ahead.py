@@ -164,3 +164,60 @@ def test_downloads_are_decoded_in_the_reading_thread(tmp_path: Path, monkeypatch
     assert [f.block.number for f in blocks if f.block is not None] == list(range(10))
     assert decoded_in == [threading.current_thread()] * 10
     assert len({key for key, _ in source.reads}) == 10  # downloaded by the read-ahead threads
+
+
+def test_a_key_no_thread_could_be_started_for_is_read_by_the_reader(source: RecordingSource, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``submit`` raises once the call is queued when the system refuses a thread: the reader reads
+    the key itself, the queued call reads nothing, and the requests in flight stay counted right."""
+    start = threading.Thread.start
+    attempts = []
+
+    def refused_once(thread: threading.Thread) -> None:
+        if thread.name.startswith("read-ahead"):
+            attempts.append(thread.name)
+            if len(attempts) == 2:
+                raise RuntimeError("can't start new thread")
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", refused_once)
+    gate = threading.Event()
+    read = source.read
+
+    def held_read(key: str, *, fresh: bool = False) -> bytes:
+        gate.wait(timeout=30)  # the first thread stays busy while the second is asked for
+        return read(key, fresh=fresh)
+
+    source.read = held_read  # type: ignore[method-assign]
+    with ReadAhead(source, KEYS[:20], workers=2) as ahead:
+        gate.set()
+        assert [ahead.read(key) for key in KEYS[:20]] == [f"object {index}".encode() for index in range(20)]
+    assert ahead._in_flight == 0
+    assert sorted(source.reads) == [(key, False) for key in KEYS[:20]]  # each once: the queued call read nothing
+
+
+def test_a_reader_waiting_when_the_read_ahead_closes_reads_the_key_itself(source: RecordingSource) -> None:
+    """A reserved key a reader took, not started when another thread closes the read-ahead: it is
+    never started, so the reader must not wait for it."""
+    gate = threading.Event()
+    read = source.read
+
+    def held_read(key: str, *, fresh: bool = False) -> bytes:
+        gate.wait(timeout=30)
+        return read(key, fresh=fresh)
+
+    source.read = held_read  # type: ignore[method-assign]
+    ahead = ReadAhead(source, KEYS[:3], workers=1, cap=1)  # 000 in flight, 001 and 002 reserved
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(ahead.read("001")), daemon=True)
+    reader.start()
+    for _ in range(1000):
+        with ahead._lock:
+            if "001" not in ahead._pending:
+                break
+        time.sleep(0.005)
+    closer = threading.Thread(target=ahead.__exit__, args=(None, None, None), daemon=True)
+    closer.start()
+    gate.set()
+    closer.join(timeout=30)
+    reader.join(timeout=30)
+    assert not reader.is_alive() and got == [b"object 1"]

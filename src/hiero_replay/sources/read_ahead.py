@@ -25,6 +25,11 @@ from .in_flight import InFlightLimit
 WINDOW_PER_WORKER = 4
 
 
+class _NotStarted(Exception):
+    """No download will run for a reserved key (no thread could be started for it, or the read-ahead
+    was closed): the reader reads the key itself."""
+
+
 class ReadAhead:
     """A ``ReplaySource`` whose ``read`` of the keys given, in about their order, finds them downloaded."""
 
@@ -51,11 +56,16 @@ class ReadAhead:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        """Drop downloads nobody read, and wait for those in flight."""
+        """Drop downloads nobody read, and wait for those in flight. A reader already waiting for a
+        key that will now never start reads it itself."""
         with self._lock:
             self._closed = True
             for _, download in self._pending.values():
                 download.cancel()
+            for _, download in self._queued:  # what is left: keys taken by a reader, not started
+                if download.set_running_or_notify_cancel():
+                    download.set_exception(_NotStarted("the read-ahead was closed"))
+            self._queued.clear()
         self._pool.shutdown(wait=True)
 
     def _throttled(self) -> int:
@@ -78,13 +88,19 @@ class ReadAhead:
                 continue  # dropped before it started
             try:
                 self._pool.submit(self._download, key, download)
-            except RuntimeError as error:  # the interpreter is shutting down
-                download.set_exception(error)
+            except RuntimeError as error:
+                # No thread for it: the interpreter is shutting down, or the system refused a new
+                # thread (``submit`` then raises with the call already queued: when it runs, it
+                # finds the key left to the reader, ``_download``).
+                download.set_exception(_NotStarted(str(error)))
                 continue
             self._in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
 
     def _download(self, key: str, download: Future[bytes]) -> None:
+        with self._lock:  # ``_fill`` holds it until this call is counted, or left to the reader
+            if download.done():
+                return
         throttled_before = self._throttled()
         try:
             download.set_result(self.source.read(key))
@@ -116,7 +132,10 @@ class ReadAhead:
                 self._fill()
         if entry is None:
             return self.source.read(key, fresh=fresh)
-        return entry[1].result()
+        try:
+            return entry[1].result()
+        except _NotStarted:
+            return self.source.read(key)
 
     @property
     def retries(self) -> int:
