@@ -156,6 +156,9 @@ def test_downloads_are_decoded_in_the_reading_thread(tmp_path: Path, monkeypatch
     source = RecordingSource(tmp_path)
     source.features = replace(source.features, cpu_bound_reads=False, local=False)  # read as downloads are
     decoded_in = []
+    downloaded_in = []
+    read = source.read
+    source.read = lambda key, *, fresh=False: downloaded_in.append(threading.current_thread().name) or read(key, fresh=fresh)  # type: ignore[method-assign]
     read_block = reading.read_block
     monkeypatch.setattr(
         reading, "read_block", lambda *args, **kwargs: decoded_in.append(threading.current_thread()) or read_block(*args, **kwargs)
@@ -163,7 +166,8 @@ def test_downloads_are_decoded_in_the_reading_thread(tmp_path: Path, monkeypatch
     blocks, _ = reading.read_all(source, listed, [], {}, workers=8)
     assert [f.block.number for f in blocks if f.block is not None] == list(range(10))
     assert decoded_in == [threading.current_thread()] * 10
-    assert len({key for key, _ in source.reads}) == 10  # downloaded by the read-ahead threads
+    assert len({key for key, _ in source.reads}) == 10 == len(downloaded_in)
+    assert all(name.startswith("read-ahead") for name in downloaded_in)  # downloaded by the read-ahead threads
 
 
 def test_a_key_no_thread_could_be_started_for_is_read_by_the_reader(source: RecordingSource, monkeypatch: pytest.MonkeyPatch) -> None:
