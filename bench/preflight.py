@@ -2,8 +2,9 @@
 
 The limit is what any verifier must at least do: decompress every ``.blk.gz`` and run one SHA-384
 pass over the decompressed bytes, with the fastest inflater the project has (zlib-ng, as the
-preflight: a slower one in the limit alone would flatter the ratio). The preflight is ``scan_source``: list, order, decompress, decode
-every block, hash every item into its root hash and check every link. Both run over the same warm
+preflight: a slower one in the limit alone would flatter the ratio). The preflight is
+``scan_source``: list, order, decompress, decode every block, hash every item into its root hash
+and check every link. Both run over the same warm
 files with the same number of threads; the ratio is limit time / preflight time (1.0 = no overhead),
 taken in each iteration from the limit and the preflight measured back to back (so load on the
 machine hits both alike), and shown as min/median/max over the iterations.

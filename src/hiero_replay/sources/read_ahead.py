@@ -2,12 +2,12 @@
 
 Downloads wait on the network and release the GIL; decoding holds much of it. Running both in
 the same threads makes them fight over the GIL, so the reader decodes and this keeps downloads
-running ahead of it, in the order it will ask: as many in flight as the
-``InFlightLimit`` allows (it grows while throughput grows, and halves on throttling), and a window
-of finished downloads not yet read of up to ``WINDOW_PER_WORKER`` times that. A finished download
-starts the next one at once, so the requests in flight do not wait for the readers. A download is
-only started when it may run: no thread is parked waiting for a turn (with hundreds in flight,
-waking them all on every completion cost more CPU than the downloads).
+running ahead of it, in the order it will ask: as many in flight as the ``InFlightLimit`` allows
+(it grows while throughput grows, and halves on throttling), within a window of keys reserved ahead
+of the readers (queued, downloading or downloaded, not yet read) of up to ``WINDOW_PER_WORKER``
+times that. A finished download starts the next one at once, so the requests in flight do not wait
+for the readers. A download is only started when it may run: no thread is parked waiting for a turn
+(with hundreds in flight, waking them all on every completion cost more CPU than the downloads).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from .base import ReplaySource, SourceObject
 from .in_flight import InFlightLimit
 
-#: Objects held downloaded but not yet read, per request in flight.
+#: Keys reserved ahead of the readers (queued, downloading or downloaded), per request in flight.
 WINDOW_PER_WORKER = 4
 
 
