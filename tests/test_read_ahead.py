@@ -21,10 +21,16 @@ class RecordingSource(LocalDirSource):
         self.reads: list[tuple[str, bool]] = []
         self.remembered: list[str] = []
         self._lock = threading.Lock()
+        #: Set by a test to hold every read until it opens the gate; ``started`` counts reads begun.
+        self.gate: threading.Event | None = None
+        self.started = threading.Semaphore(0)
 
     def read(self, key: str, *, fresh: bool = False) -> bytes:
         with self._lock:
             self.reads.append((key, fresh))
+        self.started.release()
+        if self.gate is not None:
+            self.gate.wait(timeout=30)
         return super().read(key, fresh=fresh)
 
     def remember(self, key: str, data: bytes) -> None:
@@ -71,18 +77,9 @@ def test_downloads_run_ahead_in_a_bounded_window(source: RecordingSource) -> Non
 def test_only_downloads_that_may_run_hold_a_thread(source: RecordingSource) -> None:
     """Keys reserved in the window wait in a queue, not in parked threads that every completion
     would wake; the reader still gets a reserved key from its one download."""
-    gate = threading.Event()
-    started = threading.Semaphore(0)
-    read = source.read
-
-    def held_read(key: str, *, fresh: bool = False) -> bytes:
-        started.release()
-        gate.wait(timeout=30)
-        return read(key, fresh=fresh)
-
-    source.read = held_read  # type: ignore[method-assign]
+    gate = source.gate = threading.Event()
     with ReadAhead(source, KEYS, workers=2, cap=64) as ahead:
-        assert started.acquire(timeout=30) and started.acquire(timeout=30)
+        assert source.started.acquire(timeout=30) and source.started.acquire(timeout=30)
         assert len(ahead._pool._threads) == 2 and len(ahead._pending) == 2 * WINDOW_PER_WORKER
         gate.set()
         assert [ahead.read(key) for key in KEYS[:10]] == [f"object {index}".encode() for index in range(10)]
@@ -184,14 +181,7 @@ def test_a_key_no_thread_could_be_started_for_is_read_by_the_reader(source: Reco
         start(thread)
 
     monkeypatch.setattr(threading.Thread, "start", refused_once)
-    gate = threading.Event()
-    read = source.read
-
-    def held_read(key: str, *, fresh: bool = False) -> bytes:
-        gate.wait(timeout=30)  # the first thread stays busy while the second is asked for
-        return read(key, fresh=fresh)
-
-    source.read = held_read  # type: ignore[method-assign]
+    gate = source.gate = threading.Event()  # the first thread stays busy while the second is asked for
     with ReadAhead(source, KEYS[:20], workers=2) as ahead:
         gate.set()
         assert [ahead.read(key) for key in KEYS[:20]] == [f"object {index}".encode() for index in range(20)]
@@ -199,17 +189,33 @@ def test_a_key_no_thread_could_be_started_for_is_read_by_the_reader(source: Reco
     assert sorted(source.reads) == [(key, False) for key in KEYS[:20]]  # each once: the queued call read nothing
 
 
+def test_a_key_whose_download_could_not_be_submitted_is_read_by_the_reader(source: RecordingSource) -> None:
+    """Any other error from ``submit`` (here a MemoryError, raised where a finished download starts
+    the next one, and so lost in the pool) leaves the key to its reader, who must not wait for it."""
+    gate = source.gate = threading.Event()
+    ahead = ReadAhead(source, KEYS[:3], workers=1, cap=1)  # 000 in flight, 001 and 002 reserved
+    submit, failures = ahead._pool.submit, []
+
+    def failing_once(*args: object, **kwargs: object) -> object:
+        if not failures:
+            failures.append(1)
+            raise MemoryError
+        return submit(*args, **kwargs)  # type: ignore[arg-type]
+
+    ahead._pool.submit = failing_once  # type: ignore[method-assign, assignment]
+    gate.set()  # 000 finishes; starting 001 fails
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.extend(ahead.read(key) for key in KEYS[:3]), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    assert not reader.is_alive() and got == [b"object 0", b"object 1", b"object 2"] and failures == [1]
+    ahead.__exit__(None, None, None)
+
+
 def test_a_reader_waiting_when_the_read_ahead_closes_reads_the_key_itself(source: RecordingSource) -> None:
     """A reserved key a reader took, not started when another thread closes the read-ahead: it is
     never started, so the reader must not wait for it."""
-    gate = threading.Event()
-    read = source.read
-
-    def held_read(key: str, *, fresh: bool = False) -> bytes:
-        gate.wait(timeout=30)
-        return read(key, fresh=fresh)
-
-    source.read = held_read  # type: ignore[method-assign]
+    gate = source.gate = threading.Event()
     ahead = ReadAhead(source, KEYS[:3], workers=1, cap=1)  # 000 in flight, 001 and 002 reserved
     got: list[bytes] = []
     reader = threading.Thread(target=lambda: got.append(ahead.read("001")), daemon=True)

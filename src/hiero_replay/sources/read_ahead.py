@@ -94,6 +94,9 @@ class ReadAhead:
                 # finds the key left to the reader, ``_download``).
                 download.set_exception(_NotStarted(str(error)))
                 continue
+            except BaseException:  # a MemoryError, an interruption: the key is left to its reader too
+                download.set_exception(_NotStarted("no download was started for it"))
+                raise
             self._in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
 
