@@ -394,7 +394,7 @@ def test_a_full_cache_is_not_rescanned_on_every_write(tmp_path: Path, monkeypatc
     monkeypatch.setattr(FileCache, "_files", lambda self: scans.append(1) or original(self))
     for number in range(1000):
         cache.put("s3://b/p", f"{number:05d}", bytes(1000))
-    cache.settle()
+        cache.settle()  # each count done before the next write: what is counted here is how often one starts
     held = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
     assert 90 <= len(held) <= 100 and held[-1] == "00999"  # the most recent are kept
     assert len(scans) <= 1 + 1000 // 10  # one scan per tenth of the bound written, not one per write
