@@ -16,15 +16,18 @@ LOW_WATER = 0.9
 class FileCache:
     """Writes take no lock of their own: each is a temporary file renamed over its key (atomic per
     key, whatever else is written at the same time). The bytes held are counted under a lock held
-    only for an addition; the count of the whole cache, and eviction, run in a thread of their own
-    (a count of a big cache takes seconds: no writer waits for it), one at a time."""
+    only for an addition. The first count of the whole cache runs in a thread of its own (a count
+    of a big cache takes seconds: no write waits for it) and never deletes; eviction, once a count
+    says the cache is past its bound, runs in the writer that finds it so, before that writer hands
+    its file on (an eviction running beside the writers would delete files just fetched). One count
+    or eviction at a time: a writer that finds one under way goes on."""
 
     def __init__(self, root: Path, max_bytes: int) -> None:
         self.root = root
         self.max_bytes = max_bytes
         self._lock = threading.Lock()  # the byte counts only
         self._evicting = threading.Lock()  # held while a count or an eviction runs; writers skip it
-        self._counting: threading.Thread | None = None  # the last one started
+        self._counting: threading.Thread | None = None  # the first count, once started
         self._unbounded = False  # a count or eviction failed: no more are tried
         self._total: int | None = None  # bytes held at the last count, once counted
         self._added = 0  # bytes written since the last count started
@@ -62,13 +65,16 @@ class FileCache:
         with self._lock:
             self._added += len(data) - replaced
             held = None if self._total is None else self._total + self._added
-        if (held is None or held > self.max_bytes) and not self._unbounded:
-            self._start_count(keep=path)
+        if self._unbounded:
+            return path
+        if held is None:
+            self._start_first_count()
+        elif held > self.max_bytes and self._evicting.acquire(blocking=False):
+            self._count_and_evict(keep=path)
         return path
 
     def settle(self) -> None:
-        """Wait for the count or eviction under way; then, if what was written since took the cache
-        past its bound, evict now (so that it ends within it)."""
+        """Wait for the first count; then, if the cache is past its bound, evict now."""
         if self._counting is not None:
             self._counting.join()
         with self._lock:
@@ -76,20 +82,22 @@ class FileCache:
         if over and not self._unbounded and self._evicting.acquire(blocking=False):
             self._count_and_evict(keep=None)
 
-    def _start_count(self, keep: Path) -> None:
-        """Count and evict in a thread of its own, unless one is under way (the next write checks again)."""
+    def _start_first_count(self) -> None:
+        """Count in a thread of its own, unless a count is under way (the next write checks again)."""
         if not self._evicting.acquire(blocking=False):
             return
         try:
-            self._counting = threading.Thread(target=self._count_and_evict, args=(keep,), name="cache-count", daemon=True)
+            self._counting = threading.Thread(
+                target=self._count_and_evict, args=(None,), kwargs={"evict": False}, name="cache-count", daemon=True
+            )
             self._counting.start()
         except BaseException:
             self._evicting.release()
             raise
 
-    def _count_and_evict(self, keep: Path | None) -> None:
-        """Count what the cache holds and evict past the bound, the least recently used first
-        (``keep``, the file just written, stays); the caller holds ``_evicting``."""
+    def _count_and_evict(self, keep: Path | None, *, evict: bool = True) -> None:
+        """Count what the cache holds and (``evict``) evict past the bound, the least recently used
+        first (``keep``, the file just written, stays); the caller holds ``_evicting``."""
         try:
             with self._lock:
                 self._added = 0  # what is written from now on is added to the count below
@@ -100,7 +108,7 @@ class FileCache:
                 except FileNotFoundError:
                     continue  # evicted by another process meanwhile
             total = sum(s.st_size for s in stats.values())
-            if total > self.max_bytes:
+            if evict and total > self.max_bytes:
                 for path in sorted(stats, key=lambda p: stats[p].st_mtime):
                     if total <= self.max_bytes * LOW_WATER:
                         break
