@@ -114,9 +114,18 @@ class DaskCluster:
     scheduler: subprocess.Popen[bytes]
 
     def kill_worker(self, address: str) -> None:
-        """SIGKILL the worker's whole process group: nanny, worker and the job process it started."""
+        """SIGKILL every process of the worker's group (nanny, worker and the job process it started)
+        but its multiprocessing resource tracker: that one outlives them and unlinks the semaphores
+        they held (killed with them, it left 6 in /dev/shm per run)."""
+        import psutil
+
         process = self.workers[address]
-        os.killpg(process.pid, signal.SIGKILL)
+        for member in psutil.process_iter(["cmdline"]):
+            try:
+                if os.getpgid(member.pid) == process.pid and "resource_tracker" not in " ".join(member.info["cmdline"] or ()):
+                    member.kill()
+            except (ProcessLookupError, psutil.NoSuchProcess):
+                continue
         process.wait()
 
 
