@@ -12,7 +12,11 @@ from ..backends.base import ReplayBackend
 from ..model.plan import Segment
 from ..sources.base import ReplaySource
 from ..streams.compression import decompress
-from ..streams.naming import parse_stream_file_name
+from ..streams.naming import Compression, parse_stream_file_name
+
+#: Fetches of one file while its local copy keeps disappearing before it is staged (a cache that
+#: evicted it meanwhile: fetching it again downloads it again).
+FETCH_ATTEMPTS = 3
 
 
 def stage_inputs(segment: Segment, source: ReplaySource, backend: ReplayBackend) -> int:
@@ -21,25 +25,36 @@ def stage_inputs(segment: Segment, source: ReplaySource, backend: ReplayBackend)
     segment.input_dir.mkdir(parents=True, exist_ok=True)
     fetched = 0
     for key in segment.files:
-        original = source.fetch(key)
-        fetched += original.stat().st_size
         stored = parse_stream_file_name(key)
         assert stored is not None, key
         staged_name, compression = backend.staged_name(stored)
         target = segment.input_dir / staged_name
-        if target.exists():
-            continue
-        temporary = target.with_name(target.name + ".tmp")
-        if stored.compression is not compression:
-            temporary.write_bytes(decompress(original.read_bytes(), stored.compression, name=key))
-            os.replace(temporary, target)
-            continue
-        try:
-            os.link(original, target)
-        except OSError:
-            shutil.copyfile(original, temporary)
-            os.replace(temporary, target)
+        for attempt in range(1, FETCH_ATTEMPTS + 1):
+            original = source.fetch(key)
+            try:
+                size = original.stat().st_size
+                if not target.exists():
+                    _stage(original, target, key, stored.compression, compression)
+            except FileNotFoundError:
+                if attempt == FETCH_ATTEMPTS:
+                    raise
+                continue
+            fetched += size
+            break
     return fetched
+
+
+def _stage(original: Path, target: Path, key: str, stored: Compression, wanted: Compression) -> None:
+    temporary = target.with_name(target.name + ".tmp")
+    if stored is not wanted:
+        temporary.write_bytes(decompress(original.read_bytes(), stored, name=key))
+        os.replace(temporary, target)
+        return
+    try:
+        os.link(original, target)
+    except OSError:  # another file system (a copy), or no original (the copy fails the same way)
+        shutil.copyfile(original, temporary)
+        os.replace(temporary, target)
 
 
 def prepare_output(out_dir: Path, backend: ReplayBackend) -> None:
