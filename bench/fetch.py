@@ -6,7 +6,8 @@ of them to a local folder, 32 transfers in parallel:
 - ``rclone copy --transfers 32`` (Debian package rclone; the usual shell-script baseline);
 - the raw client library: obstore ``get`` calls, 32 at a time (no checks, no cache);
 - hiero-replay's preflight from the bucket: list, download, decode and verify every block and its
-  hash chain, and write each verified copy atomically into the cache.
+  hash chain, and write each verified copy atomically into the cache;
+- the same without decoding and verifying: its listing, downloads and cache writes alone.
 
 Then the same through the tests' fault proxy with its latency fault (``--latency`` seconds per
 request, plus up to ``--jitter``; in a process of its own, ``bench/latency_proxy.py``), as a real
@@ -51,6 +52,8 @@ from tests.object_servers import SeaweedS3
 
 from hiero_replay.config import BucketsConfig, load_settings
 from hiero_replay.inventory import open_stream_source, scan_source
+from hiero_replay.sources.base import ReplaySource
+from hiero_replay.sources.read_ahead import ReadAhead
 from hiero_replay.streams.blocks import read_block
 from hiero_replay.streams.compression import compress, decompress
 from hiero_replay.streams.naming import Compression, block_file_name
@@ -136,16 +139,28 @@ def raw_library(endpoint: str, bucket: str, keys: list[str], target: Path, in_fl
     asyncio.run(main())
 
 
-def ours(endpoint: str, bucket: str, keys: list[str], work: Path, in_flight: int = WORKERS, cap: int = WORKERS) -> None:
-    """The preflight from a bucket: list, download (``in_flight`` at a time, growing up to ``cap``),
-    decode and verify every block and its links, and keep each verified copy in the cache."""
+def bucket_source(endpoint: str, bucket: str, work: Path, in_flight: int = WORKERS, cap: int = WORKERS) -> ReplaySource:
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     options = BucketsConfig(allow_http=True, anonymous=True, download_workers=in_flight, max_requests_in_flight=cap)
     settings = load_settings(None, {"buckets": options.model_dump(mode="json"), "work_dir": str(work)})
-    source = open_stream_source(f"s3://{bucket}/blocks", settings)
-    inventory = scan_source(source, workers=in_flight)
+    return open_stream_source(f"s3://{bucket}/blocks", settings)
+
+
+def ours(endpoint: str, bucket: str, keys: list[str], work: Path, in_flight: int = WORKERS, cap: int = WORKERS) -> None:
+    """The preflight from a bucket: list, download (``in_flight`` at a time, growing up to ``cap``),
+    decode and verify every block and its links, and keep each verified copy in the cache."""
+    inventory = scan_source(bucket_source(endpoint, bucket, work, in_flight, cap), workers=in_flight)
     if not inventory.ok or len(inventory.block_files) != len(keys):
         raise SystemExit(f"the preflight did not verify the bucket: {inventory.problems[:3]}")
+
+
+def ours_unverified(endpoint: str, bucket: str, work: Path) -> None:
+    """The preflight's listing, downloads and cache writes alone, without decoding or verifying."""
+    source = bucket_source(endpoint, bucket, work)
+    keys = [found.key for found in source.list()]
+    with ReadAhead(source, keys, WORKERS) as downloads:
+        for key in keys:
+            downloads.remember(key, downloads.read(key))
 
 
 def verification_cpu(folder: Path) -> float:
@@ -194,10 +209,12 @@ def loopback(server: SeaweedS3, keys: list[str], folder: Path) -> dict[str, Meas
         "rclone copy --transfers 32": measure(server, lambda: rclone(end, "bench", folder / "rclone"), in_child=True),
         "raw obstore get x32 (writes files)": measure(server, lambda: raw_library(end, "bench", keys, folder / "raw")),
         "hiero-replay preflight x32 (verified, cached)": measure(server, lambda: ours(end, "bench", keys, folder / "ours")),
+        UNVERIFIED: measure(server, lambda: ours_unverified(end, "bench", folder / "unverified")),
     }
 
 
 ADAPTIVE = "ours adaptive (32, up to 256)"
+UNVERIFIED = "ours without verification (download, cache)"
 AT_PEAK = "raw obstore at ours' peak"
 
 
@@ -275,8 +292,9 @@ def main() -> None:
         rates = [files / loop[name].wall for loop in loops]
         print(f"  {name:<48} {spread(rates, 0):>18} {spread([loop[name].client_cpu for loop in loops]):>16}"
               f" {spread([loop[name].server_cpu for loop in loops]):>16}")  # fmt: skip
-    rclone_name, raw_name, ours_name = list(loops[0])
+    rclone_name, raw_name, ours_name, _ = list(loops[0])
     print(f"  ours/raw (same iteration): {spread([loop[raw_name].wall / loop[ours_name].wall for loop in loops])} (target >= 0.8)")
+    print(f"  ours without verification / raw: {spread([loop[raw_name].wall / loop[UNVERIFIED].wall for loop in loops])}")
     print(f"  ours/rclone (same iteration): {spread([loop[rclone_name].wall / loop[ours_name].wall for loop in loops])}")
     floors = [(loop[raw_name].cpu + v) / cores for loop, v in zip(loops, verification, strict=True)]
     bound = [loop[raw_name].wall / max(f, loop[raw_name].wall) for loop, f in zip(loops, floors, strict=True)]
