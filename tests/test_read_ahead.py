@@ -123,7 +123,7 @@ def test_cache_writes_never_wait_for_a_count_or_an_eviction(tmp_path: Path) -> N
     from hiero_replay.sources.cache import FileCache
 
     cache = FileCache(tmp_path / "cache", max_bytes=10**9)
-    with cache._busy:  # another writer is counting the cache (slow on a big one)
+    with cache._evicting:  # another writer is counting the cache (slow on a big one)
         writers = [threading.Thread(target=cache.put, args=("s3://b", f"k{index}", b"x" * 100)) for index in range(20)]
         for writer in writers:
             writer.start()

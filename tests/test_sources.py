@@ -5,7 +5,6 @@ headers, fault injection through a proxy, the verified cache, listing only a rou
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -342,7 +341,6 @@ def test_a_refetched_copy_must_be_the_one_verified(tmp_path: Path, seaweed: Seaw
     keys = bucket.upload_folder(write_blocks(tmp_path / "b", 1, 20, rounds_per_block=5)[0].parent)
     source = bucket.source()
     assert scan_source(source, workers=2).ok
-    source.cache.settle()  # the cache's last count, and the eviction past its bound (of 1 byte)
     other = write_blocks(tmp_path / "other", 1, 20, rounds_per_block=5, seed=9)
     bucket.put(keys[2], other[2].read_bytes())
     assert source.fetch(keys[1]).read_bytes() == (tmp_path / "b" / keys[1]).read_bytes()
@@ -357,14 +355,14 @@ def test_a_cache_count_never_holds_up_the_writer_and_a_failed_one_is_said_once(t
 
     cache = FileCache(tmp_path / "cache", max_bytes=10**6)
     counting, finish = threading.Event(), threading.Event()
-    original = FileCache._walk
+    original = FileCache._files
 
-    def slow_walk(self: FileCache) -> Iterator[tuple[str, os.stat_result]]:
+    def slow_files(self: FileCache) -> list[Path]:
         counting.set()
         finish.wait(timeout=30)
         return original(self)
 
-    monkeypatch.setattr(FileCache, "_walk", slow_walk)
+    monkeypatch.setattr(FileCache, "_files", slow_files)
     cache.put("s3://b/p", "first", bytes(10))
     assert counting.wait(timeout=30)  # the count runs...
     for number in range(5):
@@ -373,11 +371,11 @@ def test_a_cache_count_never_holds_up_the_writer_and_a_failed_one_is_said_once(t
     cache.settle()
     assert cache._total == 60
 
-    def unreadable(self: FileCache) -> Iterator[tuple[str, os.stat_result]]:
+    def unreadable(self: FileCache) -> list[Path]:
         raise PermissionError(13, "Permission denied", str(self.root))
 
     broken = FileCache(tmp_path / "broken", max_bytes=10)
-    monkeypatch.setattr(FileCache, "_walk", unreadable)
+    monkeypatch.setattr(FileCache, "_files", unreadable)
     with captured_logs() as logs:
         for number in range(5):
             broken.put("s3://b/p", f"{number}", bytes(10))
@@ -387,48 +385,16 @@ def test_a_cache_count_never_holds_up_the_writer_and_a_failed_one_is_said_once(t
     assert len(list((tmp_path / "broken").rglob("?"))) == 5  # written all the same
 
 
-@pytest.mark.parametrize("queue_limit", [None, 30])
-def test_a_full_cache_is_counted_once_and_evicts_in_the_order_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, queue_limit: int | None
-) -> None:
-    """A count of a big cache walks and stats every file: eviction follows the queue the first one
-    made, and the writes since, without counting again. A cache of more files than the queue holds
-    is counted again when its oldest are gone, and still loses its oldest first."""
-    from hiero_replay.sources import cache as cache_module
+def test_a_full_cache_is_not_rescanned_on_every_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hiero_replay.sources.cache import FileCache
 
-    if queue_limit is not None:
-        monkeypatch.setattr(cache_module, "QUEUE_LIMIT", queue_limit)
     cache = FileCache(tmp_path / "cache", max_bytes=100 * 1000)
-    counts = []
-    original = FileCache._walk
-    monkeypatch.setattr(FileCache, "_walk", lambda self: counts.append(1) or original(self))
+    scans = []
+    original = FileCache._files
+    monkeypatch.setattr(FileCache, "_files", lambda self: scans.append(1) or original(self))
     for number in range(1000):
         cache.put("s3://b/p", f"{number:05d}", bytes(1000))
         cache.settle()  # each count done before the next write: what is counted here is how often one starts
     held = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
-    assert 90 <= len(held) <= 100 and held == [f"{number:05d}" for number in range(1000 - len(held), 1000)]  # the most recent
-    if queue_limit is None:
-        assert len(counts) == 1  # one per tenth of the bound written made 100
-    else:
-        assert 1 < len(counts) <= 1000 // (queue_limit - 10)  # 30 here: a count queues the 30 oldest, for ~30 writes
-
-
-def test_eviction_skips_a_file_read_since_it_was_queued_and_leaves_links_alone(tmp_path: Path) -> None:
-    """The oldest file may have been read since (staged for a segment): the next oldest goes first."""
-    from hiero_replay.sources.cache import FileCache
-
-    cache = FileCache(tmp_path / "cache", max_bytes=10 * 1000)
-    outside = tmp_path / "outside"
-    outside.write_bytes(bytes(50_000))
-    cache.path_for("s3://b/p", "link").parent.mkdir(parents=True)
-    cache.path_for("s3://b/p", "link").symlink_to(outside)  # planted: neither counted nor deleted
-    for number in range(10):
-        cache.put("s3://b/p", f"{number}", bytes(1000))
-        cache.settle()
-    assert cache.get("s3://b/p", "1") is not None
-    cache.put("s3://b/p", "new", bytes(1000))
-    cache.settle()
-    held = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file() and not p.is_symlink())
-    assert held == ["1", "3", "4", "5", "6", "7", "8", "9", "new"]  # 0 and 2 evicted: 9,000 bytes
-    assert outside.stat().st_size == 50_000 and cache.path_for("s3://b/p", "link").is_symlink()
+    assert 90 <= len(held) <= 100 and held[-1] == "00999"  # the most recent are kept
+    assert len(scans) <= 1 + 1000 // 10  # one scan per tenth of the bound written, not one per write
