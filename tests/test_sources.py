@@ -385,6 +385,33 @@ def test_a_cache_count_never_holds_up_the_writer_and_a_failed_one_is_said_once(t
     assert len(list((tmp_path / "broken").rglob("?"))) == 5  # written all the same
 
 
+def test_links_planted_in_the_cache_are_neither_counted_nor_followed(tmp_path: Path) -> None:
+    """A link to a big file outside, planted in the cache, made it evict its own files (and a write
+    at the link's key subtracted the outside file's size from the count), and was handed out as a
+    cached copy."""
+    from hiero_replay.sources.cache import FileCache
+
+    cache = FileCache(tmp_path / "cache", max_bytes=10 * 1000)
+    outside = tmp_path / "outside"
+    outside.write_bytes(bytes(50_000))
+    for name in ("planted", "overwritten"):
+        cache.path_for("s3://b/p", name).parent.mkdir(parents=True, exist_ok=True)
+        cache.path_for("s3://b/p", name).symlink_to(outside)
+    for number in range(5):
+        cache.put("s3://b/p", f"{number}", bytes(1000))
+        cache.settle()
+    cache.put("s3://b/p", "overwritten", bytes(1000))  # the link at this key is replaced by the file
+    cache.settle()
+    held = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file() and not p.is_symlink())
+    assert held == ["0", "1", "2", "3", "4", "overwritten"]  # 6,000 bytes of 10,000: nothing evicted
+    assert cache._total is not None and cache._total + cache._added == 6000
+    assert cache.path_for("s3://b/p", "planted").is_symlink() and outside.stat().st_size == 50_000
+    touched = outside.stat().st_mtime_ns
+    assert cache.get("s3://b/p", "planted") is None  # no copy: what it points to was never verified
+    assert outside.stat().st_mtime_ns == touched
+    assert cache.get("s3://b/p", "overwritten") == cache.path_for("s3://b/p", "overwritten")
+
+
 def test_a_full_cache_is_not_rescanned_on_every_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hiero_replay.sources.cache import FileCache
 

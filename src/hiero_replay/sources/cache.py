@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -41,9 +42,13 @@ class FileCache:
         return folder / key
 
     def get(self, url: str, key: str) -> Path | None:
+        """The cached copy, if a file of the cache's own is there (a link or a special file planted
+        at the key is no copy: the object is fetched again, and its file replaces what was there)."""
         path = self.path_for(url, key)
         try:
-            os.utime(path)  # recency for eviction
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                return None
+            os.utime(path, follow_symlinks=False)  # recency for eviction
         except FileNotFoundError:
             return None
         return path
@@ -58,7 +63,8 @@ class FileCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary.write_bytes(data)
         try:
-            replaced = path.stat().st_size
+            found = os.lstat(path)  # a link planted at the key is replaced, and was never counted
+            replaced = found.st_size if stat.S_ISREG(found.st_mode) else 0
         except FileNotFoundError:
             replaced = 0
         os.replace(temporary, path)
@@ -124,4 +130,18 @@ class FileCache:
             self._evicting.release()
 
     def _files(self) -> list[Path]:
-        return [p for p in self.root.rglob("*") if p.is_file() and not p.name.endswith(".part")]
+        """The cache's files but temporary ones. Links are neither followed nor listed: one planted
+        in the cache would count a file that is not the cache's, and have the cache's own evicted."""
+        files, folders = [], [str(self.root)]
+        while folders:
+            try:
+                entries = os.scandir(folders.pop())
+            except FileNotFoundError:
+                continue
+            with entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False) and not entry.name.endswith(".part"):
+                        files.append(Path(entry.path))
+        return files
