@@ -412,6 +412,36 @@ def test_links_planted_in_the_cache_are_neither_counted_nor_followed(tmp_path: P
     assert cache.get("s3://b/p", "overwritten") == cache.path_for("s3://b/p", "overwritten")
 
 
+def test_a_folder_at_a_cached_copys_place_is_a_typed_error_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    from hiero_replay.errors import SourceError
+    from hiero_replay.sources.cache import FileCache
+
+    cache = FileCache(tmp_path / "cache", max_bytes=10**6)
+    cache.path_for("s3://b/p", "000.blk.gz").mkdir(parents=True)
+    (cache.path_for("s3://b/p", "000.blk.gz") / "planted").write_bytes(b"x")
+    assert cache.get("s3://b/p", "000.blk.gz") is None
+    with pytest.raises(SourceError, match=r"Remove .*000\.blk\.gz") as raised:
+        cache.put("s3://b/p", "000.blk.gz", b"verified copy")
+    assert raised.value.exit_code == 7 and raised.value.file == "000.blk.gz"
+    assert sorted(p.name for p in cache.path_for("s3://b/p", "x").parent.iterdir()) == ["000.blk.gz"]  # no .part left
+
+
+def test_a_cached_copy_it_may_not_touch_is_used_all_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy owned by another user (a shared cache): reading it is allowed, setting its time is not."""
+    import os
+
+    from hiero_replay.sources.cache import FileCache
+
+    cache = FileCache(tmp_path / "cache", max_bytes=10**6)
+    path = cache.put("s3://b/p", "000.blk.gz", b"verified copy")
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise PermissionError(1, "Operation not permitted", str(path))
+
+    monkeypatch.setattr(os, "utime", refused)
+    assert cache.get("s3://b/p", "000.blk.gz") == path
+
+
 def test_a_full_cache_is_not_rescanned_on_every_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hiero_replay.sources.cache import FileCache
 

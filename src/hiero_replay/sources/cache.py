@@ -8,6 +8,7 @@ import stat
 import threading
 from pathlib import Path
 
+from ..errors import SourceError
 from ..logs import get_logger
 
 #: Eviction frees down to this share of the bound, so that a full cache is not rescanned on every write.
@@ -51,6 +52,8 @@ class FileCache:
             os.utime(path, follow_symlinks=False)  # recency for eviction
         except FileNotFoundError:
             return None
+        except PermissionError:
+            pass  # a copy it may read but not touch: it is used all the same, only its recency is not kept
         return path
 
     def put(self, url: str, key: str, data: bytes) -> Path:
@@ -67,7 +70,15 @@ class FileCache:
             replaced = found.st_size if stat.S_ISREG(found.st_mode) else 0
         except FileNotFoundError:
             replaced = 0
-        os.replace(temporary, path)
+        try:
+            os.replace(temporary, path)
+        except OSError as error:  # a folder where the copy goes, or a cache it may not change
+            temporary.unlink(missing_ok=True)
+            raise SourceError(
+                f"Cannot keep a copy in the cache at {path}: {error.strerror or error}.",
+                hint=f"Remove {path} (the cache keeps only its own files there), or use another work directory.",
+                file=key,
+            ) from error
         with self._lock:
             self._added += len(data) - replaced
             held = None if self._total is None else self._total + self._added
