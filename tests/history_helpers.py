@@ -120,12 +120,14 @@ class DaskCluster:
         import psutil
 
         process = self.workers[address]
+        os.killpg(process.pid, signal.SIGSTOP)  # the group stands still: the nanny cannot restart a worker meanwhile
         for member in psutil.process_iter(["cmdline"]):
             try:
                 if os.getpgid(member.pid) == process.pid and "resource_tracker" not in " ".join(member.info["cmdline"] or ()):
                     member.kill()
             except (ProcessLookupError, psutil.NoSuchProcess):
                 continue
+        os.killpg(process.pid, signal.SIGCONT)  # the tracker goes on
         process.wait()
 
 

@@ -397,6 +397,11 @@ def test_links_planted_in_the_cache_are_neither_counted_nor_followed(tmp_path: P
     for name in ("planted", "overwritten"):
         cache.path_for("s3://b/p", name).parent.mkdir(parents=True, exist_ok=True)
         cache.path_for("s3://b/p", name).symlink_to(outside)
+    outside_folder = tmp_path / "outside-folder"
+    outside_folder.mkdir()
+    for number in range(5):
+        (outside_folder / f"old-{number}").write_bytes(bytes(5000))
+    cache.path_for("s3://b/p", "linked-folder").symlink_to(outside_folder)  # followed, 25,000 bytes to evict
     for number in range(5):
         cache.put("s3://b/p", f"{number}", bytes(1000))
         cache.settle()
@@ -406,6 +411,7 @@ def test_links_planted_in_the_cache_are_neither_counted_nor_followed(tmp_path: P
     assert held == ["0", "1", "2", "3", "4", "overwritten"]  # 6,000 bytes of 10,000: nothing evicted
     assert cache._total is not None and cache._total + cache._added == 6000
     assert cache.path_for("s3://b/p", "planted").is_symlink() and outside.stat().st_size == 50_000
+    assert sorted(p.name for p in outside_folder.iterdir()) == [f"old-{number}" for number in range(5)]
     touched = outside.stat().st_mtime_ns
     assert cache.get("s3://b/p", "planted") is None  # no copy: what it points to was never verified
     assert outside.stat().st_mtime_ns == touched
@@ -440,6 +446,42 @@ def test_a_cached_copy_it_may_not_touch_is_used_all_the_same(tmp_path: Path, mon
 
     monkeypatch.setattr(os, "utime", refused)
     assert cache.get("s3://b/p", "000.blk.gz") == path
+
+
+def test_a_link_or_a_file_in_place_of_a_cache_folder_is_a_typed_error_and_nothing_outside_changes(tmp_path: Path) -> None:
+    from hiero_replay.errors import SourceError
+    from hiero_replay.sources.cache import FileCache
+
+    cache = FileCache(tmp_path / "cache", max_bytes=10**6)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "000.blk.gz").write_bytes(b"never verified")
+    folder = cache.path_for("s3://b/p", "000.blk.gz").parent
+    folder.parent.mkdir(parents=True)
+    folder.symlink_to(outside)  # the source's folder, swapped for a link
+    for use in (lambda: cache.get("s3://b/p", "000.blk.gz"), lambda: cache.put("s3://b/p", "000.blk.gz", b"verified")):
+        with pytest.raises(SourceError, match="not a folder of its own") as raised:
+            use()
+        assert raised.value.exit_code == 7 and str(folder) in (raised.value.hint or "")
+    assert [p.name for p in outside.iterdir()] == ["000.blk.gz"] and (outside / "000.blk.gz").read_bytes() == b"never verified"
+    nested = cache.path_for("s3://other", "blocks/000.blk.gz")
+    nested.parent.parent.mkdir(parents=True)
+    nested.parent.write_bytes(b"a file where a folder goes")
+    with pytest.raises(SourceError, match="not a folder of its own"):
+        cache.put("s3://other", "blocks/000.blk.gz", b"verified")
+
+
+def test_a_cached_copy_gone_before_it_is_read_is_downloaded(
+    tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Evicted by another thread between ``get`` and the read (or a copy it may not read)."""
+    from hiero_replay.sources.cache import FileCache
+
+    bucket = make_bucket("s3", tmp_path, seaweed, None, endpoint=s3_proxy.endpoint)
+    keys = bucket.upload_folder(write_blocks(tmp_path / "b", 1, 4, rounds_per_block=2)[0].parent)
+    source = bucket.source()
+    monkeypatch.setattr(FileCache, "get", lambda self, url, key: self.path_for(url, key).with_name("evicted"))
+    assert source.read(keys[0]) == (tmp_path / "b" / keys[0]).read_bytes()
 
 
 def test_a_full_cache_is_not_rescanned_on_every_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

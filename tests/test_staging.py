@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from hiero_replay.errors import SourceError
 from hiero_replay.run.staging import FETCH_ATTEMPTS, stage_inputs
 from hiero_replay.sources.local import LocalDirSource
 from hiero_replay.streams.naming import Compression, StreamFileName, block_file_name
@@ -49,12 +50,13 @@ def test_a_copy_lost_before_it_is_staged_is_fetched_again(tmp_path: Path, losses
     assert source.fetches == losses + 1
 
 
-def test_a_copy_lost_on_every_fetch_fails_as_before(tmp_path: Path) -> None:
+def test_a_copy_lost_on_every_fetch_is_a_source_error_that_says_why(tmp_path: Path) -> None:
     key = block_file_name(7)
     (tmp_path / "source").mkdir()
     (tmp_path / "source" / key).write_bytes(b"block seven")
     source = EvictingSource(tmp_path / "source", FETCH_ATTEMPTS)
     segment = SimpleNamespace(input_dir=tmp_path / "input", files=(key,))
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(SourceError, match="disappeared before it could be staged") as raised:
         stage_inputs(segment, source, FlatNames())  # type: ignore[arg-type]
+    assert raised.value.exit_code == 7 and "cache_max_bytes" in (raised.value.hint or "")
     assert source.fetches == FETCH_ATTEMPTS

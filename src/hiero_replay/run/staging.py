@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from ..backends.base import ReplayBackend
+from ..errors import SourceError
 from ..model.plan import Segment
 from ..sources.base import ReplaySource
 from ..streams.compression import decompress
@@ -35,9 +36,14 @@ def stage_inputs(segment: Segment, source: ReplaySource, backend: ReplayBackend)
                 size = original.stat().st_size
                 if not target.exists():
                     _stage(original, target, key, stored.compression, compression)
-            except FileNotFoundError:
+            except FileNotFoundError as error:
                 if attempt == FETCH_ATTEMPTS:
-                    raise
+                    raise SourceError(
+                        f"{key}: its local copy disappeared before it could be staged, {FETCH_ATTEMPTS} times.",
+                        hint="Something deletes files from the cache while the run uses them: another process sharing the"
+                        " cache, or a cache_max_bytes too small to hold one segment's files.",
+                        file=key,
+                    ) from error
                 continue
             fetched += size
             break

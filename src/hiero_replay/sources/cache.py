@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -34,6 +35,7 @@ class FileCache:
         self._total: int | None = None  # bytes held at the last count, once counted
         self._added = 0  # bytes written since the last count started
         self._source_folders: dict[str, Path] = {}
+        self._checked: set[Path] = set()  # folders found to be the cache's own
 
     def path_for(self, url: str, key: str) -> Path:
         """One file per (source, key); the source part is hashed so any URL maps to a folder name."""
@@ -46,39 +48,43 @@ class FileCache:
         """The cached copy, if a file of the cache's own is there (a link or a special file planted
         at the key is no copy: the object is fetched again, and its file replaces what was there)."""
         path = self.path_for(url, key)
+        self._check_folders(path.parent)
         try:
             if not stat.S_ISREG(os.lstat(path).st_mode):
                 return None
-            os.utime(path, follow_symlinks=False)  # recency for eviction
         except FileNotFoundError:
             return None
+        except OSError as error:
+            raise self._unusable(path, error) from error
+        try:
+            os.utime(path, follow_symlinks=False)  # recency for eviction
         except PermissionError:
-            pass  # a copy it may read but not touch: it is used all the same, only its recency is not kept
+            pass  # a copy it may read but not touch (another user's): used all the same, without its recency
+        except FileNotFoundError:
+            return None
         return path
 
     def put(self, url: str, key: str, data: bytes) -> Path:
         """Write atomically (temporary name, then rename), then evict the least recently used files."""
         path = self.path_for(url, key)
+        self._check_folders(path.parent)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
         try:
-            temporary.write_bytes(data)
-        except FileNotFoundError:  # a new folder
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(data)
-        try:
-            found = os.lstat(path)  # a link planted at the key is replaced, and was never counted
-            replaced = found.st_size if stat.S_ISREG(found.st_mode) else 0
-        except FileNotFoundError:
-            replaced = 0
-        try:
+            try:
+                temporary.write_bytes(data)
+            except FileNotFoundError:  # a new folder
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporary.write_bytes(data)
+            try:
+                found = os.lstat(path)  # a link planted at the key is replaced, and was never counted
+                replaced = found.st_size if stat.S_ISREG(found.st_mode) else 0
+            except FileNotFoundError:
+                replaced = 0
             os.replace(temporary, path)
-        except OSError as error:  # a folder where the copy goes, or a cache it may not change
-            temporary.unlink(missing_ok=True)
-            raise SourceError(
-                f"Cannot keep a copy in the cache at {path}: {error.strerror or error}.",
-                hint=f"Remove {path} (the cache keeps only its own files there), or use another work directory.",
-                file=key,
-            ) from error
+        except OSError as error:  # a folder where the copy goes, a full disk, a cache it may not change
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise self._unusable(path, error, key=key) from error
         with self._lock:
             self._added += len(data) - replaced
             held = None if self._total is None else self._total + self._added
@@ -89,6 +95,39 @@ class FileCache:
         elif held > self.max_bytes and self._evicting.acquire(blocking=False):
             self._count_and_evict(keep=path)
         return path
+
+    def _check_folders(self, folder: Path) -> None:
+        """Every folder between the cache's root and ``folder`` that exists is a folder of the
+        cache's own: a link planted in place of one would have the cache read and write elsewhere,
+        and a file in place of one would fail every use of it."""
+        if folder in self._checked:
+            return
+        missing = False
+        for part in [folder, *folder.parents]:
+            if part == self.root:
+                break
+            try:
+                mode = os.lstat(part).st_mode
+            except FileNotFoundError:
+                missing = True  # put creates it
+                continue
+            except OSError as error:
+                raise self._unusable(part, error) from error
+            if not stat.S_ISDIR(mode):
+                raise SourceError(
+                    f"The cache at {self.root} holds {part}, which is not a folder of its own (a link or a file).",
+                    hint=f"Remove {part} (the cache keeps only its own files there), or use another work directory.",
+                )
+        if not missing:
+            self._checked.add(folder)
+
+    def _unusable(self, path: Path, error: OSError, key: str | None = None) -> SourceError:
+        return SourceError(
+            f"Cannot use the cache at {path}: {error.strerror or error}.",
+            hint=f"Remove {path} if it is not the cache's own, free space, or check the permissions of {self.root};"
+            " or use another work directory.",
+            file=key,
+        )
 
     def settle(self) -> None:
         """Wait for the first count; then, if the cache is past its bound, evict now."""

@@ -159,11 +159,16 @@ class ObjectStoreSource:
             self._count_retry()
             self.log.warning("damaged download fetched again", source=self.url, key=key)
         cached = None if fresh else self.cache.get(self.url, key)
-        if cached is None:
-            self._read_from_cache.discard(key)
-            return self.download(key)
-        self._read_from_cache.add(key)
-        return cached.read_bytes()
+        if cached is not None:
+            try:
+                data = cached.read_bytes()
+            except OSError:  # evicted since, or a copy it may not read: downloaded instead
+                pass
+            else:
+                self._read_from_cache.add(key)
+                return data
+        self._read_from_cache.discard(key)
+        return self.download(key)
 
     def remember(self, key: str, data: bytes) -> None:
         """Note a verified copy's checksum (zlib-ng's CRC-32: the same value as zlib's, 14 times
