@@ -484,6 +484,19 @@ def test_a_cached_copy_gone_before_it_is_read_is_downloaded(
     assert source.read(keys[0]) == (tmp_path / "b" / keys[0]).read_bytes()
 
 
+@pytest.mark.parametrize("key", ["/etc/000.blk.gz", "../000.blk.gz", "blocks/../../000.blk.gz", "blocks//000.blk.gz", "./000.blk.gz"])
+def test_a_key_that_would_name_a_file_outside_the_cache_is_refused(tmp_path: Path, key: str) -> None:
+    from hiero_replay.errors import SourceError
+    from hiero_replay.sources.cache import FileCache
+
+    cache = FileCache(tmp_path / "work" / "cache", max_bytes=10**6)
+    for use in (lambda: cache.get("s3://b/p", key), lambda: cache.put("s3://b/p", key, b"data")):
+        with pytest.raises(SourceError, match="outside the cache") as raised:
+            use()
+        assert raised.value.exit_code == 7
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
 def test_a_full_cache_is_not_rescanned_on_every_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hiero_replay.sources.cache import FileCache
 

@@ -38,7 +38,15 @@ class FileCache:
         self._checked: set[Path] = set()  # folders found to be the cache's own
 
     def path_for(self, url: str, key: str) -> Path:
-        """One file per (source, key); the source part is hashed so any URL maps to a folder name."""
+        """One file per (source, key); the source part is hashed so any URL maps to a folder name. A
+        key that would name a file outside the cache (absolute, or with an empty, ``.`` or ``..``
+        part) is refused: listings normalise them away, this makes sure."""
+        if key.startswith("/") or any(part in ("", ".", "..") for part in key.split("/")):
+            raise SourceError(
+                f"{url}: the key {key!r} would name a file outside the cache; it is not read.",
+                hint="Remove or rename the object in the bucket.",
+                file=key,
+            )
         folder = self._source_folders.get(url)
         if folder is None:
             folder = self._source_folders[url] = self.root / hashlib.sha256(url.encode()).hexdigest()[:16]
