@@ -45,6 +45,7 @@ fuzz: $(BIN)/hiero-replay
 # million (once, cached under bench/out/: minutes for the folders, about 15 for the bucket).
 bench: $(BIN)/hiero-replay
 	$(BIN)/python -m bench.preflight --size-mb 1024 --workers 2 --repeat 5
+	$(BIN)/python -m bench.cache --files 200000 --repeat 3
 	$(BIN)/python -m bench.pacing --seconds 8
 	@command -v rclone >/dev/null || (apt-get update -qq && apt-get install -y -qq rclone >/dev/null)
 	$(BIN)/python -m bench.fetch --files 2000 --repeat 3 --latency 0.05

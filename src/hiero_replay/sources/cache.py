@@ -7,6 +7,7 @@ import hashlib
 import os
 import stat
 import threading
+import time
 from pathlib import Path
 
 from ..errors import SourceError
@@ -19,18 +20,22 @@ LOW_WATER = 0.9
 class FileCache:
     """Writes take no lock of their own: each is a temporary file renamed over its key (atomic per
     key, whatever else is written at the same time). The bytes held are counted under a lock held
-    only for an addition. The first count of the whole cache runs in a thread of its own (a count
-    of a big cache takes seconds: no write waits for it) and never deletes; eviction, once a count
-    says the cache is past its bound, runs in the writer that finds it so, before that writer hands
-    its file on (an eviction running beside the writers would delete files just fetched). One count
-    or eviction at a time: a writer that finds one under way goes on."""
+    only for an addition.
+
+    Counts of the whole cache run in a thread of their own, one at a time, started by the write
+    that finds the cache not yet counted or past its bound: a count of a big cache takes seconds
+    (a few µs a file: seconds for a million), and no write waits for it (a writer that finds one under way goes on). A count
+    past the bound evicts the least recently used files, but never one written or read since the
+    write that started it (as recent as that write's file, or more, when it is deleted): those are
+    the files readers are about to be handed. So the cache may outgrow its bound by what is written
+    while one count runs."""
 
     def __init__(self, root: Path, max_bytes: int) -> None:
         self.root = root
         self.max_bytes = max_bytes
         self._lock = threading.Lock()  # the byte counts only
         self._evicting = threading.Lock()  # held while a count or an eviction runs; writers skip it
-        self._counting: threading.Thread | None = None  # the first count, once started
+        self._counting: threading.Thread | None = None  # the last count started
         self._unbounded = False  # a count or eviction failed: no more are tried
         self._total: int | None = None  # bytes held at the last count, once counted
         self._added = 0  # bytes written since the last count started
@@ -96,12 +101,8 @@ class FileCache:
         with self._lock:
             self._added += len(data) - replaced
             held = None if self._total is None else self._total + self._added
-        if self._unbounded:
-            return path
-        if held is None:
-            self._start_first_count()
-        elif held > self.max_bytes and self._evicting.acquire(blocking=False):
-            self._count_and_evict(keep=path)
+        if not self._unbounded and (held is None or held > self.max_bytes):
+            self._start_count(written=path)
         return path
 
     def _check_folders(self, folder: Path) -> None:
@@ -138,47 +139,47 @@ class FileCache:
         )
 
     def settle(self) -> None:
-        """Wait for the first count; then, if the cache is past its bound, evict now."""
+        """Wait for the count under way; then, if the cache is past its bound, count and evict now
+        (nothing spared: what was written is no longer about to be read)."""
         if self._counting is not None:
             self._counting.join()
         with self._lock:
             over = self._total is not None and self._total + self._added > self.max_bytes
         if over and not self._unbounded and self._evicting.acquire(blocking=False):
-            self._count_and_evict(keep=None)
+            self._count_and_evict(spared_from=None)
 
-    def _start_first_count(self) -> None:
-        """Count in a thread of its own, unless a count is under way (the next write checks again)."""
+    def _start_count(self, written: Path) -> None:
+        """Count (and evict) in a thread of its own, sparing what is as recent as the file
+        ``written``, unless a count is under way (a later write starts the next)."""
         if not self._evicting.acquire(blocking=False):
             return
         try:
-            self._counting = threading.Thread(
-                target=self._count_and_evict, args=(None,), kwargs={"evict": False}, name="cache-count", daemon=True
-            )
+            try:
+                spared_from = os.lstat(written).st_mtime_ns
+            except OSError:  # gone already (another process sharing the cache): spare what comes next
+                spared_from = time.time_ns()
+            self._counting = threading.Thread(target=self._count_and_evict, args=(spared_from,), name="cache-count", daemon=True)
             self._counting.start()
         except BaseException:
             self._evicting.release()
             raise
 
-    def _count_and_evict(self, keep: Path | None, *, evict: bool = True) -> None:
-        """Count what the cache holds and (``evict``) evict past the bound, the least recently used
-        first (``keep``, the file just written, stays); the caller holds ``_evicting``."""
+    def _count_and_evict(self, spared_from: int | None) -> None:
+        """Count what the cache holds and evict past the bound, the least recently used first, down
+        to ``LOW_WATER`` of it; a file last written or read at ``spared_from`` (ns) or later stays.
+        The caller holds ``_evicting``."""
         try:
             with self._lock:
                 self._added = 0  # what is written from now on is added to the count below
-            stats = {}
-            for path in self._files():
-                try:
-                    stats[path] = path.stat()
-                except FileNotFoundError:
-                    continue  # evicted by another process meanwhile
-            total = sum(s.st_size for s in stats.values())
-            if evict and total > self.max_bytes:
-                for path in sorted(stats, key=lambda p: stats[p].st_mtime):
-                    if total <= self.max_bytes * LOW_WATER:
+            files = self._files()
+            total = sum(size for _, size, _ in files)
+            if total > self.max_bytes:
+                files.sort()
+                for modified, size, path in files:
+                    if total <= self.max_bytes * LOW_WATER or (spared_from is not None and modified >= spared_from):
                         break
-                    if path != keep:
-                        path.unlink(missing_ok=True)
-                        total -= stats[path].st_size
+                    if self._evict(path, modified):
+                        total -= size
             with self._lock:
                 self._total = total
         except OSError as error:  # a part of the cache it may not read or change: stop, and say so once
@@ -187,9 +188,22 @@ class FileCache:
         finally:
             self._evicting.release()
 
-    def _files(self) -> list[Path]:
-        """The cache's files but temporary ones. Links are neither followed nor listed: one planted
-        in the cache would count a file that is not the cache's, and have the cache's own evicted."""
+    @staticmethod
+    def _evict(path: str, modified: int) -> bool:
+        """Delete ``path`` unless it was read or rewritten since it was counted (its time moved on:
+        it was just handed to a reader). Whether it is gone."""
+        try:
+            if os.lstat(path).st_mtime_ns != modified:
+                return False
+            os.unlink(path)
+        except FileNotFoundError:
+            pass  # evicted by another process meanwhile
+        return True
+
+    def _files(self) -> list[tuple[int, int, str]]:
+        """(last written or read in ns, size, path) of the cache's files but temporary ones, as a
+        tuple each (a cache holds millions). Links are neither followed nor listed: one planted in
+        the cache would count a file that is not the cache's, and have the cache's own evicted."""
         files, folders = [], [str(self.root)]
         while folders:
             try:
@@ -198,8 +212,12 @@ class FileCache:
                 continue
             with entries:
                 for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.path)
-                    elif entry.is_file(follow_symlinks=False) and not entry.name.endswith(".part"):
-                        files.append(Path(entry.path))
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            folders.append(entry.path)
+                        elif entry.is_file(follow_symlinks=False) and not entry.name.endswith(".part"):
+                            found = entry.stat(follow_symlinks=False)
+                            files.append((found.st_mtime_ns, found.st_size, entry.path))
+                    except FileNotFoundError:
+                        continue  # evicted by another process meanwhile
         return files
