@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -63,7 +64,7 @@ class BlockStreamBackend(ToolBackend[BlockStreamBackendConfig]):
     stream_kind = FileKind.BLOCK
     checks_expected_hash = True
     creates_output_folder = False  # on main, --out must exist (§7.1)
-    log_files = ("validator.log", "state-analysis.log")  # log4j2 writes them into the working directory (§7.1)
+    log_files: ClassVar[tuple[str, ...]] = ("validator.log", "state-analysis.log")  # log4j2 writes them into the working directory (§7.1)
     simulator = "hiero_replay.simulate.validator"
     config_model = BlockStreamBackendConfig
     failures = (
