@@ -21,13 +21,15 @@ from pathlib import Path
 from hiero_replay.config import load_settings
 from hiero_replay.logs import configure_logging
 from hiero_replay.run import run_replay
-from hiero_replay.simulate.history import write_history
+from hiero_replay.simulate.history import History, write_history
 from hiero_replay.simulate.state import LEDGER_ENV
 
 RATES = (1, 50, 500)
 
 
-def measure(history, folder: Path, backend: str, rate: int, seconds: float, segment_seconds: float) -> dict:
+def measure(
+    history: History, folder: Path, backend: str, rate: int, seconds: float, segment_seconds: float
+) -> dict[str, str | int | float]:
     rounds = max(4, int(rate * seconds))
     ledger = folder / f"ledger-{backend}-{rate}.txt"
     os.environ[LEDGER_ENV] = str(ledger)

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int]
     return wall, usage.ru_maxrss * 1024
 
 
-def spread(values: list[float], unit: str = "s", scale: float = 1.0, digits: int = 2) -> str:
+def spread(values: Sequence[float], unit: str = "s", scale: float = 1.0, digits: int = 2) -> str:
     low, middle, high = min(values) * scale, statistics.median(values) * scale, max(values) * scale
     return f"{low:.{digits}f}/{middle:.{digits}f}/{high:.{digits}f} {unit}"
 

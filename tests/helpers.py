@@ -11,7 +11,7 @@ from hiero_replay.streams.writers import generate_rounds, write_block_stream, wr
 START_NS = 1_767_225_600 * 1_000_000_000  # 2026-01-01T00:00:00Z
 
 
-def write_events(folder: Path, first_round: int, count: int, **options) -> list[Path]:
+def write_events(folder: Path, first_round: int, count: int, **options: int) -> list[Path]:
     """Synthetic event files for ``count`` rounds; returns their paths in order."""
     folder.mkdir(parents=True, exist_ok=True)
     start = options.pop("start_time_ns", START_NS)
@@ -30,7 +30,7 @@ def write_blocks(
     *,
     rounds_per_block: int = 5,
     compression: Compression = Compression.GZIP,
-    **options,
+    **options: int,
 ) -> list[Path]:
     """Synthetic A4 block files from block 0 for ``count`` rounds; returns their paths in order."""
     folder.mkdir(parents=True, exist_ok=True)

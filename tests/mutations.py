@@ -136,7 +136,7 @@ def splice(draw: st.DrawFn, data: bytes, *, compressed: bool = False) -> bytes:
 def overwrite(draw: st.DrawFn, data: bytes) -> bytes:
     """A big-endian integer of 1, 4 or 8 bytes written over any offset (inflated lengths, odd values)."""
     width = draw(st.sampled_from((1, 4, 8)))
-    value = draw(st.sampled_from(EXTREMES) | st.integers(-(2 ** (8 * width - 1)), 2 ** (8 * width - 1) - 1))
+    value: int = draw(st.sampled_from(EXTREMES) | st.integers(-(2 ** (8 * width - 1)), 2 ** (8 * width - 1) - 1))
     value %= 2 ** (8 * width)
     at = _offset(draw, len(data) - width + 1)
     return data[:at] + value.to_bytes(width, "big") + data[at + width :]
@@ -201,7 +201,7 @@ def block_field(draw: st.DrawFn, data: bytes, spans: tuple[tuple[int, int], ...]
     else:
         item.round_header.round_number = value
     note(f"block field {field} := {value}")
-    encoded = item.SerializeToString()
+    encoded: bytes = item.SerializeToString()
     return data[:start] + b"\x0a" + varint(len(encoded)) + encoded + data[end:]
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
 def _wait(url: str, timeout: float = 60.0) -> None:
@@ -44,7 +44,8 @@ def _wait(url: str, timeout: float = 60.0) -> None:
 def _request(method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> bytes:
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     with urllib.request.urlopen(request, timeout=30) as response:
-        return response.read()
+        body: bytes = response.read()
+        return body
 
 
 class SeaweedS3:
@@ -173,6 +174,8 @@ class FaultProxy:
     def __post_init__(self) -> None:
         proxy = self
         target = urllib.parse.urlparse(self.upstream)
+        assert target.hostname is not None, f"no host in the upstream URL {self.upstream}"
+        upstream_host = target.hostname
         counting = threading.Lock()
         upstreams = threading.local()  # one kept-alive connection to the upstream per thread
         rng = random.Random(0)
@@ -181,7 +184,7 @@ class FaultProxy:
             for attempt in (1, 2):
                 connection = getattr(upstreams, "connection", None)
                 if connection is None:
-                    connection = upstreams.connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                    connection = upstreams.connection = http.client.HTTPConnection(upstream_host, target.port, timeout=60)
                 try:
                     connection.request(method, path, body=body, headers=headers)
                     return connection.getresponse()

@@ -4,6 +4,7 @@ the real folder source is checked on small folders, against a full listing."""
 
 from __future__ import annotations
 
+import builtins
 import gzip
 import os
 from collections.abc import Iterator
@@ -46,7 +47,7 @@ class NamedFolder:
     def list(self, start_after: str | None = None) -> Iterator[SourceObject]:
         raise AssertionError("the folder was listed")
 
-    def sample(self, folder: str = "", limit: int = 64) -> list[tuple[str, bool]]:
+    def sample(self, folder: str = "", limit: int = 64) -> builtins.list[tuple[str, bool]]:  # ``list`` is the method above
         middle = self.first + self.count // 3
         return [(block_file_name(n), False) for n in range(middle, min(middle + limit, self.first + self.count))]
 

@@ -91,14 +91,14 @@ def test_a_half_downloaded_state_is_never_used(remote: History, tmp_path: Path, 
     os.environ["AWS_ENDPOINT_URL"] = seaweed.endpoint
     try:
         source = open_source("s3://hedera-states/bootstrap/10", BucketsConfig(allow_http=True), work_dir=tmp_path)
-        first = download_folder(source, tmp_path / "states")  # type: ignore[arg-type]
+        first = download_folder(source, tmp_path / "states")
         assert (first / COMPLETE_MARKER).exists() and read_state_metadata(first).round == 10
         (first / COMPLETE_MARKER).unlink()
         (first / "stateMetadata.txt").write_text("ROUND: 999\nHASH: ab\n")  # a cut-off, inconsistent copy
-        again = download_folder(source, tmp_path / "states")  # type: ignore[arg-type]
+        again = download_folder(source, tmp_path / "states")
         assert again == first and read_state_metadata(again).round == 10
         mtime = (again / COMPLETE_MARKER).stat().st_mtime
-        assert download_folder(source, tmp_path / "states") == again  # type: ignore[arg-type]
+        assert download_folder(source, tmp_path / "states") == again
         assert (again / COMPLETE_MARKER).stat().st_mtime == mtime  # reused, not downloaded again
     finally:
         del os.environ["AWS_ENDPOINT_URL"]
@@ -115,7 +115,9 @@ def test_nested_zstd_bucket_layout_replays_through_apply_blocks(tmp_path: Path, 
     history = write_history(tmp_path / "history", bootstrap_round=60, cutover_round=61, target_round=120, last_block_round=120)
     seaweed.create_bucket("block-node")
     for path in history.blocks_dir.iterdir():
-        number = parse_stream_file_name(path.name).block_number  # type: ignore[union-attr]
+        name = parse_stream_file_name(path.name)
+        assert name is not None and name.block_number is not None, path
+        number = name.block_number
         seaweed.put("block-node", "blocks/" + nested_block_key(number), compress(gzip.decompress(path.read_bytes()), Compression.ZSTD))
     out = tmp_path / "out"
     result = run(

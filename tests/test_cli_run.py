@@ -21,7 +21,10 @@ from hiero_replay.states import read_state_metadata
 CLI = [sys.executable, "-m", "hiero_replay"]
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+StrPath = str | os.PathLike[str]
+
+
+def cli(*args: StrPath, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=300, env=env)
 
 
@@ -30,7 +33,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     return write_history(tmp_path_factory.mktemp("history"))
 
 
-def replay_args(history: History, tmp_path: Path, *extra: str) -> list[str]:
+def replay_args(history: History, tmp_path: Path, *extra: StrPath) -> list[StrPath]:
     return [
         "--simulate",
         "--events", history.events_dir,
@@ -332,8 +335,8 @@ def test_interrupt_stops_the_backend_and_exits_8(history: History, tmp_path: Pat
     assert backend_processes(tmp_path) == []  # the backend and its supervisor are gone
     assert not out.exists()
     assert not list(tmp_path.glob("work/runs/*/segments/*/state.partial"))
-    status = cli("status", "--json", "--work-dir", tmp_path / "work")
-    assert json.loads(status.stdout)["runs"][0]["state"] == "interrupted"
+    listing = cli("status", "--json", "--work-dir", tmp_path / "work")
+    assert json.loads(listing.stdout)["runs"][0]["state"] == "interrupted"
 
 
 def test_a_block_folder_of_links_to_elsewhere_is_named_for_what_it_holds(history: History, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from hiero_replay.streams.validate import validate_stream_file
 
 from .bombs import GIB, gzip_zeros, peak_while, zstd_zeros
 from .conftest import SAMPLES
-from .mutations import BLOCK, EVENTS, SIGNATURE, damaged, damaged_compressed, samples_of, varint
+from .mutations import BLOCK, EVENTS, SIGNATURE, Sample, damaged, damaged_compressed, samples_of, varint
 
 settings.register_profile(
     "ci",
@@ -67,7 +67,7 @@ def _usable_time(nanos: int) -> None:
 @needs_samples
 @settings(PROFILE)
 @given(damaged(BLOCK))
-def test_block_reader_ends_in_typed_errors(case) -> None:
+def test_block_reader_ends_in_typed_errors(case: tuple[Sample, bytes]) -> None:
     sample, data = case
     try:
         block = read_block(data, name=sample.key)
@@ -87,7 +87,7 @@ def test_block_reader_ends_in_typed_errors(case) -> None:
 @needs_samples
 @settings(PROFILE)
 @given(damaged(EVENTS))
-def test_event_reader_ends_in_typed_errors(case) -> None:
+def test_event_reader_ends_in_typed_errors(case: tuple[Sample, bytes]) -> None:
     sample, data = case
     try:
         parsed = read_event_file(data, name=sample.key)
@@ -107,7 +107,7 @@ def test_event_reader_ends_in_typed_errors(case) -> None:
 @needs_samples
 @settings(PROFILE)
 @given(damaged(SIGNATURE))
-def test_event_signature_reader_ends_in_typed_errors(case) -> None:
+def test_event_signature_reader_ends_in_typed_errors(case: tuple[Sample, bytes]) -> None:
     sample, data = case
     try:
         signature = read_event_signature(data, name=sample.key)
@@ -122,7 +122,7 @@ def test_event_signature_reader_ends_in_typed_errors(case) -> None:
 @needs_samples
 @settings(PROFILE)
 @given(damaged_compressed())
-def test_decompress_and_validate_end_in_typed_errors(case) -> None:
+def test_decompress_and_validate_end_in_typed_errors(case: tuple[Sample, bytes]) -> None:
     """What a download goes through before it is cached: decompression, then decoding."""
     sample, data = case
     key = sample.key.rsplit("/", 1)[-1]
@@ -148,7 +148,7 @@ def test_decompress_and_validate_end_in_typed_errors(case) -> None:
 @needs_samples
 @settings(PROFILE)
 @given(damaged(BLOCK) | damaged(EVENTS) | damaged(SIGNATURE), st.sampled_from(list(Compression)))
-def test_validate_ends_in_typed_errors_for_any_name_and_content(case, compression: Compression) -> None:
+def test_validate_ends_in_typed_errors_for_any_name_and_content(case: tuple[Sample, bytes], compression: Compression) -> None:
     """Damaged content stored under each kind of name, compressed the way the name says."""
     sample, data = case
     stem = sample.key.rsplit("/", 1)[-1].split(".")[0]
@@ -172,7 +172,7 @@ def test_validate_ends_in_typed_errors_for_any_name_and_content(case, compressio
 @needs_samples
 @settings(PROFILE)
 @given(samples_of(compressed=True), samples_of(compressed=True))
-def test_concatenated_members_and_frames_decompress_to_the_concatenation(first, second) -> None:
+def test_concatenated_members_and_frames_decompress_to_the_concatenation(first: Sample, second: Sample) -> None:
     """Multi-member gzip and multi-frame zstd: every member, in order (zstd used to stop at the first frame)."""
     for compression in (Compression.GZIP, Compression.ZSTD):
         joined = compress(first.content, compression) + compress(second.content, compression)
@@ -220,10 +220,13 @@ def test_stream_file_names_are_recognised_or_not_never_an_exception(folders: lis
         return
     assert name.isascii() and "\n" not in name, f"{key!r} is no name a node writes"
     if parsed.kind is FileKind.BLOCK:
-        digits = re.fullmatch(r"(\d+)\.blk.*", name).group(1)
+        match = re.fullmatch(r"(\d+)\.blk.*", name)
+        assert match is not None and parsed.block_number is not None
+        digits = match.group(1)
         assert parsed.block_number >= int(digits)  # nested names add their folders' digits in front
     else:
         stamp = name.split("Z.")[0]
+        assert parsed.consensus_time_ns is not None
         written = format_consensus_time(parsed.consensus_time_ns).replace(":", "_").removesuffix("Z")
         # The name is the time it stands for: same date and clock, fraction truncated to the name's digits.
         assert written[: len(stamp)] == stamp and set(written[len(stamp) :]) <= {"0"}
@@ -313,13 +316,18 @@ def test_members_past_one_output_step_are_followed_by_members_and_padding() -> N
     assert decompress(member * 3, Compression.GZIP, name="three.blk.gz") == large * 3
 
 
-def test_gzip_members_are_inflated_by_zlib_ng(monkeypatch) -> None:
+def test_gzip_members_are_inflated_by_zlib_ng(monkeypatch: pytest.MonkeyPatch) -> None:
     """The faster inflater (a third of a preflight's CPU per block), one decompressor per member."""
-    from hiero_replay.streams import compression
+    from zlib_ng import zlib_ng  # the module hiero_replay.streams.compression inflates with
 
-    made = []
-    real = compression.zlib_ng.decompressobj
-    monkeypatch.setattr(compression.zlib_ng, "decompressobj", lambda **kwargs: made.append(kwargs) or real(**kwargs))
+    made: list[dict[str, int]] = []
+    real = zlib_ng.decompressobj
+
+    def counted(**kwargs: int) -> zlib_ng._Decompress:
+        made.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(zlib_ng, "decompressobj", counted)
     joined = compress(b"first", Compression.GZIP) + compress(b"second", Compression.GZIP)
     assert decompress(joined, Compression.GZIP, name="two.blk.gz") == b"firstsecond"
     assert made == [{"wbits": 31}, {"wbits": 31}]
@@ -344,7 +352,8 @@ def _header(minor: int = 60, seconds: int = 1_700_000_000, number: int = 7) -> b
     header = messages.BlockItem(block_header=messages.BlockHeader(number=number))
     header.block_header.hapi_proto_version.minor = minor
     header.block_header.block_timestamp = messages.Timestamp(seconds=seconds).SerializeToString()
-    return header.SerializeToString()
+    encoded: bytes = header.SerializeToString()
+    return encoded
 
 
 def test_an_inflated_block_item_length_allocates_nothing() -> None:

@@ -26,6 +26,7 @@ import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -275,7 +276,8 @@ def test_hostile_input(case: Case, tmp_path: Path, shared: Shared, history_snaps
         outside = snapshot(tmp_path, exclude={work, out})
         protected = {path: snapshot(path) for path in [tmp_path / "in", *setup.inputs]}
         victim = setup.victim.read_bytes()
-        during = (lambda pid: case.during(setup, pid)) if case.during else None
+        hook = case.during
+        during = (lambda pid: hook(setup, pid)) if hook else None
         code, output = run_cli(argv, env=setup.env, cwd=tmp_path / "cwd", timeout=case.timeout, during=during)
     finally:
         for cleanup in reversed(setup.cleanups):
@@ -316,10 +318,11 @@ def test_hostile_input(case: Case, tmp_path: Path, shared: Shared, history_snaps
 # Resume after a final failure
 
 
-def _status(setup: Setup) -> dict:
+def _status(setup: Setup) -> dict[str, Any]:
     result = setup.cli("status", "--json", "--work-dir", setup.work)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    status: dict[str, Any] = json.loads(result.stdout)
+    return status
 
 
 def test_resume_after_a_hash_mismatch_is_refused_and_the_run_shows_failed(tmp_path: Path, shared: Shared) -> None:

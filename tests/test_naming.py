@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 
 from hiero_replay.streams.naming import (
     Compression,
     FileKind,
+    StreamFileName,
     block_file_name,
     block_key_positioner,
     event_file_name,
@@ -14,6 +16,13 @@ from hiero_replay.streams.naming import (
     parse_stream_file_name,
 )
 from hiero_replay.streams.timestamps import format_consensus_time, parse_consensus_time
+
+
+def parsed(key: str) -> StreamFileName:
+    """``parse_stream_file_name`` of a key that is a stream file's name."""
+    name = parse_stream_file_name(key)
+    assert name is not None, key
+    return name
 
 
 @pytest.mark.parametrize(
@@ -68,7 +77,7 @@ def test_event_names_with_six_and_nine_digit_fractions() -> None:
 
 def test_ordering_is_numeric_not_lexicographic() -> None:
     keys = ["10.blk.gz", "9.blk.gz", "0000/0000/0000/0000/100.blk.zstd", "0000000000000000011.blk"]
-    names = sorted((parse_stream_file_name(k) for k in keys), key=lambda n: n.sort_key)  # type: ignore[union-attr]
+    names = sorted((parsed(k) for k in keys), key=lambda n: n.sort_key)
     assert [n.block_number for n in names] == [9, 10, 11, 100]
 
 
@@ -84,7 +93,7 @@ def test_name_writers_round_trip() -> None:
     assert block_file_name(5) == "000000000000000000000000000000000005.blk.gz"
     assert block_file_name(5, Compression.ZSTD, digits=19) == "0000000000000000005.blk.zstd"
     assert nested_block_key(108273182) == "0000/0000/0010/8273/182.blk.zstd"
-    assert parse_stream_file_name(nested_block_key(108273182)).block_number == 108273182  # type: ignore[union-attr]
+    assert parsed(nested_block_key(108273182)).block_number == 108273182
     nanos = parse_consensus_time("2025-02-14T00:00:00.005716199Z")
     assert event_file_name(nanos) == "2025-02-14T00_00_00.005716199Z.evts"
     assert format_consensus_time(nanos) == "2025-02-14T00:00:00.005716199Z"
@@ -99,16 +108,17 @@ def test_name_writers_round_trip() -> None:
     ],
     ids=["flat-36", "flat-19", "nested-4/4/4/4/3"],
 )
-def test_block_positions_sort_between_lower_blocks_and_their_own(key_of) -> None:
+def test_block_positions_sort_between_lower_blocks_and_their_own(key_of: Callable[[int], str]) -> None:
     rng = random.Random(7)
-    position = block_key_positioner(parse_stream_file_name(key_of(5)))
+    position = block_key_positioner(parsed(key_of(5)))
     assert position is not None
     for _ in range(500):
         lower, number = sorted(rng.sample(range(10**12), 2))
-        assert key_of(lower) < position(number) < key_of(number)
+        key = position(number)
+        assert key is not None and key_of(lower) < key < key_of(number)
 
 
 def test_names_that_are_not_fixed_width_cannot_be_positioned() -> None:
-    assert block_key_positioner(parse_stream_file_name("blocks/12.blk.gz")) is None
-    nineteen = block_key_positioner(parse_stream_file_name(nested_block_key(12)))
+    assert block_key_positioner(parsed("blocks/12.blk.gz")) is None
+    nineteen = block_key_positioner(parsed(nested_block_key(12)))
     assert nineteen is not None and nineteen(10**19 - 1) is not None and nineteen(10**19) is None

@@ -26,7 +26,7 @@ CLI = [sys.executable, "-m", "hiero_replay"]
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
 def samples(text: str) -> dict[str, float]:
@@ -44,7 +44,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     return write_history(tmp_path_factory.mktemp("history"), bootstrap_round=10, cutover_round=61, target_round=120)
 
 
-def start_run(history: History, tmp_path: Path, *extra: str, round_seconds: str = "0.02") -> subprocess.Popen:
+def start_run(history: History, tmp_path: Path, *extra: str | os.PathLike[str], round_seconds: str = "0.02") -> subprocess.Popen[str]:
     args = [
         "run", "--simulate", "--events", history.events_dir, "--blocks", history.blocks_dir,
         "--bootstrap-state", history.bootstrap_state, "--expected-state", history.expected_state,
@@ -151,8 +151,8 @@ def test_plain_progress_lines_come_every_interval_also_between_progress_lines(ca
     now = [0.0]
     display = ProgressDisplay(io.StringIO(), clock=lambda: now[0], interval=5.0)
     plan = type("Plan", (), {"bootstrap_round": 10, "target_round": 110, "segments": (1, 2)})()
-    display.run_started(plan, {})  # type: ignore[arg-type]
-    display.segment_started(type("Segment", (), {"index": 1, "backend": "block-stream"})())  # type: ignore[arg-type]
+    display.run_started(plan, {})
+    display.segment_started(type("Segment", (), {"index": 1, "backend": "block-stream"})())
     for step in range(1, 121):  # a 12 s segment, polled every 0.1 s, one progress line at 3 s
         now[0] = step / 10
         if step == 30:

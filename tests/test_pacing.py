@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,7 +144,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     return write_history(tmp_path_factory.mktemp("history"), bootstrap_round=10, cutover_round=51, target_round=130)
 
 
-def paced_run(history: History, tmp_path: Path, rate: str, *extra: str) -> tuple[dict, list[tuple[int, float]], float]:
+def paced_run(history: History, tmp_path: Path, rate: str, *extra: str) -> tuple[dict[str, Any], list[tuple[int, float]], float]:
     ledger = tmp_path / "ledger.txt"
     # Segments PCLI applies unpaced are cut to 0.4 s of work at the rate.
     env = {**os.environ, LEDGER_ENV: str(ledger), "HIERO_REPLAY_PACE__MAX_SEGMENT_SECONDS": "0.4"}
@@ -166,7 +167,7 @@ def paced_run(history: History, tmp_path: Path, rate: str, *extra: str) -> tuple
     ("25 rounds/s", 25, ("--mode", "event-stream", "--target-round", "60")),
     ("60 rounds/s", 60, ("--target-round", "110")),
 ])  # fmt: skip
-def test_paced_runs_hold_the_rate(history: History, tmp_path: Path, rate: str, rounds_per_second: float, extra: tuple) -> None:
+def test_paced_runs_hold_the_rate(history: History, tmp_path: Path, rate: str, rounds_per_second: float, extra: tuple[str, ...]) -> None:
     if "block-stream" in extra:  # the block stream starts at round 51: bootstrap from a round-50 state
         first = tmp_path / "first"
         subprocess.run(

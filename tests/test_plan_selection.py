@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hiero_replay.errors import ConfigError, ContinuityError
@@ -33,7 +35,16 @@ MODES = {"auto": None, "event-stream": EV, "block-stream": BL}
         ("block-stream", 120, 300, Coverage(1, 120), Coverage(101, 300), None, [(BL, 120, 300)], None),
     ],
 )
-def test_selection(mode, start, target, events, blocks, cutover, expected, expected_cutover) -> None:
+def test_selection(
+    mode: str,
+    start: int,
+    target: int,
+    events: Coverage | None,
+    blocks: Coverage | None,
+    cutover: int | None,
+    expected: list[tuple[FileKind, int, int]],
+    expected_cutover: int | None,
+) -> None:
     choice = select_streams(MODES[mode], start, target, events, blocks, cutover)
     assert [(r.kind, r.first, r.last) for r in choice.ranges] == expected
     assert choice.cutover_round == expected_cutover
@@ -55,7 +66,9 @@ def test_selection(mode, start, target, events, blocks, cutover, expected, expec
         ("block-stream", 5, 50, Coverage(1, 120), None, None, "5..50"),
     ],
 )
-def test_uncovered_rounds_are_named(mode, start, target, events, blocks, cutover, uncovered) -> None:
+def test_uncovered_rounds_are_named(
+    mode: str, start: int, target: int, events: Coverage | None, blocks: Coverage | None, cutover: int | None, uncovered: str
+) -> None:
     with pytest.raises(ContinuityError) as raised:
         select_streams(MODES[mode], start, target, events, blocks, cutover)
     assert uncovered in str(raised.value)
@@ -95,7 +108,7 @@ def test_block_segments_end_where_a_block_ends() -> None:
     assert all(p.last in ends["block-stream"] for p in pieces[2:-1])
 
 
-def test_event_listing_starts_shortly_before_the_bootstrap_state(tmp_path, monkeypatch) -> None:
+def test_event_listing_starts_shortly_before_the_bootstrap_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hiero_replay import plan
     from hiero_replay.config import load_settings
     from hiero_replay.plan import inputs
@@ -121,20 +134,25 @@ def test_event_listing_starts_shortly_before_the_bootstrap_state(tmp_path, monke
     total = len(list(history.events_dir.iterdir()))
     listed = plan.load_plan_inputs(settings).events
     assert listed is not None and len(listed.events) < total
-    assert 89 <= listed.events[0].first_round <= 91  # from an hour before round 150 on
+    first = listed.events[0].first_round
+    assert first is not None and 89 <= first <= 91  # from an hour before round 150 on
     assert [s.first_round for s in plan.make_plan(plan.load_plan_inputs(settings)).segments] == [151]
     # A listing window that starts too late is noticed, and the whole folder is listed instead.
     monkeypatch.setattr(inputs, "EVENT_LISTING_MARGIN_NS", -600 * 10**9)
-    assert len(plan.load_plan_inputs(settings).events.events) == total
+    relisted = plan.load_plan_inputs(settings).events
+    assert relisted is not None and len(relisted.events) == total
 
 
-def test_a_block_range_is_found_by_a_search_not_by_reading_every_block(tmp_path, monkeypatch) -> None:
+def test_a_block_range_is_found_by_a_search_not_by_reading_every_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hiero_replay import plan
     from hiero_replay.config import load_settings
     from hiero_replay.inventory import listing, reading
+    from hiero_replay.model.files import StreamFile
     from hiero_replay.run import run_replay
     from hiero_replay.simulate.history import write_history
+    from hiero_replay.sources.base import ReplaySource
     from hiero_replay.states import read_state_metadata
+    from hiero_replay.streams.naming import StreamFileName
 
     # 100 blocks of 2 rounds (rounds 2..201); the replay needs rounds 151..170 only.
     history = write_history(tmp_path / "h", bootstrap_round=150, cutover_round=2, target_round=170, last_event_round=150,
@@ -151,7 +169,11 @@ def test_a_block_range_is_found_by_a_search_not_by_reading_every_block(tmp_path,
     )  # fmt: skip
     reads: list[str] = []
     original = reading.read_stream_file
-    counting = lambda source, name, *rest: reads.append(name.key) or original(source, name, *rest)  # noqa: E731
+
+    def counting(source: ReplaySource, name: StreamFileName, size: int, signature: StreamFileName | None = None) -> StreamFile:
+        reads.append(name.key)
+        return original(source, name, size, signature)
+
     monkeypatch.setattr(reading, "read_stream_file", counting)  # reads of the range
     monkeypatch.setattr(listing, "read_stream_file", counting)  # probes of the search
     blocks = plan.load_plan_inputs(settings).blocks
@@ -164,7 +186,7 @@ def test_a_block_range_is_found_by_a_search_not_by_reading_every_block(tmp_path,
     assert result.final_hash == read_state_metadata(history.expected_state).hash
 
 
-def test_auto_mode_lists_and_reads_event_files_only_up_to_the_cutover(tmp_path, monkeypatch) -> None:
+def test_auto_mode_lists_and_reads_event_files_only_up_to_the_cutover(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from hiero_replay import plan
     from hiero_replay.config import load_settings
     from hiero_replay.inventory import listing
@@ -186,7 +208,9 @@ def test_auto_mode_lists_and_reads_event_files_only_up_to_the_cutover(tmp_path, 
         },
     )  # fmt: skip
     inputs = plan.load_plan_inputs(settings)
-    assert inputs.events is not None and 100 <= inputs.events.events[-1].first_round <= 100 + 4 * 20
+    assert inputs.events is not None
+    last_listed = inputs.events.events[-1].first_round
+    assert last_listed is not None and 100 <= last_listed <= 100 + 4 * 20
     assert len(inputs.events.events) < len(list(history.events_dir.glob("*.evts")))
     result = run_replay(settings)
     assert [s.backend for s in result.plan.segments] == ["event-stream", "block-stream"]

@@ -141,25 +141,34 @@ def test_downloads_are_decoded_in_the_reading_thread(tmp_path: Path, monkeypatch
     from dataclasses import replace
 
     from hiero_replay.inventory import reading
+    from hiero_replay.streams.blocks import BlockFile, read_block  # the function ``reading`` decodes with
     from hiero_replay.streams.compression import compress
-    from hiero_replay.streams.naming import Compression, block_file_name, parse_stream_file_name
+    from hiero_replay.streams.naming import Compression, StreamFileName, block_file_name, parse_stream_file_name
     from hiero_replay.streams.writers import generate_rounds, write_block_stream
 
-    listed = []
+    listed: list[tuple[StreamFileName, int]] = []
     for block in write_block_stream(generate_rounds(1, 40, start_time_ns=1_767_225_600 * 10**9), rounds_per_block=4):
         name = block_file_name(block.number)
         (tmp_path / name).write_bytes(compress(block.data, Compression.GZIP))
-        listed.append((parse_stream_file_name(name), 0))
+        parsed = parse_stream_file_name(name)
+        assert parsed is not None, name
+        listed.append((parsed, 0))
     source = RecordingSource(tmp_path)
     source.features = replace(source.features, cpu_bound_reads=False, local=False)  # read as downloads are
-    decoded_in = []
-    downloaded_in = []
+    decoded_in: list[threading.Thread] = []
+    downloaded_in: list[str] = []
     read = source.read
-    source.read = lambda key, *, fresh=False: downloaded_in.append(threading.current_thread().name) or read(key, fresh=fresh)  # type: ignore[method-assign]
-    read_block = reading.read_block
-    monkeypatch.setattr(
-        reading, "read_block", lambda *args, **kwargs: decoded_in.append(threading.current_thread()) or read_block(*args, **kwargs)
-    )
+
+    def downloading(key: str, *, fresh: bool = False) -> bytes:
+        downloaded_in.append(threading.current_thread().name)
+        return read(key, fresh=fresh)
+
+    def decoding(data: bytes, *, name: str) -> BlockFile:
+        decoded_in.append(threading.current_thread())
+        return read_block(data, name=name)
+
+    monkeypatch.setattr(source, "read", downloading)
+    monkeypatch.setattr(reading, "read_block", decoding)
     blocks, _ = reading.read_all(source, listed, [], {}, workers=8)
     assert [f.block.number for f in blocks if f.block is not None] == list(range(10))
     assert decoded_in == [threading.current_thread()] * 10
@@ -194,7 +203,8 @@ def test_a_key_whose_download_could_not_be_submitted_is_read_by_the_reader(sourc
     the next one, and so lost in the pool) leaves the key to its reader, who must not wait for it."""
     gate = source.gate = threading.Event()
     ahead = ReadAhead(source, KEYS[:3], workers=1, cap=1)  # 000 in flight, 001 and 002 reserved
-    submit, failures = ahead._pool.submit, []
+    submit = ahead._pool.submit
+    failures: list[int] = []
 
     def failing_once(*args: object, **kwargs: object) -> object:
         if not failures:

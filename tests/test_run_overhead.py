@@ -148,7 +148,12 @@ def test_fetching_a_file_of_the_folder_takes_one_lstat_and_follows_no_link_out_o
     source, real = LocalDirSource(folder), folder.resolve()
     resolved: list[Path] = []
     resolve = Path.resolve
-    monkeypatch.setattr(Path, "resolve", lambda path, strict=False: resolved.append(path) or resolve(path, strict=strict))
+
+    def recording_resolve(path: Path, strict: bool = False) -> Path:
+        resolved.append(path)
+        return resolve(path, strict=strict)
+
+    monkeypatch.setattr(Path, "resolve", recording_resolve)
     assert source.fetch("plain.blk.gz") == real / "plain.blk.gz"
     assert resolved == [folder]  # the folder, once; the file itself by one lstat
     assert source.fetch("inside.blk.gz") == folder.resolve() / "plain.blk.gz"

@@ -11,14 +11,14 @@ import pytest
 from hiero_replay.inventory import scan_source
 from hiero_replay.sources.local import LocalDirSource
 from hiero_replay.streams.block_hash import EMPTY_HASH, ZERO_HASH, Algorithm
-from hiero_replay.streams.blocks import read_block
+from hiero_replay.streams.blocks import BlockFile, BlockFooter, read_block
 from hiero_replay.streams.compression import decompress
 from hiero_replay.streams.events import metadata_hash, read_event_file, read_event_signature
 from hiero_replay.streams.naming import Compression, parse_stream_file_name
 from hiero_replay.streams.timestamps import parse_consensus_time
 
 # folder -> [(file, block number, first round, last round, computed root hash prefix)], algorithm, HAPI
-BLOCK_SAMPLES = {
+BLOCK_SAMPLES: dict[str, tuple[Algorithm, tuple[int, int, int], list[tuple[str, int, int | None, int | None, str]]]] = {
     "hapi-0.69-block-0.0.3-blk": (
         Algorithm.A2,
         (0, 69, 0),
@@ -71,10 +71,15 @@ BLOCK_SAMPLES = {
 }
 
 
-def _load_block(path: Path):
+def _load_block(path: Path) -> BlockFile:
     name = parse_stream_file_name(path.name)
     compression = name.compression if name else Compression.GZIP
     return read_block(decompress(path.read_bytes(), compression, name=path.name), name=path.name)
+
+
+def _footer(block: BlockFile) -> BlockFooter:
+    assert block.footer is not None, f"block {block.number} has no footer"
+    return block.footer
 
 
 @pytest.mark.parametrize("folder", sorted(BLOCK_SAMPLES))
@@ -89,8 +94,8 @@ def test_block_samples_match_readme(samples: Path, folder: str) -> None:
         assert block.footer is not None
     # Every link the README marks verified: footer(N+1).previous == computed root(N).
     for before, after in itertools.pairwise(blocks):
-        assert after.footer.previous_block_root_hash == before.root_hashes[algorithm]
-    genesis = blocks[0].footer.previous_block_root_hash
+        assert _footer(after).previous_block_root_hash == before.root_hashes[algorithm]
+    genesis = _footer(blocks[0]).previous_block_root_hash
     assert genesis == (ZERO_HASH if algorithm is Algorithm.A2 else EMPTY_HASH)
 
 
@@ -106,15 +111,15 @@ def test_only_the_right_generation_chains(samples: Path) -> None:
     # A3 fails on the 0.78 fixtures and A4 fails on 0.73 (reference §3.5).
     old = [_load_block(samples / "blocks/hapi-0.73-CN_0_73_TSS_WRAPS_LEGACY" / f"{i}.blk.gz") for i in (0, 1)]
     new = [_load_block(samples / "blocks/hapi-0.78-CN_11_12_TSS_SCHNORR" / f"{i}.blk.gz") for i in (0, 1)]
-    assert old[1].footer.previous_block_root_hash != old[0].root_hashes[Algorithm.A4]
-    assert new[1].footer.previous_block_root_hash != new[0].root_hashes[Algorithm.A3]
+    assert _footer(old[1]).previous_block_root_hash != old[0].root_hashes[Algorithm.A4]
+    assert _footer(new[1]).previous_block_root_hash != new[0].root_hashes[Algorithm.A3]
 
 
 def test_root_of_all_previous_block_hashes(samples: Path) -> None:
     # Verified by the inventory from block 0 on; a wrong value is reported (see test_tamper).
     for folder in ("hapi-0.73-CN_0_73_TSS_WRAPS_LEGACY", "hapi-0.78-CN_11_12_TSS_SCHNORR"):
         blocks = [_load_block(p) for p in sorted((samples / "blocks" / folder).iterdir())]
-        assert blocks[0].footer.root_hash_of_all_block_hashes_tree == EMPTY_HASH
+        assert _footer(blocks[0]).root_hash_of_all_block_hashes_tree == EMPTY_HASH
 
 
 @pytest.mark.parametrize(
@@ -125,7 +130,7 @@ def test_root_of_all_previous_block_hashes(samples: Path) -> None:
         ("v6-block.blk.gz", 82297471, (0, 63, 0), "2025-07-23T20:37:42.076472454Z"),
     ],
 )
-def test_wrapped_record_blocks_parse(samples: Path, file: str, number: int, hapi: tuple, timestamp: str) -> None:
+def test_wrapped_record_blocks_parse(samples: Path, file: str, number: int, hapi: tuple[int, int, int], timestamp: str) -> None:
     block = _load_block(samples / "blocks/wrb-single" / file)
     assert (block.number, block.hapi_version[:2]) == (number, hapi[:2])
     assert block.timestamp_ns == parse_consensus_time(timestamp)
@@ -185,7 +190,7 @@ EVENT_SAMPLES = [
 
 
 @pytest.mark.parametrize("sample", EVENT_SAMPLES, ids=[s[0].split("/")[1] for s in EVENT_SAMPLES])
-def test_event_samples_match_readme(samples: Path, sample: tuple) -> None:
+def test_event_samples_match_readme(samples: Path, sample: tuple[str, int, int, int, int, int, int, str, str, bool]) -> None:
     file, count, version, first, last, first_order, last_order, start, end, complete = sample
     parsed = read_event_file((samples / "events" / file).read_bytes(), name=file)
     assert len(parsed.events) == count

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import gzip
+import os
 import tracemalloc
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from hiero_replay.inventory import listing, load_stream_files
 from hiero_replay.sources import local
 from hiero_replay.sources.local import LocalDirSource
-from hiero_replay.streams.naming import block_file_name
+from hiero_replay.streams.naming import block_file_name, parse_stream_file_name
 from hiero_replay.streams.writers import generate_rounds, write_block_stream, write_event_stream
 
 START = 1_767_225_600 * 10**9
@@ -60,7 +61,7 @@ def test_names_are_parsed_once_while_an_event_listing_looks_for_its_last_round(t
     for written in write_event_stream(rounds):
         (tmp_path / written.name).write_bytes(written.data)
     parsed: list[str] = []
-    real = listing.parse_stream_file_name
+    real = parse_stream_file_name  # the function ``listing`` calls under that name
 
     def counting(key: str) -> object:
         parsed.append(key)
@@ -79,13 +80,13 @@ def test_a_listing_from_a_key_examines_nothing_before_it(tmp_path: Path, monkeyp
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "inside.evts").write_bytes(b"x")
     examined: list[str] = []
-    real_lstat = local.os.lstat
+    real_lstat = os.lstat  # ``local.os`` is this module
 
     def counting(path: str) -> object:
         examined.append(path)
         return real_lstat(path)
 
-    monkeypatch.setattr(local.os, "lstat", counting)
+    monkeypatch.setattr(os, "lstat", counting)
     start = names[40].removesuffix(".evts")
     listed = [obj.key for obj in local.LocalDirSource(tmp_path).list(start)]
     assert listed == [*names[40:], "sub/inside.evts"]

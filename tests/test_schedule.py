@@ -8,8 +8,10 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -49,13 +51,23 @@ class Job:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> RunStore:
+def store(tmp_path: Path) -> Iterator[RunStore]:
     opened = RunStore(tmp_path / "work")
     yield opened
     opened.close()
 
 
-def scheduler(store: RunStore, job: Job, clock: FakeWallClock, **policy: object) -> Scheduler:
+class Policy(TypedDict, total=False):
+    """The ``SchedulePolicy`` fields a test sets."""
+
+    overlap: str
+    catch_up: timedelta
+    jitter: timedelta
+    retries: int
+    retry_backoff: timedelta
+
+
+def scheduler(store: RunStore, job: Job, clock: FakeWallClock, **policy: Unpack[Policy]) -> Scheduler:
     return Scheduler(IntervalTrigger(timedelta(seconds=10)), SchedulePolicy(**policy), job, store, clock=clock, rng=random.Random(1))
 
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,9 +54,10 @@ def _run(history: History, tmp_path: Path, *extra: object, env: dict[str, str] |
     return subprocess.run(_args(history, tmp_path, *extra), capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300)
 
 
-def _result(tmp_path: Path) -> dict:
+def _result(tmp_path: Path) -> dict[str, Any]:
     [result] = (tmp_path / "work" / "runs").glob("*/result.json")
-    return json.loads(result.read_text())
+    summary: dict[str, Any] = json.loads(result.read_text())
+    return summary
 
 
 def test_an_interrupted_bisect_exits_8_and_resume_finishes_the_search(history: History, block_state: Path, tmp_path: Path) -> None:

@@ -87,8 +87,9 @@ def run_stub(tmp_path: Path, script: str, monkeypatch: pytest.MonkeyPatch) -> tu
     def no_sleep(_: float) -> None:
         raise AssertionError("the follow loop slept instead of waiting on the supervisor")
 
-    monkeypatch.setattr(process.select, "poll", CountingPoll)
-    monkeypatch.setattr(process.time, "sleep", no_sleep)
+    # the modules ``process`` uses (``process.select`` and ``process.time`` are these objects)
+    monkeypatch.setattr(select, "poll", CountingPoll)
+    monkeypatch.setattr(time, "sleep", no_sleep)
     backend: Any = StubBackend(script)
     files = SupervisorFiles.in_folder(tmp_path / "segment")
     started = start_backend(backend, None, files)  # type: ignore[arg-type]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import gzip
 import shutil
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
-from hiero_replay.errors import ContinuityError, CorruptFileError, HashMismatchError
+from hiero_replay.errors import ContinuityError, CorruptFileError, HashMismatchError, ReplayError
 from hiero_replay.inventory import scan_source
 from hiero_replay.model.inventory import Inventory
 from hiero_replay.sources.local import LocalDirSource
@@ -16,13 +17,21 @@ from hiero_replay.streams import messages
 
 from .helpers import write_blocks, write_events
 
+E = TypeVar("E", bound=ReplayError)
 
-def _scan(folder: Path, **options) -> Inventory:
+
+def _scan(folder: Path, **options: int) -> Inventory:
     return scan_source(LocalDirSource(folder), **options)
 
 
-def _errors(inventory: Inventory, kind: type) -> list:
+def _errors(inventory: Inventory, kind: type[E]) -> list[E]:
     return [p.error for p in inventory.problems if isinstance(p.error, kind)]
+
+
+def _first_error(inventory: Inventory) -> ReplayError:
+    error = inventory.first_error()
+    assert error is not None, "no problem found"
+    return error
 
 
 @pytest.fixture
@@ -56,9 +65,10 @@ def test_flipped_byte_inside_an_item_breaks_the_next_link(schnorr: Path) -> None
     [error] = _errors(inventory, HashMismatchError)
     assert error.file == "3.blk.gz"
     assert "block 3" in error.message and "block 2 (2.blk.gz" in error.message
+    assert error.actual is not None and error.expected is not None
     assert error.actual.startswith("0facbf0e5d94d457")  # what block 3 says block 2's root is
     assert error.expected != error.actual and len(error.expected) == 96
-    assert inventory.first_error().exit_code == 5
+    assert _first_error(inventory).exit_code == 5
 
 
 def test_file_removed_from_the_middle_is_a_gap(schnorr: Path) -> None:
@@ -68,7 +78,7 @@ def test_file_removed_from_the_middle_is_a_gap(schnorr: Path) -> None:
     assert "blocks 3..3" in errors[0].message and errors[0].file == "4.blk.gz"
     assert {"kind": "blocks", "first": 3, "last": 3, "after": "2.blk.gz", "before": "4.blk.gz"} in [g.to_json() for g in inventory.gaps]
     assert any(g.kind == "rounds" and (g.first, g.last) == (212, 246) for g in inventory.gaps)
-    assert inventory.first_error().exit_code == 4
+    assert _first_error(inventory).exit_code == 4
 
 
 def test_two_files_swapped_by_name(schnorr: Path) -> None:
@@ -80,7 +90,7 @@ def test_two_files_swapped_by_name(schnorr: Path) -> None:
     mismatches = [e for e in _errors(inventory, ContinuityError) if "its name says" in e.message]
     assert {e.file for e in mismatches} == {"2.blk.gz", "4.blk.gz"}
     assert "2.blk.gz holds block 4 but its name says block 2" in mismatches[0].message
-    assert inventory.first_error().exit_code == 4
+    assert _first_error(inventory).exit_code == 4
 
 
 def test_truncated_gzip_is_a_corrupt_file(schnorr: Path) -> None:
@@ -92,7 +102,7 @@ def test_truncated_gzip_is_a_corrupt_file(schnorr: Path) -> None:
     assert inventory.hash_chain == "broken"
     # The unreadable block is not mistaken for a missing one.
     assert not [g for g in inventory.gaps if g.kind == "blocks"]
-    assert inventory.first_error().exit_code == 7
+    assert _first_error(inventory).exit_code == 7
 
 
 def test_wrong_root_of_all_previous_hashes(tmp_path: Path) -> None:
@@ -118,7 +128,7 @@ def test_flipped_byte_in_an_event_breaks_its_running_hash(samples: Path, tmp_pat
     inventory = _scan(folder)
     [error] = _errors(inventory, HashMismatchError)
     assert error.file == "2021-04-18T04_24_00.033462000Z.evts"
-    assert error.expected.startswith("f829749d20d9f32d")
+    assert error.expected is not None and error.expected.startswith("f829749d20d9f32d")
     assert inventory.hash_chain == "broken"
 
 
@@ -131,7 +141,7 @@ def test_event_file_removed_from_the_middle(tmp_path: Path) -> None:
     assert error.file == paths[3].name and paths[1].name in error.message
     assert {"kind": "event-files", "after": paths[1].name, "before": paths[3].name} in [g.to_json() for g in inventory.gaps]
     assert any(g.kind == "rounds" for g in inventory.gaps)
-    assert inventory.first_error().exit_code == 4
+    assert _first_error(inventory).exit_code == 4
 
 
 def test_event_files_swapped_by_name(tmp_path: Path) -> None:
@@ -155,7 +165,7 @@ def test_event_files_from_several_nodes_are_refused(tmp_path: Path) -> None:
     write_events(tmp_path / "all/events_0.0.3", 1, 10)
     write_events(tmp_path / "all/events_0.0.4", 1, 10, start_time_ns=2_000_000_000 * 10**9)
     inventory = _scan(tmp_path / "all")
-    assert inventory.first_error().exit_code == 2
+    assert _first_error(inventory).exit_code == 2
     assert "events_0.0.3" in str(inventory.first_error())
 
 
@@ -163,5 +173,5 @@ def test_round_range_outside_the_data_is_a_gap(tmp_path: Path) -> None:
     write_blocks(tmp_path / "b", 1, 20)
     inventory = _scan(tmp_path / "b", from_round=15, to_round=30)
     assert [g.to_json() for g in inventory.gaps if g.kind == "rounds"] == [{"kind": "rounds", "first": 21, "last": 30}]
-    assert inventory.first_error().exit_code == 4
+    assert _first_error(inventory).exit_code == 4
     assert _scan(tmp_path / "b", from_round=6, to_round=14).ok

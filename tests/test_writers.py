@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,8 +58,9 @@ def test_block_stream_round_trip() -> None:
     parsed = [read_block(b.data, name=str(b.number)) for b in blocks]
     assert [(p.first_round, p.last_round) for p in parsed] == [(1, 5), (6, 10), (11, 15), (16, 20), (21, 23)]
     assert all(p.hapi_version == (0, 78, 0) for p in parsed)
-    assert parsed[0].footer.previous_block_root_hash == EMPTY_HASH
+    assert parsed[0].footer is not None and parsed[0].footer.previous_block_root_hash == EMPTY_HASH
     for written, read, following in zip(blocks, parsed, parsed[1:], strict=False):
+        assert following.footer is not None
         assert read.root_hashes[Algorithm.A4] == written.root_hash == following.footer.previous_block_root_hash
     assert parsed[0].timestamp_ns == START_NS
 
@@ -153,6 +155,8 @@ def test_the_c_fold_is_the_one_used_and_refuses_what_is_not_a_list_of_hashes() -
     from hiero_replay.streams import block_hash
 
     assert block_hash._fold is accel.fold and block_hash._hash_each is accel.each
-    for refused in ([], [b"short"], [bytes(48), "text"]):
+    # deliberately ill-typed (the last holds a str): Any lets it reach the C code as it is
+    refusals: tuple[list[Any], ...] = ([], [b"short"], [bytes(48), "text"])
+    for refused in refusals:
         with pytest.raises(ValueError):
             accel.fold(b"", refused)

@@ -11,6 +11,7 @@ import importlib.util
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -41,8 +42,16 @@ class Case:
     last: int
 
 
+class HistoryRounds(TypedDict):
+    """The rounds ``write_history`` is given."""
+
+    bootstrap_round: int
+    cutover_round: int
+    target_round: int
+
+
 #: For each stream kind, a history whose stream alone covers bootstrap + 1 .. target.
-HISTORIES = {
+HISTORIES: dict[FileKind, HistoryRounds] = {
     FileKind.EVENTS: {"bootstrap_round": 10, "cutover_round": 61, "target_round": 50},
     FileKind.BLOCK: {"bootstrap_round": 60, "cutover_round": 41, "target_round": 90},
 }
@@ -53,12 +62,20 @@ def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     backend = registry.create_backends(Settings().backends.of, simulate=True)[request.param]
     root = tmp_path_factory.mktemp(request.param)
     assert backend.adapt(probe(backend, root / "work")) == []  # the simulators behave like the tools on main
-    history = write_history(root / "history", **HISTORIES[backend.stream_kind])  # type: ignore[arg-type]
+    history = write_history(root / "history", **HISTORIES[backend.stream_kind])
     stream_dir = history.events_dir if backend.stream_kind is FileKind.EVENTS else history.blocks_dir
     return Case(backend, history, stream_dir, history.bootstrap_round + 1, history.target_round)
 
 
-def _segment(case: Case, folder: Path, **changes: object) -> Segment:
+class InvocationChanges(TypedDict, total=False):
+    """Fields of an ``Invocation`` a test changes."""
+
+    state_dir: Path
+    target_round: int
+    expected_hash: str | None
+
+
+def _segment(case: Case, folder: Path, **changes: Unpack[InvocationChanges]) -> Segment:
     source = LocalDirSource(case.stream_dir)
     files = load_stream_files(source).of_kind(case.backend.stream_kind)
     invocation = Invocation(

@@ -56,6 +56,7 @@ def test_fires_between_two_moments_are_the_fires_in_that_span(trigger: Trigger) 
 
 
 def test_invalid_triggers_are_configuration_errors() -> None:
-    for build in (lambda: CronTrigger("every day"), lambda: CronTrigger("0 9 * * *", "Mars/Olympus")):
+    builds: tuple[Callable[[], Trigger], ...] = (lambda: CronTrigger("every day"), lambda: CronTrigger("0 9 * * *", "Mars/Olympus"))
+    for build in builds:
         with pytest.raises(ConfigError):
             build()
