@@ -363,7 +363,7 @@ def test_a_cache_count_never_holds_up_the_writer_and_a_failed_one_is_said_once(t
     counting, finish = threading.Event(), threading.Event()
     original = FileCache._files
 
-    def slow_files(self: FileCache) -> list[Path]:
+    def slow_files(self: FileCache) -> list[tuple[int, int, str]]:
         counting.set()
         finish.wait(timeout=30)
         return original(self)
@@ -377,7 +377,7 @@ def test_a_cache_count_never_holds_up_the_writer_and_a_failed_one_is_said_once(t
     cache.settle()
     assert cache._total == 60
 
-    def unreadable(self: FileCache) -> list[Path]:
+    def unreadable(self: FileCache) -> list[tuple[int, int, str]]:
         raise PermissionError(13, "Permission denied", str(self.root))
 
     broken = FileCache(tmp_path / "broken", max_bytes=10)
@@ -515,7 +515,7 @@ def test_a_full_cache_is_not_rescanned_on_every_write(tmp_path: Path, monkeypatc
     scans: list[int] = []
     original = FileCache._files
 
-    def counted(self: FileCache) -> list[Path]:
+    def counted(self: FileCache) -> list[tuple[int, int, str]]:
         scans.append(1)
         return original(self)
 
