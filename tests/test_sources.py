@@ -5,7 +5,6 @@ headers, fault injection through a proxy, the verified cache, listing only a rou
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -355,132 +354,6 @@ def test_a_refetched_copy_must_be_the_one_verified(tmp_path: Path, seaweed: Seaw
     assert raised.value.exit_code == 7
 
 
-def test_a_cache_count_never_holds_up_the_writer_and_a_failed_one_is_said_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A count of a big cache takes seconds: the preflight's reading thread writes on meanwhile."""
-    from hiero_replay.sources.cache import FileCache
-
-    cache = FileCache(tmp_path / "cache", max_bytes=10**6)
-    counting, finish = threading.Event(), threading.Event()
-    original = FileCache._files
-
-    def slow_files(self: FileCache) -> list[tuple[int, int, str]]:
-        counting.set()
-        finish.wait(timeout=30)
-        return original(self)
-
-    monkeypatch.setattr(FileCache, "_files", slow_files)
-    cache.put("s3://b/p", "first", bytes(10))
-    assert counting.wait(timeout=30)  # the count runs...
-    for number in range(5):
-        cache.put("s3://b/p", f"{number}", bytes(10))  # ...and the writes do not wait for it
-    finish.set()
-    cache.settle()
-    assert cache._total == 60
-
-    def unreadable(self: FileCache) -> list[tuple[int, int, str]]:
-        raise PermissionError(13, "Permission denied", str(self.root))
-
-    broken = FileCache(tmp_path / "broken", max_bytes=10)
-    monkeypatch.setattr(FileCache, "_files", unreadable)
-    with captured_logs() as logs:
-        for number in range(5):
-            broken.put("s3://b/p", f"{number}", bytes(10))
-            broken.settle()
-    warnings = [entry for entry in logs if entry["event"] == "cache no longer bounded"]
-    assert len(warnings) == 1 and "Permission denied" in str(warnings[0]["error"])
-    assert len(list((tmp_path / "broken").rglob("?"))) == 5  # written all the same
-
-
-def test_links_planted_in_the_cache_are_neither_counted_nor_followed(tmp_path: Path) -> None:
-    """A link to a big file outside, planted in the cache, made it evict its own files (and a write
-    at the link's key subtracted the outside file's size from the count), and was handed out as a
-    cached copy."""
-    from hiero_replay.sources.cache import FileCache
-
-    cache = FileCache(tmp_path / "cache", max_bytes=10 * 1000)
-    outside = tmp_path / "outside"
-    outside.write_bytes(bytes(50_000))
-    for name in ("planted", "overwritten"):
-        cache.path_for("s3://b/p", name).parent.mkdir(parents=True, exist_ok=True)
-        cache.path_for("s3://b/p", name).symlink_to(outside)
-    outside_folder = tmp_path / "outside-folder"
-    outside_folder.mkdir()
-    for number in range(5):
-        (outside_folder / f"old-{number}").write_bytes(bytes(5000))
-    cache.path_for("s3://b/p", "linked-folder").symlink_to(outside_folder)  # followed, 25,000 bytes to evict
-    for number in range(5):
-        cache.put("s3://b/p", f"{number}", bytes(1000))
-        cache.settle()
-    cache.put("s3://b/p", "overwritten", bytes(1000))  # the link at this key is replaced by the file
-    cache.settle()
-    held = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file() and not p.is_symlink())
-    assert held == ["0", "1", "2", "3", "4", "overwritten"]  # 6,000 bytes of 10,000: nothing evicted
-    assert cache._total is not None and cache._total + cache._added == 6000
-    assert cache.path_for("s3://b/p", "planted").is_symlink() and outside.stat().st_size == 50_000
-    assert sorted(p.name for p in outside_folder.iterdir()) == [f"old-{number}" for number in range(5)]
-    touched = outside.stat().st_mtime_ns
-    assert cache.get("s3://b/p", "planted") is None  # no copy: what it points to was never verified
-    assert outside.stat().st_mtime_ns == touched
-    assert cache.get("s3://b/p", "overwritten") == cache.path_for("s3://b/p", "overwritten")
-
-
-def test_a_folder_at_a_cached_copys_place_is_a_typed_error_and_leaves_nothing_behind(tmp_path: Path) -> None:
-    from hiero_replay.errors import SourceError
-    from hiero_replay.sources.cache import FileCache
-
-    cache = FileCache(tmp_path / "cache", max_bytes=10**6)
-    cache.path_for("s3://b/p", "000.blk.gz").mkdir(parents=True)
-    (cache.path_for("s3://b/p", "000.blk.gz") / "planted").write_bytes(b"x")
-    assert cache.get("s3://b/p", "000.blk.gz") is None
-    with pytest.raises(SourceError, match=r"Remove .*000\.blk\.gz") as raised:
-        cache.put("s3://b/p", "000.blk.gz", b"verified copy")
-    assert raised.value.exit_code == 7 and raised.value.file == "000.blk.gz"
-    assert sorted(p.name for p in cache.path_for("s3://b/p", "x").parent.iterdir()) == ["000.blk.gz"]  # no .part left
-
-
-def test_a_cached_copy_it_may_not_touch_is_used_all_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A copy owned by another user (a shared cache): reading it is allowed, setting its time is not."""
-    import os
-
-    from hiero_replay.sources.cache import FileCache
-
-    cache = FileCache(tmp_path / "cache", max_bytes=10**6)
-    path = cache.put("s3://b/p", "000.blk.gz", b"verified copy")
-
-    def refused(*args: object, **kwargs: object) -> None:
-        raise PermissionError(1, "Operation not permitted", str(path))
-
-    monkeypatch.setattr(os, "utime", refused)
-    assert cache.get("s3://b/p", "000.blk.gz") == path
-
-
-def test_a_link_or_a_file_in_place_of_a_cache_folder_is_a_typed_error_and_nothing_outside_changes(tmp_path: Path) -> None:
-    from hiero_replay.errors import SourceError
-    from hiero_replay.sources.cache import FileCache
-
-    cache = FileCache(tmp_path / "cache", max_bytes=10**6)
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "000.blk.gz").write_bytes(b"never verified")
-    folder = cache.path_for("s3://b/p", "000.blk.gz").parent
-    folder.parent.mkdir(parents=True)
-    folder.symlink_to(outside)  # the source's folder, swapped for a link
-    uses: tuple[Callable[[], object], ...] = (
-        lambda: cache.get("s3://b/p", "000.blk.gz"),
-        lambda: cache.put("s3://b/p", "000.blk.gz", b"verified"),
-    )
-    for use in uses:
-        with pytest.raises(SourceError, match="not a folder of its own") as raised:
-            use()
-        assert raised.value.exit_code == 7 and str(folder) in (raised.value.hint or "")
-    assert [p.name for p in outside.iterdir()] == ["000.blk.gz"] and (outside / "000.blk.gz").read_bytes() == b"never verified"
-    nested = cache.path_for("s3://other", "blocks/000.blk.gz")
-    nested.parent.parent.mkdir(parents=True)
-    nested.parent.write_bytes(b"a file where a folder goes")
-    with pytest.raises(SourceError, match="not a folder of its own"):
-        cache.put("s3://other", "blocks/000.blk.gz", b"verified")
-
-
 def test_a_cached_copy_gone_before_it_is_read_is_downloaded(
     tmp_path: Path, seaweed: SeaweedS3, s3_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -492,37 +365,3 @@ def test_a_cached_copy_gone_before_it_is_read_is_downloaded(
     source = bucket.source()
     monkeypatch.setattr(FileCache, "get", lambda self, url, key: self.path_for(url, key).with_name("evicted"))
     assert source.read(keys[0]) == (tmp_path / "b" / keys[0]).read_bytes()
-
-
-@pytest.mark.parametrize("key", ["/etc/000.blk.gz", "../000.blk.gz", "blocks/../../000.blk.gz", "blocks//000.blk.gz", "./000.blk.gz"])
-def test_a_key_that_would_name_a_file_outside_the_cache_is_refused(tmp_path: Path, key: str) -> None:
-    from hiero_replay.errors import SourceError
-    from hiero_replay.sources.cache import FileCache
-
-    cache = FileCache(tmp_path / "work" / "cache", max_bytes=10**6)
-    uses: tuple[Callable[[], object], ...] = (lambda: cache.get("s3://b/p", key), lambda: cache.put("s3://b/p", key, b"data"))
-    for use in uses:
-        with pytest.raises(SourceError, match="outside the cache") as raised:
-            use()
-        assert raised.value.exit_code == 7
-    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
-
-
-def test_a_full_cache_is_not_rescanned_on_every_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hiero_replay.sources.cache import FileCache
-
-    cache = FileCache(tmp_path / "cache", max_bytes=100 * 1000)
-    scans: list[int] = []
-    original = FileCache._files
-
-    def counted(self: FileCache) -> list[tuple[int, int, str]]:
-        scans.append(1)
-        return original(self)
-
-    monkeypatch.setattr(FileCache, "_files", counted)
-    for number in range(1000):
-        cache.put("s3://b/p", f"{number:05d}", bytes(1000))
-        cache.settle()  # each count done before the next write: what is counted here is how often one starts
-    held = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
-    assert 90 <= len(held) <= 100 and held[-1] == "00999"  # the most recent are kept
-    assert len(scans) <= 1 + 1000 // 10  # one scan per tenth of the bound written, not one per write

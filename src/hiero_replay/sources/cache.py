@@ -6,15 +6,14 @@ import contextlib
 import hashlib
 import os
 import stat
+import sys
 import threading
 import time
 from pathlib import Path
 
 from ..errors import SourceError
 from ..logs import get_logger
-
-#: Eviction frees down to this share of the bound, so that a full cache is not rescanned on every write.
-LOW_WATER = 0.9
+from .cache_count import EVICT_SLICE, WALK_SLICE, CacheCount
 
 
 class FileCache:
@@ -22,20 +21,20 @@ class FileCache:
     key, whatever else is written at the same time). The bytes held are counted under a lock held
     only for an addition.
 
-    Counts of the whole cache run in a thread of their own, one at a time, started by the write
-    that finds the cache not yet counted or past its bound: a count of a big cache takes seconds
-    (a few µs a file: seconds for a million), and no write waits for it (a writer that finds one under way goes on). A count
-    past the bound evicts the least recently used files, but never one written or read since the
-    write that started it (as recent as that write's file, or more, when it is deleted): those are
-    the files readers are about to be handed. So the cache may outgrow its bound by what is written
+    A count of the whole cache is started by the write that finds the cache not yet counted or
+    past its bound, and spread over the writes from then on: each walks or evicts a slice of it
+    (``CacheCount``), one writer at a time (a writer that finds another at it goes on). A count past
+    the bound evicts the least recently used files, but never one written or read since the write
+    that started it (as recent as that write's file, or more, when it is deleted): those are the
+    files readers are about to be handed. So the cache may outgrow its bound by what is written
     while one count runs."""
 
     def __init__(self, root: Path, max_bytes: int) -> None:
         self.root = root
         self.max_bytes = max_bytes
         self._lock = threading.Lock()  # the byte counts only
-        self._evicting = threading.Lock()  # held while a count or an eviction runs; writers skip it
-        self._counting: threading.Thread | None = None  # the last count started
+        self._evicting = threading.Lock()  # held while a slice of the count runs; writers skip it
+        self._count: CacheCount | None = None  # the count under way
         self._unbounded = False  # a count or eviction failed: no more are tried
         self._total: int | None = None  # bytes held at the last count, once counted
         self._added = 0  # bytes written since the last count started
@@ -101,8 +100,12 @@ class FileCache:
         with self._lock:
             self._added += len(data) - replaced
             held = None if self._total is None else self._total + self._added
-        if not self._unbounded and (held is None or held > self.max_bytes):
-            self._start_count(written=path)
+        counting = self._count is not None or held is None or held > self.max_bytes
+        if counting and not self._unbounded and self._evicting.acquire(blocking=False):
+            try:
+                self._advance(path)
+            finally:
+                self._evicting.release()
         return path
 
     def _check_folders(self, folder: Path) -> None:
@@ -139,85 +142,41 @@ class FileCache:
         )
 
     def settle(self) -> None:
-        """Wait for the count under way; then, if the cache is past its bound, count and evict now
-        (nothing spared: what was written is no longer about to be read)."""
-        if self._counting is not None:
-            self._counting.join()
-        with self._lock:
-            over = self._total is not None and self._total + self._added > self.max_bytes
-        if over and not self._unbounded and self._evicting.acquire(blocking=False):
-            self._count_and_evict(spared_from=None)
-
-    def _start_count(self, written: Path) -> None:
-        """Count (and evict) in a thread of its own, sparing what is as recent as the file
-        ``written``, unless a count is under way (a later write starts the next)."""
-        if not self._evicting.acquire(blocking=False):
-            return
-        try:
-            try:
-                spared_from = os.lstat(written).st_mtime_ns
-            except OSError:  # gone already (another process sharing the cache): spare what comes next
-                spared_from = time.time_ns()
-            self._counting = threading.Thread(target=self._count_and_evict, args=(spared_from,), name="cache-count", daemon=True)
-            self._counting.start()
-        except BaseException:
-            self._evicting.release()
-            raise
-
-    def _count_and_evict(self, spared_from: int | None) -> None:
-        """Count what the cache holds and evict past the bound, the least recently used first, down
-        to ``LOW_WATER`` of it; a file last written or read at ``spared_from`` (ns) or later stays.
-        The caller holds ``_evicting``."""
-        try:
+        """Finish the count under way; then, if the cache is past its bound, count and evict now,
+        sparing nothing (what was written is no longer about to be read)."""
+        with self._evicting:
+            if self._count is not None:
+                self._advance(None, everything=True)
             with self._lock:
-                self._added = 0  # what is written from now on is added to the count below
-            files = self._files()
-            total = sum(size for _, size, _ in files)
-            if total > self.max_bytes:
-                files.sort()
-                for modified, size, path in files:
-                    if total <= self.max_bytes * LOW_WATER or (spared_from is not None and modified >= spared_from):
-                        break
-                    if self._evict(path, modified):
-                        total -= size
+                over = self._total is not None and self._total + self._added > self.max_bytes
+            if over and not self._unbounded:
+                self._advance(None, everything=True)
+
+    def _advance(self, written: Path | None, *, everything: bool = False) -> None:
+        """With ``_evicting`` held: a slice of the count under way (``everything``: the rest of it),
+        starting one if none is (it spares files as recent as ``written``, or nothing)."""
+        count = self._count
+        if count is None:
+            count = self._count = CacheCount(self.root, self.max_bytes, None if written is None else self._recency(written))
             with self._lock:
-                self._total = total
+                self._added = 0  # what is written from now on is added to what the count finds
+        try:
+            walk, evict = (sys.maxsize, sys.maxsize) if everything else (WALK_SLICE, EVICT_SLICE)
+            if not count.advance(walk, evict):
+                return
         except OSError as error:  # a part of the cache it may not read or change: stop, and say so once
             self._unbounded = True
             get_logger().warning("cache no longer bounded", cache=str(self.root), bound=self.max_bytes, error=str(error))
-        finally:
-            self._evicting.release()
+            count.close()
+            self._count = None
+            return
+        with self._lock:
+            self._total = count.total
+        self._count = None
 
     @staticmethod
-    def _evict(path: str, modified: int) -> bool:
-        """Delete ``path`` unless it was read or rewritten since it was counted (its time moved on:
-        it was just handed to a reader). Whether it is gone."""
+    def _recency(written: Path) -> int:
         try:
-            if os.lstat(path).st_mtime_ns != modified:
-                return False
-            os.unlink(path)
-        except FileNotFoundError:
-            pass  # evicted by another process meanwhile
-        return True
-
-    def _files(self) -> list[tuple[int, int, str]]:
-        """(last written or read in ns, size, path) of the cache's files but temporary ones, as a
-        tuple each (a cache holds millions). Links are neither followed nor listed: one planted in
-        the cache would count a file that is not the cache's, and have the cache's own evicted."""
-        files, folders = [], [str(self.root)]
-        while folders:
-            try:
-                entries = os.scandir(folders.pop())
-            except FileNotFoundError:
-                continue
-            with entries:
-                for entry in entries:
-                    try:
-                        if entry.is_dir(follow_symlinks=False):
-                            folders.append(entry.path)
-                        elif entry.is_file(follow_symlinks=False) and not entry.name.endswith(".part"):
-                            found = entry.stat(follow_symlinks=False)
-                            files.append((found.st_mtime_ns, found.st_size, entry.path))
-                    except FileNotFoundError:
-                        continue  # evicted by another process meanwhile
-        return files
+            return os.lstat(written).st_mtime_ns
+        except OSError:  # gone already (another process sharing the cache): spare what comes next
+            return time.time_ns()
