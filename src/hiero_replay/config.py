@@ -31,7 +31,7 @@ from .backends import registry
 from .backends.base import BackendConfig
 from .envvars import EnvironmentSource
 from .errors import ConfigError
-from .model.rate import Rate
+from .model.rate import Rate, plain_number
 from .states import MAX_ROUND
 from .streams.compression import MAX_DECOMPRESSED_BYTES, set_decompression_limit
 
@@ -106,9 +106,9 @@ def _rate(value: object) -> object:
     if isinstance(value, str):
         return Rate.parse(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError(
-            f'a rate is text with its unit: write "{value:g} rounds/s" (or "{value:g} blocks/s", "{value:g} files/s", "{value:g}x")'
-        )
+        return Rate.parse(plain_number(value))  # refused, saying which unit to add (or why the number is wrong)
+    if not isinstance(value, Rate):
+        raise ValueError('a rate is text: "unlimited", "N rounds/s", "N blocks/s", "N files/s" or "Nx"')
     return value
 
 

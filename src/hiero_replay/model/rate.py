@@ -5,11 +5,20 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal, cast
 
 RateUnit = Literal["unlimited", "rounds", "blocks", "files", "consensus"]
-_PER_SECOND = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(rounds?|blocks?|files?)\s*/\s*s\s*$")
-_MULTIPLE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*x\s*$")
+_NUMBER = r"([-+]?\d+(?:\.\d+)?)"
+_PER_SECOND = re.compile(rf"^\s*{_NUMBER}\s*(rounds?|blocks?|files?)\s*/\s*s\s*$")
+_MULTIPLE = re.compile(rf"^\s*{_NUMBER}\s*x\s*$")
+_BARE = re.compile(rf"^\s*{_NUMBER}\s*$")
+#: The slowest rate accepted: one round, block, file or consensus second every 11.6 days.
+MIN_RATE = 0.000001
+#: The fastest rate accepted (well below apply-blocks' ``--rate`` int, whose largest value means unlimited).
+MAX_RATE = 1_000_000_000.0
+#: apply-blocks' ``--rate`` is a Java int; its largest value means no limiter (hiero-tools §1.4).
+MAX_TOOL_ROUNDS_PER_SECOND = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -34,20 +43,32 @@ class Rate:
 
     @classmethod
     def parse(cls, text: str) -> Rate:
-        if text.strip().lower() == "unlimited":
+        """``text`` as written in a flag, a variable or the configuration; ``str`` of a rate reads back as itself."""
+        lowered = text.strip().lower()
+        if lowered == "unlimited":
             return cls.unlimited()
-        per_second = _PER_SECOND.match(text.lower())
-        multiple = _MULTIPLE.match(text.lower())
-        if per_second:
-            value, unit = float(per_second.group(1)), per_second.group(2).rstrip("s") + "s"
-        elif multiple:
-            value, unit = float(multiple.group(1)), "consensus"
+        unit: str | None
+        if per_second := _PER_SECOND.match(lowered):
+            number, unit = per_second.group(1), per_second.group(2).rstrip("s") + "s"
+        elif multiple := _MULTIPLE.match(lowered):
+            number, unit = multiple.group(1), "consensus"
+        elif bare := _BARE.match(lowered):
+            number, unit = bare.group(1), None
         else:
             raise ValueError(
                 f"rate {text!r} is not one of: unlimited, 'N rounds/s', 'N blocks/s', 'N files/s', 'Nx' (times consensus time)"
             )
-        if value <= 0 or not math.isfinite(value):
-            raise ValueError(f"rate {text!r} must be a finite number greater than zero")
+        value = float(number)
+        if value <= 0:
+            raise ValueError(f"rate {text!r} must be a number greater than zero")
+        if not MIN_RATE <= value <= MAX_RATE:
+            raise ValueError(
+                f"rate {text!r} is out of range: from {plain_number(MIN_RATE)} to {plain_number(MAX_RATE)} "
+                "(per second, or times consensus time)"
+            )
+        if unit is None:
+            shown = number.lstrip("+")
+            raise ValueError(f'rate {text!r} has no unit: write "{shown} rounds/s" (or "{shown} blocks/s", "{shown} files/s", "{shown}x")')
         return cls(cast(RateUnit, unit), value)
 
     @property
@@ -71,10 +92,15 @@ class Rate:
         if self.unit == "rounds":
             return max(1, math.floor(self.value))
         seconds = self.cost_seconds(work)
-        return max(1, math.floor(work.rounds / seconds)) if seconds > 0 else None
+        return min(MAX_TOOL_ROUNDS_PER_SECOND, max(1, math.floor(work.rounds / seconds))) if seconds > 0 else None
 
     def __str__(self) -> str:
         if self.is_unlimited:
             return "unlimited"
-        value = f"{self.value:g}"
+        value = plain_number(self.value)
         return f"{value}x" if self.unit == "consensus" else f"{value} {self.unit}/s"
+
+
+def plain_number(value: float) -> str:
+    """The shortest decimal that reads back as ``value``, without an exponent (``1000000``, ``0.00001``)."""
+    return format(Decimal(repr(value)), "f").removesuffix(".0")

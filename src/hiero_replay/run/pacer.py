@@ -14,12 +14,19 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None: ...
 
 
+#: The longest single ``time.sleep`` (it refuses more than the platform's time_t holds, about 292
+#: years): a longer wait, which a slow rate over a long segment can ask for, sleeps in pieces.
+LONGEST_SLEEP_SECONDS = 86_400.0
+
+
 class SystemClock:
     def monotonic(self) -> float:
         return time.monotonic()
 
     def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, LONGEST_SLEEP_SECONDS))
 
 
 class Pacer:
