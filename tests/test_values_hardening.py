@@ -168,3 +168,73 @@ def test_the_slowest_rate_waits_in_pieces_the_platform_can_sleep(monkeypatch: py
     assert fake.now == pytest.approx(1000.0 + 1.08e10)
     assert max(fake.sleeps) <= pacer.LONGEST_SLEEP_SECONDS
     assert len(fake.sleeps) == pytest.approx(1.08e10 / pacer.LONGEST_SLEEP_SECONDS, abs=1)
+
+
+# --- config parsing -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("deep-arrays", "[" * 100_000 + "]" * 100_000),
+        ("deep-inline-tables", "{a = " * 5000 + "1" + "}" * 5000),
+        ("arrays-past-the-parser", "[" * 800 + "]" * 800),
+        ("long-integer", "1" * 5000),
+    ],
+)
+def test_a_config_file_past_the_parser_is_exit_2_naming_it(tmp_path: Path, name: str, value: str) -> None:
+    config = tmp_path / f"{name}.toml"
+    config.write_text(f"[replay]\nx = {value}\n")
+    refused(cli("config", "check", config, env=own_tmp(tmp_path)), tmp_path, f"Cannot read config file {config}")
+
+
+def test_a_variable_nested_too_deeply_is_exit_2_naming_it(tmp_path: Path) -> None:
+    config = tmp_path / "empty.toml"
+    config.write_text("")
+    variable = "HIERO_REPLAY_BACKENDS__EVENT_STREAM__COMMAND"
+    env = own_tmp(tmp_path, **{variable: "[" * 50_000 + "]" * 50_000})
+    refused(cli("config", "check", config, env=env), tmp_path, variable, "nested too deeply")
+
+
+# --- bounds of other values -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "key"),
+    [
+        ("jitter = 1e12", "schedule.jitter"),
+        ("jitter = -1", "schedule.jitter"),
+        ("catch_up = -5", "schedule.catch_up"),
+        ("catch_up = 40000000", "schedule.catch_up"),
+        ("retry_backoff = -30", "schedule.retry_backoff"),
+        ("interval = 1e12", "schedule.interval"),
+    ],
+)
+def test_schedule_durations_out_of_range_are_exit_2(tmp_path: Path, setting: str, key: str) -> None:
+    config = tmp_path / "schedule.toml"
+    config.write_text(f"[schedule]\n{setting}\n")
+    refused(cli("config", "check", config, env=own_tmp(tmp_path)), tmp_path, key)
+
+
+def test_schedule_durations_of_up_to_a_year_are_accepted() -> None:
+    schedule = {"interval": "P366D", "jitter": 366 * 86400, "catch_up": 0, "retry_backoff": "P1D"}
+    assert load_settings(overrides={"schedule": schedule}).schedule.jitter.days == 366
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "key"),
+    [
+        ("--node-id", "99999999999999999999999", "replay.node_id"),
+        ("--node-id", str(2**63), "replay.node_id"),
+        ("--segment-rounds", str(10**23), "replay.segment_rounds"),
+    ],
+)
+def test_node_id_and_segment_rounds_are_bounded_by_a_java_long(history: History, tmp_path: Path, flag: str, value: str, key: str) -> None:
+    result = cli("plan", *replay_args(history, tmp_path, "--out", tmp_path / "out", flag, value), env=own_tmp(tmp_path))
+    refused(result, tmp_path, key, "9223372036854775807")
+
+
+def test_the_largest_node_id_is_passed_to_the_tools(history: History, tmp_path: Path) -> None:
+    result = cli("plan", *replay_args(history, tmp_path, "--out", tmp_path / "out", "--node-id", str(2**63 - 1), "--json"))
+    assert result.returncode == 0, result.stderr
+    assert str(2**63 - 1) in result.stdout

@@ -34,8 +34,11 @@ from .errors import ConfigError
 from .model.rate import Rate, plain_number
 from .states import MAX_ROUND
 from .streams.compression import MAX_DECOMPRESSED_BYTES, set_decompression_limit
+from .streams.decoding import MAX_LONG
 
 DEFAULT_WORK_DIR = Path(".hiero-replay")
+#: The longest schedule interval, jitter, catch-up window or retry delay: a year (more is a typo).
+MAX_SCHEDULE_DURATION = timedelta(days=366)
 _HASH = re.compile(r"^[0-9a-fA-F]{96}$")
 
 
@@ -60,7 +63,7 @@ Mode = Annotated[str, AfterValidator(_known_mode), WithJsonSchema({"enum": regis
 class ReplayConfig(_Section):
     mode: Mode = Field(registry.AUTO, description="A backend's name (that backend only), or auto (cross the cutover).")
     bootstrap_state: str | None = Field(None, description="Saved round directory to start from (a path or a bucket URL).")
-    node_id: int = Field(0, ge=0, description="Node id passed to the backends.")
+    node_id: int = Field(0, ge=0, le=MAX_LONG, description="Node id passed to the backends (a Java long, as the tools take it).")
     out: Path | None = Field(None, description="Directory for the final state; must not exist.")
     target_round: int | None = Field(None, ge=1, le=MAX_ROUND, description="Last round to apply (default: newest available).")
     expected_hash: str | None = Field(None, description="Expected HASH of the final state (96 hex digits).")
@@ -72,7 +75,7 @@ class ReplayConfig(_Section):
     cutover_round: int | None = Field(
         None, ge=1, le=MAX_ROUND, description="First round replayed from blocks (default: first block round)."
     )
-    segment_rounds: int = Field(0, ge=0, description="Rounds per segment; 0 = one segment per backend.")
+    segment_rounds: int = Field(0, ge=0, le=MAX_ROUND, description="Rounds per segment; 0 = one segment per backend.")
     window: timedelta | None = Field(
         None, description="Without a target: replay at most this much consensus time past the bootstrap state (e.g. 1 hour)."
     )
@@ -163,13 +166,27 @@ else:
 
 class ScheduleConfig(_Section):
     cron: str | None = Field(None, description="Cron expression (5 fields), evaluated in `timezone`.")
-    interval: timedelta | None = Field(None, description="Fixed interval instead of cron (seconds or ISO 8601).")
+    interval: timedelta | None = Field(
+        None, le=MAX_SCHEDULE_DURATION, description="Fixed interval instead of cron (seconds or ISO 8601, at most 366 days)."
+    )
     timezone: str = Field("UTC", description="Time zone of the cron expression.")
     overlap: Literal["skip", "queue-one"] = Field("skip", description="Fires that come due during a run: skip, or run once after.")
-    catch_up: timedelta = Field(timedelta(0), description="Fires missed while down are run once if the last is this recent.")
-    jitter: timedelta = Field(timedelta(0), description="Random delay up to this much after each fire.")
+    catch_up: timedelta = Field(
+        timedelta(0),
+        ge=timedelta(0),
+        le=MAX_SCHEDULE_DURATION,
+        description="Fires missed while down are run once if the last is this recent (0 to 366 days).",
+    )
+    jitter: timedelta = Field(
+        timedelta(0), ge=timedelta(0), le=MAX_SCHEDULE_DURATION, description="Random delay up to this much after each fire (0 to 366 days)."
+    )
     retries: int = Field(3, ge=0, description="Retries of a run that failed transiently (exit 6, 7, 9).")
-    retry_backoff: timedelta = Field(timedelta(seconds=30), description="First retry delay; doubles each retry, plus jitter.")
+    retry_backoff: timedelta = Field(
+        timedelta(seconds=30),
+        ge=timedelta(0),
+        le=MAX_SCHEDULE_DURATION,
+        description="First retry delay (0 to 366 days); doubles each retry, plus jitter.",
+    )
     follow: bool = Field(False, description="Each run starts from the previous run's final state (a replica that keeps up).")
 
     @model_validator(mode="after")
@@ -270,6 +287,10 @@ def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | N
         from_file = tomllib.loads(config_file.read_text(encoding="utf-8")) if config_file is not None else {}
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"Cannot read config file {config_file}: {error}.") from error
+    except RecursionError:
+        raise ConfigError(f"Cannot read config file {config_file}: its arrays or tables are nested too deeply.") from None
+    except ValueError:  # an integer of thousands of digits, past what Python converts
+        raise ConfigError(f"Cannot read config file {config_file}: a number in it has thousands of digits.") from None
     try:
         settings = Settings.model_validate(_layered(from_file, environment.values, overrides or {}))
     except ValidationError as error:
@@ -301,6 +322,8 @@ def describe_validation_error(error: ValidationError, environment: EnvironmentSo
         elif issue["type"] == "literal_error":
             message = f"must be one of {issue['ctx']['expected']}"
         shown = issue.get("input")
+        if isinstance(shown, timedelta):  # a duration out of bounds, as read
+            shown = f"{shown.total_seconds():g} seconds"
         suffix = f" (got {shown!r})" if shown is not None and not isinstance(shown, dict) and issue["type"] != "extra_forbidden" else ""
         lines.append(f"{key}: {message}{suffix}")
     return "Invalid configuration: " + "; ".join(lines) + "."

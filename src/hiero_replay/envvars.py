@@ -70,6 +70,8 @@ class EnvironmentSource:
         if field is not None and _wants_json(field.annotation):
             try:
                 value = json.loads(raw)
+            except RecursionError:
+                raise ConfigError(f"{name}: its JSON is nested too deeply.", hint=f"Write {name} as a flat list of text.") from None
             except ValueError:
                 example = json.dumps(shlex.split(raw)) if raw.strip() else "[]"
                 raise ConfigError(
