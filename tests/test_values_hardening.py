@@ -238,3 +238,31 @@ def test_the_largest_node_id_is_passed_to_the_tools(history: History, tmp_path: 
     result = cli("plan", *replay_args(history, tmp_path, "--out", tmp_path / "out", "--node-id", str(2**63 - 1), "--json"))
     assert result.returncode == 0, result.stderr
     assert str(2**63 - 1) in result.stdout
+
+
+# --- state init -----------------------------------------------------------------------------------
+
+
+def test_state_init_says_a_hash_of_the_right_length_is_not_hexadecimal(tmp_path: Path) -> None:
+    result = cli("state", "init", "0", tmp_path / "state", "--hash", "G" + "0" * 95, env=own_tmp(tmp_path))
+    refused(result, tmp_path, "'G' is not a hexadecimal digit")
+    assert "96 character(s)" not in result.stderr
+    assert not (tmp_path / "state").exists()
+
+
+def test_state_init_says_a_negative_round_is_negative(tmp_path: Path) -> None:
+    result = cli("state", "init", "-1", tmp_path / "state", "--hash", STATE_HASH, env=own_tmp(tmp_path))
+    refused(result, tmp_path, "'ROUND'", "-1 is negative")
+    assert "No such option" not in result.stderr
+    assert not (tmp_path / "state").exists()
+
+
+def test_state_init_still_names_an_unknown_option(tmp_path: Path) -> None:
+    result = cli("state", "init", "5", tmp_path / "state", "--hash", STATE_HASH, "--bogus", env=own_tmp(tmp_path))
+    refused(result, tmp_path, "No such option '--bogus'")
+
+
+def test_state_init_bounds_the_node_id_by_a_java_long(tmp_path: Path) -> None:
+    result = cli("state", "init", "5", tmp_path / "state", "--hash", STATE_HASH, "--node-id", str(2**63), env=own_tmp(tmp_path))
+    refused(result, tmp_path, "--node-id", "9223372036854775807")
+    assert not (tmp_path / "state").exists()

@@ -7,6 +7,22 @@ import re
 import click
 
 _HASH = re.compile(r"[0-9a-fA-F]{96}")
+_NOT_HEX = re.compile(r"[^0-9a-fA-F]")
+_MAX_LONG = 2**63 - 1
+
+
+class _RoundCommand(click.Command):
+    """A negative ROUND reads like an option to click (``No such option '-1'``): say what it is instead."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # click's parser consumes the list it is given
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            negative = next((arg for arg in given if re.fullmatch(r"-\d+", arg) and arg.startswith(error.option_name)), None)
+            if negative is None:
+                raise
+            raise click.BadParameter(f"{negative} is negative: a round is 0 or more.", ctx=ctx, param_hint="'ROUND'") from None
 
 
 @click.group()
@@ -14,12 +30,12 @@ def state() -> None:
     """Saved round directories for rehearsals with the simulators (--simulate)."""
 
 
-@state.command()
-@click.argument("round_number", metavar="ROUND", type=click.IntRange(min=0, max=2**63 - 1))
+@state.command(cls=_RoundCommand)
+@click.argument("round_number", metavar="ROUND", type=click.IntRange(min=0, max=_MAX_LONG))
 @click.argument("directory", metavar="DIR", type=click.Path())
 @click.option("--hash", "state_hash", required=True, metavar="HEX", help="The state's HASH: 96 hex digits (SHA-384).")
 @click.option("--consensus-time", metavar="ISO", help="CONSENSUS_TIMESTAMP, e.g. 2021-04-18T04:23:37.2Z (default: none).")
-@click.option("--node-id", type=click.IntRange(min=0), default=0, show_default=True, help="NODE_ID and SIGNING_NODES.")
+@click.option("--node-id", type=click.IntRange(min=0, max=_MAX_LONG), default=0, show_default=True, help="NODE_ID and SIGNING_NODES.")
 def init(round_number: int, directory: str, state_hash: str, consensus_time: str | None, node_id: int) -> None:
     """A bootstrap state at ROUND with HASH in DIR (metadata only), for --simulate.
 
@@ -35,8 +51,10 @@ def init(round_number: int, directory: str, state_hash: str, consensus_time: str
     from ...streams.timestamps import parse_consensus_time
 
     if not _HASH.fullmatch(state_hash):
+        wrong = _NOT_HEX.search(state_hash)
+        why = f"{wrong.group()!r} is not a hexadecimal digit" if wrong else f"{len(state_hash)} character(s)"
         raise ConfigError(
-            f"--hash {state_hash[:100]!r} is not a state hash: {len(state_hash)} character(s), 96 hexadecimal digits expected.",
+            f"--hash {state_hash[:100]!r} is not a state hash ({why}): 96 hexadecimal digits expected.",
             hint="A state's HASH is a SHA-384: 96 hex digits (48 bytes).",
         )
     consensus_ns = None
