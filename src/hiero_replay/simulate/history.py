@@ -8,9 +8,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..streams.blocks import read_round_items
 from ..streams.compression import compress
-from ..streams.events import read_event_file
 from ..streams.naming import Compression, block_file_name
 from ..streams.writers import NANOS_PER_SECOND, generate_rounds, write_block_stream, write_event_stream
 from .state import next_state_hash, write_state_directory
@@ -61,24 +59,21 @@ def write_history(
 
     events_dir = root / "eventsStreams" / f"events_0.0.{NODE_ID}"
     events_dir.mkdir(parents=True)
-    event_rounds: dict[int, list[bytes]] = {}
     for written in write_event_stream(rounds[n] for n in range(1, last_event_round + 1)):
         (events_dir / written.name).write_bytes(written.data)
-        for event in read_event_file(written.data, name=written.name).events:
-            event_rounds.setdefault(event.round_received, []).append(written.data[event.start : event.end])
 
     blocks_dir = root / "blockStreams" / f"block-0.0.{NODE_ID}"
     blocks_dir.mkdir(parents=True)
-    block_rounds: dict[int, list[bytes]] = {}
     # The simulated state after each round (index = round): what the state directories record, and
-    # what each block's footer carries for the state after the block before (§7.3).
+    # what each block's footer carries for the state after the block before (§7.3). A round's
+    # transactions are the same in both streams: the same state whichever replays it.
     state_hashes = [GENESIS_HASH]
 
     def state_after(number: int) -> str:
         while len(state_hashes) <= number:
             applied = len(state_hashes)
-            items = event_rounds[applied] if applied < cutover_round else block_rounds[applied]
-            state_hashes.append(next_state_hash(state_hashes[-1], applied, items))
+            transactions = [transaction for event in rounds[applied].events for transaction in event.transactions]
+            state_hashes.append(next_state_hash(state_hashes[-1], applied, transactions))
         return state_hashes[number]
 
     block_source = (rounds[n] for n in range(cutover_round, last_block_round + 1))
@@ -87,7 +82,6 @@ def write_history(
     )
     for block in footers:
         (blocks_dir / block_file_name(block.number)).write_bytes(compress(block.data, Compression.GZIP))
-        block_rounds.update(read_round_items(block.data, name=str(block.number)))
 
     def save_state(path: Path, number: int) -> Path:
         """The history's state after round ``number``, saved as a node saves it."""

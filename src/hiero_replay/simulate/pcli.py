@@ -124,7 +124,7 @@ def _rounds(files: list[Path], first_round: int, allow_partial: bool) -> Iterato
 def recover(args: argparse.Namespace) -> None:
     from ..errors import ReplayError
     from ..states import read_state_metadata
-    from .state import next_state_hash, with_faults, write_state_directory
+    from .state import event_transactions, next_state_hash, with_faults, write_state_directory
 
     state_dir, events_dir = Path(args.bootstrap_state), Path(args.event_stream_dir)
     for label, path in (("bootstrapStateDir", state_dir), ("eventStreamDir", events_dir)):
@@ -148,7 +148,7 @@ def recover(args: argparse.Namespace) -> None:
         if last_round is not None and round_number != last_round + 1:
             raise JavaFailure(f"Unexpected round {round_number} after round {last_round}", "java.lang.IllegalStateException", WORKFLOW)
         log("INFO", f"Applying {len(events)} events from round {round_number}")
-        state_hash = transition(state_hash, round_number, events)
+        state_hash = transition(state_hash, round_number, event_transactions(events))
         last_round, last_consensus, event_count = round_number, consensus_ns, event_count + len(events)
         ledger.applied(round_number)
     if last_round is None or last_consensus is None:

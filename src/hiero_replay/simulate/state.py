@@ -27,17 +27,51 @@ ROUND_SECONDS_ENV = "HIERO_REPLAY_SIMULATOR_ROUND_SECONDS"
 #: differs from the one the history records (a replay that diverges).
 DIVERGE_ENV = "HIERO_REPLAY_SIMULATOR_DIVERGE_FROM_ROUND"
 
-#: A state transition: the state hash after a round, from the one before and the round's items.
+#: A state transition: the state hash after a round, from the one before and the round's transactions.
 Transition = Callable[[str, int, Iterable[bytes]], str]
 
+#: ``BlockItem.signed_transaction`` (``reference/stream-formats.md`` §3.3).
+SIGNED_TRANSACTION = 4
+#: Bytes before a ``CesEvent``'s body: class id (8) and class version (4); class version 2's body
+#: starts with the length (4) of its protobuf ``GossipEvent``.
+_EVENT_HEADER = 12
 
-def next_state_hash(state_hash: str, round_number: int, round_items: Iterable[bytes]) -> str:
-    """The simulated transition: fold one round's content into the state hash. The synthetic
-    history uses it too, for its states and its block footers: simulators and history agree."""
+
+def next_state_hash(state_hash: str, round_number: int, transactions: Iterable[bytes]) -> str:
+    """The simulated transition: fold one round's transactions into the state hash. Both streams
+    record the same transactions for a round (they overlap around the cutover, ``reference/
+    hiero-tools.md`` §5), so a round gives the same state whichever tool replays it, like the node's
+    state, whatever the cutover. The synthetic history uses it too, for its states and its block
+    footers: simulators and history agree."""
     content = hashlib.sha384()
-    for item in round_items:
-        content.update(item)
+    for transaction in transactions:
+        content.update(transaction)
     return hashlib.sha384(bytes.fromhex(state_hash) + round_number.to_bytes(8, "big") + content.digest()).hexdigest()
+
+
+def event_transactions(events: Iterable[bytes]) -> list[bytes]:
+    """The transactions of serialized events (``CesEvent``), in order: those of each class version 2
+    event's ``GossipEvent``; a legacy (class version 1) event counts as one, whole (no block stream
+    records that era's rounds)."""
+    from ..streams import messages
+
+    found: list[bytes] = []
+    for event in events:
+        if int.from_bytes(event[8:_EVENT_HEADER], "big") != 2:
+            found.append(event)
+            continue
+        length = int.from_bytes(event[_EVENT_HEADER : _EVENT_HEADER + 4], "big")
+        body = event[_EVENT_HEADER + 4 : _EVENT_HEADER + 4 + length]
+        found.extend(messages.GossipEvent.FromString(body).transactions)
+    return found
+
+
+def block_transactions(items: Iterable[bytes]) -> list[bytes]:
+    """The transactions of a round's block items, in order (its ``signed_transaction`` items)."""
+    from ..streams import messages
+    from ..streams.block_hash import item_field_number
+
+    return [messages.BlockItem.FromString(item).signed_transaction for item in items if item_field_number(item) == SIGNED_TRANSACTION]
 
 
 def with_faults(transition: Transition) -> Transition:

@@ -21,8 +21,9 @@ Every behaviour comes from ``reference/hiero-tools.md`` (section in brackets):
   round N`` otherwise [§7.1]; main's extra outputs (``consensusSnapshot.json``, metadata keys) are
   written [§7.1]; the expected hash is compared after writing, "Excepted" typo included [§1.3, §7.1].
 - The state HASH after a block is what the synthetic history's next footer carries [§7.3]: both use
-  ``state.next_state_hash``. ``HIERO_REPLAY_SIMULATOR_DIVERGE_FROM_ROUND`` is a test fault, not a
-  behaviour of the tool.
+  ``state.next_state_hash``, over a round's transactions, so the PCLI simulator reaches the same state
+  for a round the two streams both record [§5]. ``HIERO_REPLAY_SIMULATOR_DIVERGE_FROM_ROUND`` is a
+  test fault, not a behaviour of the tool.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import sys
 import time
 from pathlib import Path
 
-from .state import JavaFailure, PicocliParser, RoundLedger, Transition, next_state_hash, run_like_java, with_faults
+from .state import JavaFailure, PicocliParser, RoundLedger, Transition, block_transactions, next_state_hash, run_like_java, with_faults
 
 LONG_MAX = 9223372036854775807
 INT_MAX = 2147483647
@@ -216,9 +217,10 @@ def apply_blocks(args: argparse.Namespace, transition: Transition) -> None:
                 break
             if round_number != last_applied + 1:
                 raise JavaFailure(f"Unexpected round number. Expected = {last_applied + 1}, actual = {round_number}", frame=WORKFLOW)
+            transactions = block_transactions(items)  # read before the limiter: it spaces the rounds' application
             if limiter is not None:
                 limiter.acquire()
-            state_hash = transition(state_hash, round_number, items)
+            state_hash = transition(state_hash, round_number, transactions)
             last_applied, consensus_ns = round_number, block.timestamp_ns
             ledger.applied(round_number)
             if progress is not None:

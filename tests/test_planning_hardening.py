@@ -1,0 +1,55 @@
+"""Planning edge cases: where the cutover may be, what an error caused by it says, what a mode
+ignores, the default target, and proofs a rehearsal state cannot meet. The CLI in a subprocess,
+the simulators as real backend processes, the synthetic history or the real samples."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hiero_replay.simulate.history import History, write_history
+from hiero_replay.states import read_state_metadata
+
+CLI = [sys.executable, "-m", "hiero_replay"]
+
+
+def cli(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> History:
+    """Events for rounds 1..121, blocks of 10 rounds for 101..230 (block 1 holds 111..120)."""
+    return write_history(tmp_path_factory.mktemp("history"))
+
+
+def replay_args(history: History, tmp_path: Path, *extra: object) -> list[object]:
+    return [
+        "--simulate",
+        "--events", history.events_dir,
+        "--blocks", history.blocks_dir,
+        "--bootstrap-state", history.bootstrap_state,
+        "--node-id", "3",
+        "--work-dir", tmp_path / "work",
+        *extra,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("cutover", [111, 115, 121])
+def test_a_configured_cutover_inside_the_overlap_reaches_the_reference(history: History, tmp_path: Path, cutover: int) -> None:
+    """apply-blocks skips a block's rounds before the state's (hiero-tools §1.3): a cutover at a block's
+    start (111) or inside one (115) replays the same rounds as the default one, to the same state."""
+    out = tmp_path / "out"
+    args = replay_args(history, tmp_path, "--expected-state", history.expected_state, "--cutover-round", cutover, "--out", out)
+    result = cli("run", *args)
+    assert result.returncode == 0, result.stderr
+    assert read_state_metadata(out).hash == read_state_metadata(history.expected_state).hash
+    summary = json.loads(next((tmp_path / "work/runs").glob("*/result.json")).read_text())
+    assert [(s["backend"], s["first_round"], s["last_round"]) for s in summary["segments"]] == [
+        ("event-stream", 11, cutover - 1),
+        ("block-stream", cutover, 220),
+    ]
