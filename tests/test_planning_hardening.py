@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from hiero_replay.errors import ContinuityError
+from hiero_replay.model.plan import Coverage
+from hiero_replay.plan.selection import select_streams
 from hiero_replay.simulate.history import History, write_history
 from hiero_replay.states import read_state_metadata
 
@@ -53,3 +56,44 @@ def test_a_configured_cutover_inside_the_overlap_reaches_the_reference(history: 
         ("event-stream", 11, cutover - 1),
         ("block-stream", cutover, 220),
     ]
+
+
+EVENTS, BLOCKS = Coverage(1, 121), Coverage(101, 230)
+
+
+@pytest.mark.parametrize(
+    ("cutover", "target", "uncovered"),
+    [
+        (50, 220, "50..100"),  # before the block stream: blocks asked for rounds it does not hold
+        (300, 230, "122..230"),  # after the event stream: events asked for rounds it does not hold
+        (150, 400, "122..149"),  # the target is out of reach too, but the cutover fails first
+    ],
+)
+def test_an_error_a_configured_cutover_causes_says_to_change_it(cutover: int, target: int, uncovered: str) -> None:
+    with pytest.raises(ContinuityError) as raised:
+        select_streams(None, 11, target, EVENTS, BLOCKS, cutover)
+    assert uncovered in raised.value.message
+    assert raised.value.hint is not None and f"Change --cutover-round {cutover}" in raised.value.hint
+    assert "a cutover in 101..122 joins them" in raised.value.hint
+
+
+def test_a_configured_cutover_that_is_not_the_cause_is_not_blamed() -> None:
+    """Rounds 231..400 are missing whichever the cutover: the target is to change, not the cutover."""
+    for cutover in (None, 115):
+        with pytest.raises(ContinuityError) as raised:
+            select_streams(None, 11, 400, EVENTS, BLOCKS, cutover)
+        assert "231..400" in raised.value.message and "cutover" not in str(raised.value)
+
+
+def test_a_cutover_with_no_block_stream_says_to_drop_it() -> None:
+    with pytest.raises(ContinuityError) as raised:
+        select_streams(None, 11, 121, EVENTS, None, 50)
+    assert raised.value.hint is not None and "Change --cutover-round 50" in raised.value.hint
+    assert "the event stream replays it all" in raised.value.hint
+
+
+def test_plan_names_the_cutover_that_causes_a_gap(history: History, tmp_path: Path) -> None:
+    result = cli("plan", *replay_args(history, tmp_path, "--cutover-round", "50", "--out", tmp_path / "out"))
+    assert result.returncode == 4, result.stderr
+    assert "Rounds 50..100 are not covered by the block stream" in result.stderr
+    assert "Change --cutover-round 50" in result.stderr and "Traceback" not in result.stderr

@@ -74,6 +74,35 @@ def select_streams(
     coverage = {FileKind.EVENTS: events, FileKind.BLOCK: blocks}
     if only is not None:
         return StreamChoice((_require(only, coverage[only], start, target),), None, f"the {_NOUN[only]} stream only, as the mode asks")
+    try:
+        return _auto(start, target, events, blocks, cutover_override)
+    except ContinuityError as error:
+        if cutover_override is not None and not _fails_alike(error, start, target, events, blocks):
+            error.hint = _cutover_hint(cutover_override, events, blocks)
+        raise
+
+
+def _fails_alike(error: ContinuityError, start: int, target: int, events: Coverage | None, blocks: Coverage | None) -> bool:
+    """Whether the cutover the streams imply fails the same way: then a configured one is not the cause."""
+    try:
+        _auto(start, target, events, blocks, None)
+    except ContinuityError as without:
+        return without.message == error.message
+    return False
+
+
+def _cutover_hint(configured: int, events: Coverage | None, blocks: Coverage | None) -> str:
+    """What to do when a configured cutover asks for rounds a stream does not hold."""
+    default = cutover(None, blocks)
+    unset = f"unset, it is round {default} (the block stream's first)" if default is not None else "unset, the event stream replays it all"
+    joined = ""
+    if events is not None and blocks is not None and blocks.first <= events.last + 1:
+        joined = f"the event stream reaches round {events.last} and the block stream starts at round {blocks.first}, so a cutover in {blocks.first}..{events.last + 1} joins them; "
+    return f"Change --cutover-round {configured} (replay.cutover_round): {joined}{unset}. Or add the missing stream files."
+
+
+def _auto(start: int, target: int, events: Coverage | None, blocks: Coverage | None, cutover_override: int | None) -> StreamChoice:
+    """Auto mode's choice: events before the cutover, blocks from it."""
     first_block_round = cutover(cutover_override, blocks)
     if first_block_round is None:
         return StreamChoice((_require(FileKind.EVENTS, events, start, target),), None, "auto: no block stream, events only")
