@@ -97,3 +97,23 @@ def test_plan_names_the_cutover_that_causes_a_gap(history: History, tmp_path: Pa
     assert result.returncode == 4, result.stderr
     assert "Rounds 50..100 are not covered by the block stream" in result.stderr
     assert "Change --cutover-round 50" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_mode_of_one_backend_warns_about_the_settings_it_ignores(history: History, tmp_path: Path) -> None:
+    """A cutover and the other stream's source mean nothing to --mode block-stream or event-stream:
+    the plan says so (a configuration may set them for auto mode) instead of dropping them silently."""
+    args = replay_args(history, tmp_path, "--mode", "block-stream", "--cutover-round", "100", "--out", tmp_path / "out")
+    args[args.index("--bootstrap-state") + 1] = history.expected_state  # round 220: blocks cover 221..230
+    result = cli("plan", "--json", *args)
+    assert result.returncode == 0, result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("--cutover-round 100 (replay.cutover_round) is ignored: mode block-stream" in w for w in warnings), warnings
+    assert any(f"--events {history.events_dir} (source.events) is ignored" in w for w in warnings), warnings
+
+    result = cli("plan", *replay_args(history, tmp_path, "--mode", "event-stream", "--target-round", "50", "--out", tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert f"warning: --blocks {history.blocks_dir} (source.blocks) is ignored: mode event-stream" in result.stdout
+
+    result = cli("plan", "--json", *replay_args(history, tmp_path, "--cutover-round", "111", "--out", tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert not [w for w in json.loads(result.stdout)["warnings"] if "ignored" in w]

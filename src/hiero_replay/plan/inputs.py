@@ -53,6 +53,9 @@ class PlanInputs:
         return stream.of_kind(kind) if stream is not None else []
 
 
+_NOUN = {FileKind.EVENTS: ("event", "--events"), FileKind.BLOCK: ("block", "--blocks")}
+
+
 def stream_locations(settings: Settings) -> dict[FileKind, str | None]:
     return {FileKind.EVENTS: settings.source.events, FileKind.BLOCK: settings.source.blocks}
 
@@ -88,13 +91,29 @@ def _check_settings(settings: Settings, backends: dict[str, ReplayBackend]) -> N
         raise ConfigError("No stream source: set source.events (--events) and/or source.blocks (--blocks).")
 
 
+def unused_by_mode(settings: Settings, backends: dict[str, ReplayBackend]) -> list[str]:
+    """What a mode of one backend leaves unused of the settings, in words: warnings, not errors (one
+    configuration may serve several modes, and --mode overrides it)."""
+    replay = settings.replay
+    if replay.mode == registry.AUTO:
+        return []
+    kind = backends[replay.mode].stream_kind
+    only = f"mode {replay.mode} replays the {_NOUN[kind][0]} stream only"
+    unused = []
+    if replay.cutover_round is not None:
+        unused.append(f"--cutover-round {replay.cutover_round} (replay.cutover_round) is ignored: {only} (the cutover is mode auto's)")
+    locations = stream_locations(settings)
+    other = FileKind.BLOCK if kind is FileKind.EVENTS else FileKind.EVENTS
+    if locations[other] and locations[other] != locations[kind]:
+        noun, flag = _NOUN[other]
+        unused.append(f"{flag} {locations[other]} (source.{noun}s) is ignored: {only}")
+    return unused
+
+
 def probe_backends(settings: Settings, backends: dict[str, ReplayBackend], kinds: set[FileKind]) -> dict[str, list[str]]:
     """Probe the backends of the stream kinds a replay may use and adapt them to what the installed
     tools support; returns, by backend, what that changes, in words."""
     return {name: backend.adapt(probe(backend, settings.work_dir)) for name, backend in backends.items() if backend.stream_kind in kinds}
-
-
-_NOUN = {FileKind.EVENTS: ("event", "--events"), FileKind.BLOCK: ("block", "--blocks")}
 
 
 def require_stream_files(files: StreamFiles, kind: FileKind) -> None:

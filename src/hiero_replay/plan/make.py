@@ -15,7 +15,7 @@ from ..model.files import StreamFile
 from ..model.plan import Invocation, Proof, ReplayPlan, Segment
 from ..model.rate import Workload
 from ..streams.naming import FileKind
-from .inputs import PlanInputs, probe_backends
+from .inputs import PlanInputs, probe_backends, unused_by_mode
 from .proofs import StreamProofs, check_bootstrap, with_reference
 from .segments import BackendRange, pace_ranges, pacing_warnings, pacing_window, split_ranges
 from .selection import coverage_of, select_streams
@@ -84,7 +84,7 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     # Only once the data holds: ask the tools the ranges need what they support, and adapt to it.
     used = {piece.backend: inputs.backends[piece.backend] for piece in ranges}
     notes = probe_backends(settings, used, {backend.stream_kind for backend in used.values()})
-    warnings = [note for name in used for note in notes.get(name, [])]
+    warnings = [*unused_by_mode(settings, inputs.backends), *(note for name in used for note in notes.get(name, []))]
     for backend in used.values():
         cannot_start = startup_error(backend)
         if cannot_start is not None:
