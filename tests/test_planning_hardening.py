@@ -13,9 +13,10 @@ import pytest
 
 from hiero_replay.errors import ContinuityError
 from hiero_replay.model.plan import Coverage
-from hiero_replay.plan.selection import select_streams
+from hiero_replay.plan.selection import last_reachable_round, select_streams
 from hiero_replay.simulate.history import History, write_history
 from hiero_replay.states import read_state_metadata
+from hiero_replay.streams.naming import FileKind
 
 CLI = [sys.executable, "-m", "hiero_replay"]
 
@@ -117,3 +118,43 @@ def test_a_mode_of_one_backend_warns_about_the_settings_it_ignores(history: Hist
     result = cli("plan", "--json", *replay_args(history, tmp_path, "--cutover-round", "111", "--out", tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     assert not [w for w in json.loads(result.stdout)["warnings"] if "ignored" in w]
+
+
+@pytest.mark.parametrize(
+    ("mode", "events", "blocks", "cutover", "expected"),
+    [
+        # auto: events past the block stream's end are after the cutover: never replayed
+        (None, Coverage(1, 1579), Coverage(1, 315), None, 315),
+        (None, Coverage(1, 300), Coverage(101, 230), None, 230),
+        (None, Coverage(1, 300), Coverage(101, 230), 150, 230),
+        # auto: a cutover past the block stream leaves the events, up to the round before it
+        (None, Coverage(1, 300), Coverage(101, 230), 260, 259),
+        (None, Coverage(1, 121), None, None, 121),
+        (None, None, Coverage(101, 230), None, 230),
+        (None, None, None, None, None),
+        # one backend: its stream's last round
+        (FileKind.EVENTS, Coverage(1, 300), Coverage(101, 230), None, 300),
+        (FileKind.BLOCK, Coverage(1, 300), Coverage(101, 230), None, 230),
+    ],
+)
+def test_the_default_target_is_the_last_round_the_plan_reaches(mode, events, blocks, cutover, expected) -> None:
+    assert last_reachable_round(mode, events, blocks, cutover) == expected
+
+
+def test_auto_mode_without_a_target_stops_where_the_block_stream_ends(tmp_path: Path) -> None:
+    """Event files to round 300, blocks to 230: the default target is 230, not a gap of 231..300."""
+    longer = write_history(tmp_path / "h", last_event_round=300)
+    out = tmp_path / "out"
+    result = cli("run", *replay_args(longer, tmp_path, "--out", out))
+    assert result.returncode == 0, result.stderr
+    assert read_state_metadata(out).round == 230
+
+
+def test_auto_mode_on_the_samples_replays_to_the_end_of_the_block_stream(samples: Path, tmp_path: Path) -> None:
+    state = tmp_path / "states" / "0"
+    assert cli("state", "init", "0", "--hash", "0" * 96, state).returncode == 0
+    out = tmp_path / "out"
+    args = ["--events", samples / "events/v5-2021-consecutive", "--blocks", samples / "blocks/hapi-0.78-CN_11_12_TSS_SCHNORR"]
+    result = cli("run", "--simulate", *args, "--bootstrap-state", state, "--work-dir", tmp_path / "work", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert read_state_metadata(out).round == 315

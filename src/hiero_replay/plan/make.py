@@ -18,7 +18,7 @@ from ..streams.naming import FileKind
 from .inputs import PlanInputs, probe_backends, unused_by_mode
 from .proofs import StreamProofs, check_bootstrap, with_reference
 from .segments import BackendRange, pace_ranges, pacing_warnings, pacing_window, split_ranges
-from .selection import coverage_of, select_streams
+from .selection import coverage_of, last_reachable_round, select_streams
 from .timeline import Timeline
 
 #: Why an event-stream segment is not proven by the stream.
@@ -52,15 +52,14 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
         unreadable = next((f.error for f in files if f.error is not None), None)
         if unreadable is not None and coverage_of(files) is None:
             raise unreadable  # not one file of the stream could be read: say why
+    only = None if replay.mode == registry.AUTO else inputs.backends[replay.mode].stream_kind
     if target is None:
-        newest = [c.last for c in (events, blocks) if c is not None]
-        if not newest:
+        target = last_reachable_round(only, events, blocks, replay.cutover_round)
+        if target is None:
             raise ContinuityError("The stream sources hold no complete rounds to replay.")
-        target = max(newest)
         if replay.window is not None:
             timeline = Timeline([*stream_files[FileKind.EVENTS], *stream_files[FileKind.BLOCK]])
             target = timeline.last_round_within(start, target, replay.window.total_seconds())
-    only = None if replay.mode == registry.AUTO else inputs.backends[replay.mode].stream_kind
     try:
         choice = select_streams(only, start, target, events, blocks, replay.cutover_round)
     except ContinuityError as error:

@@ -38,6 +38,21 @@ def last_event_round(auto: bool, target: int | None, cutover_override: int | Non
     return first_block_round - 1 if target is None else min(target, first_block_round - 1)
 
 
+def last_reachable_round(
+    only: FileKind | None, events: Coverage | None, blocks: Coverage | None, cutover_override: int | None
+) -> int | None:
+    """The default target: the newest round the replay can reach. In auto mode that is the block
+    stream's last once the cutover lies in it, since event files after the cutover are never replayed."""
+    if only is not None:
+        covered = events if only is FileKind.EVENTS else blocks
+        return covered.last if covered is not None else None
+    if blocks is not None and (cutover_override is None or cutover_override <= blocks.last):
+        return blocks.last
+    if events is not None:
+        return events.last if cutover_override is None else min(events.last, cutover_override - 1)
+    return blocks.last if blocks is not None else None
+
+
 def _require(kind: FileKind, covered: Coverage | None, first: int, last: int) -> StreamRange:
     stream = _NOUN[kind]
     if covered is None:
