@@ -27,8 +27,9 @@ def cli(*args: object) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> History:
-    """Events for rounds 1..121, blocks of 10 rounds for 101..230 (block 1 holds 111..120)."""
-    return write_history(tmp_path_factory.mktemp("history"))
+    """Events for rounds 1..121, blocks of 10 rounds for 101..230 (block 1 holds 111..120), states
+    saved every 50 rounds from round 10."""
+    return write_history(tmp_path_factory.mktemp("history"), saved_every=50)
 
 
 def replay_args(history: History, tmp_path: Path, *extra: object) -> list[object]:
@@ -158,3 +159,46 @@ def test_auto_mode_on_the_samples_replays_to_the_end_of_the_block_stream(samples
     result = cli("run", "--simulate", *args, "--bootstrap-state", state, "--work-dir", tmp_path / "work", "--out", out)
     assert result.returncode == 0, result.stderr
     assert read_state_metadata(out).round == 315
+
+
+REHEARSAL_WARNING = "is a rehearsal state (hiero-replay state init: its HASH given by hand) that the block stream does not confirm"
+
+
+def test_a_rehearsal_state_the_stream_does_not_confirm_is_not_held_to_the_footers(history: History, tmp_path: Path) -> None:
+    """A state init state with a made-up HASH: segments the footers could check would all be
+    disproved (exit 5); the plan says up front that they are not checked, and the rehearsal runs."""
+    state = tmp_path / "states" / "10"
+    assert cli("state", "init", "10", "--hash", "0" * 96, state).returncode == 0
+    args = replay_args(history, tmp_path, "--segment-rounds", "50", "--out", tmp_path / "out")
+    args[args.index("--bootstrap-state") + 1] = state
+    plan = cli("plan", *args)
+    assert plan.returncode == 0, plan.stderr
+    assert REHEARSAL_WARNING in plan.stdout and "proven by stream" not in plan.stdout
+    assert "not checked against the stream: the bootstrap state is a rehearsal state" in plan.stdout
+    result = cli("run", *args)
+    assert result.returncode == 0, result.stderr
+    assert REHEARSAL_WARNING in result.stdout and read_state_metadata(tmp_path / "out").round == 230
+
+
+def test_a_rehearsal_state_the_stream_confirms_is_held_to_the_footers(history: History, tmp_path: Path) -> None:
+    """Round 110 ends block 0: block 1's footer confirms a HASH given right, and the proofs stay."""
+    [saved] = [path for path in history.saved_states if path.name == "110"]
+    state = tmp_path / "states" / "110"
+    assert cli("state", "init", "110", "--hash", read_state_metadata(saved).hash, state).returncode == 0
+    args = replay_args(history, tmp_path, "--segment-rounds", "50", "--out", tmp_path / "out")
+    args[args.index("--bootstrap-state") + 1] = state
+    result = cli("run", *args)
+    assert result.returncode == 0, result.stderr
+    assert "matches the footer of block 1" in result.stdout and REHEARSAL_WARNING not in result.stdout
+    assert "by the block stream" in result.stdout
+
+
+def test_the_samples_rehearsal_from_a_state_init_state_runs_with_a_warning(samples: Path, tmp_path: Path) -> None:
+    state = tmp_path / "states" / "0"
+    assert cli("state", "init", "0", "--hash", "0" * 96, state).returncode == 0
+    out = tmp_path / "out"
+    blocks = samples / "blocks/hapi-0.78-CN_11_12_TSS_SCHNORR"
+    args = ["--simulate", "--blocks", blocks, "--bootstrap-state", state, "--segment-rounds", "100", "--work-dir", tmp_path / "work"]
+    result = cli("run", *args, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert REHEARSAL_WARNING in result.stdout and read_state_metadata(out).round == 315

@@ -15,6 +15,8 @@ from .safe_files import NotARegularFile, read_regular_file
 from .streams.decoding import MAX_LONG
 
 METADATA_FILE = "stateMetadata.txt"
+#: Marks a round directory ``hiero-replay state init`` wrote: metadata only, its HASH given by hand.
+REHEARSAL_FILE = "hiero-replay-rehearsal.txt"
 #: A stateMetadata.txt is a few hundred bytes; more than this is not one.
 METADATA_LIMIT = 1 << 20
 #: The largest round the platform writes (a Java long).
@@ -70,6 +72,11 @@ def _is_file(path: Path) -> bool:
         return path.is_file()
     except OSError:
         return False
+
+
+def is_rehearsal_state(state_dir: Path) -> bool:
+    """Whether ``hiero-replay state init`` wrote this round directory (a rehearsal state, not a real one)."""
+    return _is_file(state_dir / REHEARSAL_FILE)
 
 
 def read_state_metadata(state_dir: Path, *, role: str = "state") -> StateMetadata:

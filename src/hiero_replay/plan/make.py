@@ -14,6 +14,7 @@ from ..inventory import verify_stream_files
 from ..model.files import StreamFile
 from ..model.plan import Invocation, Proof, ReplayPlan, Segment
 from ..model.rate import Workload
+from ..states import is_rehearsal_state
 from ..streams.naming import FileKind
 from .inputs import PlanInputs, probe_backends, unused_by_mode
 from .proofs import StreamProofs, check_bootstrap, with_reference
@@ -23,6 +24,8 @@ from .timeline import Timeline
 
 #: Why an event-stream segment is not proven by the stream.
 EVENTS_UNPROVEN = "an event-stream segment: event streams carry no state hash"
+#: Why a block-stream segment replayed from a rehearsal state the stream does not confirm is not checked against it.
+REHEARSAL_UNPROVEN = "not checked against the stream: the bootstrap state is a rehearsal state the stream does not confirm"
 
 
 def new_run_id() -> str:
@@ -106,6 +109,10 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
     pieces = pace_ranges(split_ranges(ranges, replay.segment_rounds, ends), rate, windows, workload, inputs.backends, ends)
     warnings += pacing_warnings(ranges, pieces, rate, windows, workload, inputs.backends)
     reference = "expected-state" if replay.expected_state is not None else "expected-hash"
+    # A HASH given by hand (state init) that no footer confirms: what is replayed from it is not the
+    # history the footers describe, so they would only disprove every segment they can check.
+    rehearsal = is_rehearsal_state(bootstrap_dir) and not bootstrap_proof.verified
+    unchecked = 0
     segments: list[Segment] = []
     state_dir = bootstrap_dir
     for index, piece in enumerate(pieces, start=1):
@@ -119,6 +126,8 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
             proof = Proof("none", None, "not checked against the stream (--no-stream-proofs)")
         else:
             proof = proofs.after_round(piece.last)
+            if rehearsal and proof.verified:
+                proof, unchecked = Proof("none", None, REHEARSAL_UNPROVEN), unchecked + 1
         if last:
             proof = with_reference(proof, expected_hash, reference, piece.last)
         folder = run_dir / "segments" / f"{index:03d}-{piece.backend}"
@@ -153,6 +162,12 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
             )
         )
         state_dir = final_dir
+    if unchecked:
+        warnings.append(
+            f"the bootstrap state {bootstrap_dir} is a rehearsal state (hiero-replay state init: its HASH given by hand) "
+            "that the block stream does not confirm: the footers carry the hashes of the network's states, not of states "
+            f"replayed from it, so {unchecked} block-stream segment(s) are not checked against them (as with --no-stream-proofs)"
+        )
     return ReplayPlan(
         run_id=run_id,
         run_dir=run_dir,

@@ -48,6 +48,7 @@ def init(round_number: int, directory: str, state_hash: str, consensus_time: str
 
     from ...errors import ConfigError
     from ...simulate.state import write_state_directory
+    from ...states import REHEARSAL_FILE
     from ...streams.timestamps import parse_consensus_time
 
     if not _HASH.fullmatch(state_hash):
@@ -71,6 +72,10 @@ def init(round_number: int, directory: str, state_hash: str, consensus_time: str
         raise ConfigError(f"{out} already exists; state init never overwrites.", hint="Choose a new directory, or remove it first.")
     try:
         out.mkdir(parents=True)
+        (out / REHEARSAL_FILE).write_text(
+            "Written by `hiero-replay state init`: metadata only, its HASH given by hand; a rehearsal state for --simulate.\n",
+            encoding="utf-8",
+        )
         write_state_directory(
             out, round_number=round_number, state_hash=state_hash.lower(), node_id=node_id, consensus_time_ns=consensus_ns
         )
