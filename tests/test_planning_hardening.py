@@ -138,7 +138,9 @@ def test_a_mode_of_one_backend_warns_about_the_settings_it_ignores(history: Hist
         (FileKind.BLOCK, Coverage(1, 300), Coverage(101, 230), None, 230),
     ],
 )
-def test_the_default_target_is_the_last_round_the_plan_reaches(mode, events, blocks, cutover, expected) -> None:
+def test_the_default_target_is_the_last_round_the_plan_reaches(
+    mode: FileKind | None, events: Coverage | None, blocks: Coverage | None, cutover: int | None, expected: int | None
+) -> None:
     assert last_reachable_round(mode, events, blocks, cutover) == expected
 
 
