@@ -176,6 +176,8 @@ def render_status(report: dict[str, Any]) -> str:
         lines.append(f"current: run {current['run_id']} {current['state']}")
         if current.get("last_error"):
             lines.append(f"  last error: {current['last_error']}")
+        if current.get("reason"):
+            lines.append(f"  nothing new to replay: {current['reason']}")
     elif current:
         running = current["state"] == "running"  # a rate and an ETA say nothing of a run that ended
         eta = f", ETA {current['eta_seconds']:.0f} s" if running and current.get("eta_seconds") is not None else ""

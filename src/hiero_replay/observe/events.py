@@ -38,6 +38,9 @@ class RunObserver:
 
     def run_failed(self, error: ReplayError) -> None: ...
 
+    def run_skipped(self, reason: str) -> None:
+        """The run found nothing new to replay (a follower that is up to date): not a failure."""
+
     def schedule_missed(self, fires: int) -> None: ...
 
 
@@ -90,6 +93,10 @@ class Observers(RunObserver):
     def run_failed(self, error: ReplayError) -> None:
         for observer in self.observers:
             observer.run_failed(error)
+
+    def run_skipped(self, reason: str) -> None:
+        for observer in self.observers:
+            observer.run_skipped(reason)
 
     def schedule_missed(self, fires: int) -> None:
         for observer in self.observers:

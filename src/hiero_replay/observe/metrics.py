@@ -78,6 +78,7 @@ class ReplayMetrics(RunObserver):
             registry=registry,
         )
         self.failures = Counter("hiero_replay_failures", "Failed runs by reason (the error taxonomy).", ["reason"], registry=registry)
+        self.skipped = Counter("hiero_replay_skipped_runs", "Runs that found nothing new to replay (not failures).", registry=registry)
         self.last_success = Gauge("hiero_replay_last_success_timestamp_seconds", "When a run last succeeded.", registry=registry)
         self.pacer_wait = Counter("hiero_replay_pacer_wait_seconds", "Time spent waiting on the pacer.", registry=registry)
         self.missed_fires = Counter("hiero_replay_schedule_missed_fires", "Schedule fires that were not run.", registry=registry)
@@ -180,6 +181,10 @@ class ReplayMetrics(RunObserver):
 
     def run_failed(self, error: ReplayError) -> None:
         self.failures.labels(error.kind).inc()
+        self.export()
+
+    def run_skipped(self, reason: str) -> None:
+        self.skipped.inc()
         self.export()
 
     def schedule_missed(self, fires: int) -> None:

@@ -111,3 +111,7 @@ class StatusFile(RunObserver):
         if self.status:
             self.status.update(state="interrupted" if error.exit_code == 8 else "failed", last_error=str(error))
             self._write(force=True)
+
+    def run_skipped(self, reason: str) -> None:
+        self.status.update(state="skipped", reason=reason)
+        self._write(force=True)

@@ -59,8 +59,12 @@ def _plan_and_run(settings: Settings, store: RunStore, run_id: str, clock: Clock
         plan = make_plan(inputs, run_id)
     except (Exception, KeyboardInterrupt) as raised:
         error = as_replay_error(raised)
-        store.finish_run(run_id, _ended_as(error), error_kind=error.kind, error_message=str(error), exit_code=error.exit_code)
-        observer.run_failed(error)
+        ended = _ended_as(error)
+        store.finish_run(run_id, ended, error_kind=error.kind, error_message=str(error), exit_code=error.exit_code)
+        if ended == "skipped":
+            observer.run_skipped(str(error))
+        else:
+            observer.run_failed(error)
         raise
     runner = Runner(
         plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=Pacer(settings.pace.rate, clock),

@@ -1,0 +1,102 @@
+"""What operators see of a schedule, a run's status and its work directory: an idle fire is a skip,
+not a failure; stopping an idle scheduler stops no run; a killed run is not shown as running; a
+successful run leaves its records and logs, not its intermediate states and staged input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hiero_replay.schedule.scheduler import Scheduler
+from hiero_replay.schedule.triggers import IntervalTrigger
+from hiero_replay.simulate.history import History, write_history
+from hiero_replay.store import RunStore
+
+CLI = [sys.executable, "-m", "hiero_replay"]
+T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+#: Generous bounds for a subprocess to reach a point; never a measure of speed.
+PATIENCE_SECONDS = 120
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> History:
+    return write_history(tmp_path_factory.mktemp("history"))
+
+
+def replay_args(history: History, work: Path, *extra: str | Path) -> list[str | Path]:
+    return [
+        "--simulate", "--events", history.events_dir, "--blocks", history.blocks_dir,
+        "--bootstrap-state", history.bootstrap_state, "--node-id", "3", "--work-dir", work, *extra,
+    ]  # fmt: skip
+
+
+def status_json(work: Path) -> dict[str, Any]:
+    shown = cli("status", "--json", "--work-dir", work)
+    assert shown.returncode == 0, shown.stderr
+    report: dict[str, Any] = json.loads(shown.stdout)
+    return report
+
+
+class FakeWallClock:
+    def __init__(self) -> None:
+        self.current = T0
+
+    def now(self) -> datetime:
+        return self.current
+
+    def sleep(self, seconds: float) -> None:
+        self.current += timedelta(seconds=max(0.0, seconds))
+
+
+# 1. an idle fire is skipped, everywhere ------------------------------------------------------
+
+
+def test_a_fire_that_finds_nothing_new_is_skipped_in_status_and_metrics(history: History, tmp_path: Path) -> None:
+    from hiero_replay.cli.session import observers
+    from hiero_replay.config import load_settings
+    from hiero_replay.schedule.follow import replay_job
+    from hiero_replay.schedule.scheduler import policy_from
+
+    work, textfile = tmp_path / "work", tmp_path / "metrics.prom"
+    settings = load_settings(
+        None,
+        {
+            "source": {"events": str(history.events_dir), "blocks": str(history.blocks_dir)},
+            "replay": {"bootstrap_state": str(history.bootstrap_state), "node_id": 3, "out": str(tmp_path / "replica")},
+            "schedule": {"interval": 60, "follow": True},
+            "metrics": {"textfile": str(textfile)},
+            "work_dir": str(work),
+            "simulate": True,
+        },
+    )
+    observer, _ = observers(settings)
+    store = RunStore(work)
+    try:
+        job = replay_job(settings, store, observer=observer)
+        Scheduler(
+            IntervalTrigger(timedelta(seconds=60)), policy_from(settings.schedule), job, store, clock=FakeWallClock(), observer=observer
+        ).run(max_fires=2)  # the first fire replays everything, the second finds nothing new
+    finally:
+        store.close()
+
+    report = status_json(work)
+    assert [run["state"] for run in report["runs"]] == ["skipped", "succeeded"]
+    current = report["current"]
+    assert current["state"] == "skipped" and current["run_id"] == report["runs"][0]["run_id"]
+    assert current["last_error"] is None and "not after the bootstrap state" in current["reason"]
+    shown = cli("status", "--work-dir", work)
+    assert shown.returncode == 0 and "failed" not in shown.stdout and "last error" not in shown.stdout
+    assert f"current: run {current['run_id']} skipped" in shown.stdout
+    samples = [line for line in textfile.read_text().splitlines() if not line.startswith("#")]
+    assert "hiero_replay_skipped_runs_total 1.0" in samples
+    assert not [line for line in samples if line.startswith("hiero_replay_failures_total")]
