@@ -5,6 +5,7 @@ successful run leaves its records and logs, not its intermediate states and stag
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from hiero_replay.schedule.scheduler import Scheduler
+from hiero_replay.errors import ReplayInterrupted
+from hiero_replay.schedule.scheduler import SchedulePolicy, Scheduler
 from hiero_replay.schedule.triggers import IntervalTrigger
 from hiero_replay.simulate.history import History, write_history
 from hiero_replay.store import RunStore
@@ -100,3 +102,42 @@ def test_a_fire_that_finds_nothing_new_is_skipped_in_status_and_metrics(history:
     samples = [line for line in textfile.read_text().splitlines() if not line.startswith("#")]
     assert "hiero_replay_skipped_runs_total 1.0" in samples
     assert not [line for line in samples if line.startswith("hiero_replay_failures_total")]
+
+
+# 2. stopping an idle scheduler --------------------------------------------------------------
+
+
+def test_sigterm_while_the_scheduler_waits_says_no_run_was_stopped(tmp_path: Path) -> None:
+    config = tmp_path / "schedule.toml"
+    config.write_text(f'work_dir = "{tmp_path / "work"}"\n[schedule]\ninterval = 3600\n')
+    scheduler = subprocess.Popen([*CLI, "schedule", "--config", config], stderr=subprocess.PIPE, text=True)
+    try:
+        assert scheduler.stderr is not None
+        for line in scheduler.stderr:  # the scheduler logs before it waits for its first fire
+            if "schedule waiting" in line:
+                break
+        scheduler.send_signal(signal.SIGTERM)
+        _, stderr = scheduler.communicate(timeout=PATIENCE_SECONDS)
+    finally:
+        if scheduler.poll() is None:
+            scheduler.kill()
+            scheduler.wait()
+    assert scheduler.returncode == ReplayInterrupted.exit_code, stderr
+    assert "no run was in progress, so there is nothing to resume" in stderr
+    assert "--resume" not in stderr and "backend was stopped" not in stderr
+
+
+def test_an_interruption_during_a_scheduled_run_still_says_the_run_was_interrupted(tmp_path: Path) -> None:
+    class Interrupting(FakeWallClock):
+        def sleep(self, seconds: float) -> None:
+            raise ReplayInterrupted("Interrupted by SIGTERM; the backend was stopped.")
+
+    store = RunStore(tmp_path / "work")
+    try:
+        trigger, policy = IntervalTrigger(timedelta(seconds=10)), SchedulePolicy()
+        with pytest.raises(ReplayInterrupted, match="nothing to resume"):  # while waiting for the first fire
+            Scheduler(trigger, policy, lambda: 0, store, clock=Interrupting()).run(max_fires=1)
+        with pytest.raises(ReplayInterrupted, match="The scheduled run was interrupted"):  # the run's own exit 8
+            Scheduler(trigger, policy, lambda: ReplayInterrupted.exit_code, store, clock=FakeWallClock()).run(max_fires=1)
+    finally:
+        store.close()

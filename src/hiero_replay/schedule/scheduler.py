@@ -96,9 +96,23 @@ class Scheduler:
         self.counters = ScheduleCounters()
         self.observer = observer or RunObserver()
         self.log = get_logger()
+        #: A scheduled run is going (or was, when an interruption stopped it): not idle between runs.
+        self._in_run = False
 
     def run(self, *, max_fires: int | None = None) -> None:
-        """Serve fires until interrupted (or ``max_fires`` fires, for tests and one-off catch-ups)."""
+        """Serve fires until interrupted (or ``max_fires`` fires, for tests and one-off catch-ups). An
+        interruption between runs (waiting for a fire, a retry or a resume) stopped no run: it says so."""
+        try:
+            self._serve(max_fires)
+        except ReplayInterrupted:
+            if self._in_run:
+                raise
+            raise ReplayInterrupted(
+                "The scheduler was stopped while it waited between runs; no run was in progress, so there is nothing to resume.",
+                hint="Start `hiero-replay schedule` again to carry on.",
+            ) from None
+
+    def _serve(self, max_fires: int | None) -> None:
         self._wait_while_paused()  # a paused schedule does not catch up either
         self._catch_up()
         while max_fires is None or self.counters.fires < max_fires:
@@ -149,11 +163,13 @@ class Scheduler:
         self._save_last_fire(max(due, self.store.schedule(SCHEDULE_NAME).last_fire_datetime or due))
         for attempt in range(self.policy.retries + 1):
             self.counters.runs += 1
+            self._in_run = True  # an interruption until the job returns stops its run
             exit_code = self.job()
-            if exit_code == 0:
-                return
             if exit_code == ReplayInterrupted.exit_code:
                 raise ReplayInterrupted("The scheduled run was interrupted; the schedule stops.")
+            self._in_run = False
+            if exit_code == 0:
+                return
             self.counters.failures += 1
             if exit_code in PAUSING_EXIT_CODES:
                 reason = f"a run failed with exit code {exit_code}, which retrying cannot fix"
