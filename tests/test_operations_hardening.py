@@ -4,10 +4,14 @@ successful run leaves its records and logs, not its intermediate states and stag
 
 from __future__ import annotations
 
+import fcntl
 import json
+import shlex
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -141,3 +145,55 @@ def test_an_interruption_during_a_scheduled_run_still_says_the_run_was_interrupt
             Scheduler(trigger, policy, lambda: ReplayInterrupted.exit_code, store, clock=FakeWallClock()).run(max_fires=1)
     finally:
         store.close()
+
+
+# 3. and 4. a killed run: status, checkpoints, resume, what a success leaves ------------------
+
+
+def _wait_for_segment(work: Path, run: subprocess.Popen[str], segment: int) -> None:
+    """Until status.json says the run started ``segment`` (every segment before it verified)."""
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while time.monotonic() < deadline and run.poll() is None:
+        try:
+            current = json.loads((work / "status.json").read_text())
+        except (OSError, ValueError):
+            current = {}
+        if current.get("state") == "running" and current.get("segment", 0) >= segment:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"the run did not reach segment {segment} (exit {run.poll()})")
+
+
+@pytest.fixture
+def killed_run(history: History, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """A paced run of 5 segments, SIGKILLed while its third runs: (work dir, output)."""
+    work, out = tmp_path / "work", tmp_path / "out"
+    args = replay_args(history, work, "--segment-rounds", "50", "--rate", "20 rounds/s", "--expected-state", history.expected_state)
+    run = subprocess.Popen([*CLI, "run", *map(str, args), "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_segment(work, run, 3)
+        run.send_signal(signal.SIGKILL)  # the orchestrator only: its backend's supervisor carries on, detached
+        run.communicate(timeout=PATIENCE_SECONDS)
+        yield work, out
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+        # Adopt whatever backend the kill left running, so that nothing outlives the test.
+        cli("run", "--resume", "--work-dir", work)
+
+
+def test_a_killed_run_is_shown_interrupted_with_how_to_resume(killed_run: tuple[Path, Path]) -> None:
+    work, _ = killed_run
+    report = status_json(work)
+    current, [run] = report["current"], report["runs"]
+    assert current["state"] == "interrupted" and "eta_seconds" not in current
+    assert run["state"] == "interrupted"
+    assert current["resume"] == run["resume"] == f"hiero-replay run --resume --run-id {run['run_id']} --work-dir {shlex.quote(str(work))}"
+    shown = cli("status", "--work-dir", work).stdout
+    assert f"current: run {run['run_id']} interrupted, segment" in shown and "ETA" not in shown and f"`{current['resume']}`" in shown
+    # While a process holds the work directory's lock, the run recorded as running is that process's.
+    with open(work / "lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held = status_json(work)
+    assert held["current"]["state"] == held["runs"][0]["state"] == "running" and "resume" not in held["current"]

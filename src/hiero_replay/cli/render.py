@@ -190,6 +190,8 @@ def render_status(report: dict[str, Any]) -> str:
         )
         if current.get("last_error"):
             lines.append(f"  last error: {current['last_error']}")
+    if current and current.get("resume"):
+        lines.append(f"  not running: no process holds the work directory (killed?); resume it with `{current['resume']}`")
     schedule = report["schedule"]
     if schedule and (schedule["paused"] or schedule["last_fire"]):
         state = f"PAUSED: {schedule['pause_reason']}" if schedule["paused"] else "active"
@@ -198,6 +200,8 @@ def render_status(report: dict[str, Any]) -> str:
         lines.append("no runs recorded")
     for run in report["runs"]:
         outcome = f"round {run['final_round']}" if run["state"] == "succeeded" else (run["error"] or "")
+        if run.get("resume"):
+            outcome = f"not running (killed?): `{run['resume']}`"
         proven = ", ".join(f"{count} by {by}" for by, count in run.get("verified_by", {}).items() if by != "none")
         lines.append(
             f"{run['run_id']}  {run['state']:<11}  {run['trigger']:<8}  segments {run['segments_verified']}/{run['segments']}"

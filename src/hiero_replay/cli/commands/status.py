@@ -10,6 +10,9 @@ import click
 
 from ..options import work_dir_options
 
+#: Run states of a run still going, or killed (SIGKILL, power loss) before it could record its end.
+UNFINISHED = ("planning", "running")
+
 if TYPE_CHECKING:
     from ...model.history import HistoryRecord, JobResult
     from ...store import RunRecord, SegmentRecord
@@ -34,18 +37,28 @@ def _iso(timestamp: float | None) -> str | None:
 
 
 def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
-    from ...history.store import HistoryStore
-    from ...lock import HISTORY_LOCK, is_held
+    from ...history.store import INTERRUPTED, HistoryStore
+    from ...lock import HISTORY_LOCK, RUN_LOCK, is_held
     from ...observe.status import read_status
     from ...schedule.scheduler import SCHEDULE_NAME
     from ...store import RunStore
 
+    held = is_held(work_dir, RUN_LOCK)
     store = RunStore(work_dir, create=False)
     try:
         runs = [_run_entry(run, store.segments(run.id)) for run in store.runs(limit)]
         schedule = store.schedule(SCHEDULE_NAME)
     finally:
         store.close()
+    current = read_status(work_dir)
+    # A run holds the lock from before it is recorded until after it ended: the newest run still marked
+    # unfinished is the one holding it (looked at before and after reading), any other was killed.
+    held = held or is_held(work_dir, RUN_LOCK)
+    live = next((run["run_id"] for run in runs if run["state"] in UNFINISHED), None) if held else None
+    for entry in [*runs, current]:
+        if entry and entry.get("state") in UNFINISHED and entry.get("run_id") != live:
+            entry.update(state=INTERRUPTED, resume=_resume_command(work_dir, entry["run_id"]))
+            entry.pop("eta_seconds", None)  # no time left to a run that stopped
     history_store = HistoryStore(work_dir, create=False)
     try:
         records = history_store.histories(limit)
@@ -56,7 +69,7 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
         history_store.close()
     return {
         "work_dir": str(work_dir),
-        "current": read_status(work_dir),
+        "current": current,
         "runs": runs,
         "histories": histories,
         "schedule": {
@@ -66,6 +79,16 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
             "last_run_id": schedule.last_run_id,
         },
     }
+
+
+def _resume_command(work_dir: Path, run_id: str) -> str:
+    """How to resume a run that was killed: ``run --resume`` in this work directory."""
+    import shlex
+
+    from ...config import DEFAULT_WORK_DIR
+
+    where = "" if work_dir.absolute() == DEFAULT_WORK_DIR.absolute() else f" --work-dir {shlex.quote(str(work_dir))}"
+    return f"hiero-replay run --resume --run-id {shlex.quote(run_id)}{where}"
 
 
 def _run_entry(run: RunRecord, segments: list[SegmentRecord]) -> dict[str, Any]:
