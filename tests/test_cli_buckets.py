@@ -127,8 +127,9 @@ def test_nested_zstd_bucket_layout_replays_through_apply_blocks(tmp_path: Path, 
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert read_state_metadata(out).hash == read_state_metadata(history.expected_state).hash
-    staged = sorted(p.name for p in (tmp_path / "work").glob("runs/*/segments/*/input/*"))
-    assert staged and all(name.endswith(".blk") and len(name) == 40 for name in staged)
+    # apply-blocks reads only flat `<number>.blk[.gz]` names (nested `.blk.zstd` files fail to parse): the
+    # state it reached proves the rewrite. The staged copies are gone once the run succeeded.
+    assert not list((tmp_path / "work").glob("runs/*/segments/*/input"))
 
 
 def env_only(**variables: str) -> dict[str, str]:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shlex
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +24,7 @@ from hiero_replay.errors import ReplayInterrupted
 from hiero_replay.schedule.scheduler import SchedulePolicy, Scheduler
 from hiero_replay.schedule.triggers import IntervalTrigger
 from hiero_replay.simulate.history import History, write_history
+from hiero_replay.states import read_state_metadata
 from hiero_replay.store import RunStore
 
 CLI = [sys.executable, "-m", "hiero_replay"]
@@ -197,3 +200,48 @@ def test_a_killed_run_is_shown_interrupted_with_how_to_resume(killed_run: tuple[
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         held = status_json(work)
     assert held["current"]["state"] == held["runs"][0]["state"] == "running" and "resume" not in held["current"]
+
+
+def test_a_resume_needs_only_the_newest_checkpoint_and_a_success_removes_them(history: History, killed_run: tuple[Path, Path]) -> None:
+    work, out = killed_run
+    [run_dir] = (work / "runs").iterdir()
+    segments = sorted((run_dir / "segments").iterdir())
+    assert (segments[0] / "state").is_dir() and (segments[1] / "state").is_dir()  # an unfinished run keeps its checkpoints
+    (segments[0] / "state" / "stateMetadata.txt").unlink()  # superseded by segment 2's: not needed to go on
+    resumed = cli("run", "--resume", "--work-dir", work)
+    assert resumed.returncode == 0, resumed.stderr
+    assert read_state_metadata(out).hash == read_state_metadata(history.expected_state).hash
+    _assert_only_records_and_logs_left(run_dir)
+
+
+def _assert_only_records_and_logs_left(run_dir: Path) -> None:
+    assert {path.name for path in run_dir.iterdir()} == {"plan.json", "result.json", "segments"}
+    segments = sorted((run_dir / "segments").iterdir())
+    assert len(segments) > 2
+    for segment in segments:
+        kept = {path.name for path in segment.iterdir()}
+        assert "backend.log" in kept and "input" not in kept and "state" not in kept, (segment, kept)
+        assert all(not path.is_dir() for path in segment.iterdir())
+
+
+def test_a_successful_run_keeps_its_records_and_logs_not_its_states(history: History, tmp_path: Path) -> None:
+    work, out = tmp_path / "work", tmp_path / "out"
+    ran = cli("run", *replay_args(history, work, "--segment-rounds", "50", "--out", out))
+    assert ran.returncode == 0, ran.stderr
+    [run_dir] = (work / "runs").iterdir()
+    _assert_only_records_and_logs_left(run_dir)
+    assert read_state_metadata(out).round == 230  # the output stays, of course
+    [run] = status_json(work)["runs"]
+    assert run["state"] == "succeeded" and run["segments_verified"] == run["segments"] == 5
+    assert cli("report", "--work-dir", work, "--html", tmp_path / "report.html").returncode == 0
+
+
+def test_a_failed_run_keeps_its_checkpoints(history: History, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    failed = cli("run", *replay_args(history, work, "--segment-rounds", "50", "--expected-hash", "0" * 96, "--out", tmp_path / "out"))
+    assert failed.returncode == 5, failed.stderr
+    [run_dir] = (work / "runs").iterdir()
+    with sqlite3.connect(work / "runs.db") as db:
+        checkpoints = [Path(row[0]) for row in db.execute("SELECT state_dir FROM checkpoints ORDER BY idx")]
+    assert len(checkpoints) == 4 and all(read_state_metadata(state).round for state in checkpoints)
+    assert all(os.path.isdir(segment / "input") for segment in (run_dir / "segments").iterdir())

@@ -31,7 +31,7 @@ from .bisect import Probe, disproved_by_stream, narrow_down
 from .interrupts import held
 from .pacer import Pacer
 from .prefetch import Prefetcher
-from .staging import keep_mismatched_output, prepare_output, stage_inputs
+from .staging import keep_mismatched_output, prepare_output, remove_intermediates, stage_inputs
 from .verify import verify_output
 
 
@@ -120,12 +120,14 @@ class Runner:
                 for index, segment in enumerate(plan.segments):
                     self.prefetcher.ready(segment)
                     following = plan.segments[index + 1] if index + 1 < len(plan.segments) else None
-                    if following is not None and not _verified(records.get(following.index)):
+                    superseded = following is not None and _verified(records.get(following.index))
+                    if following is not None and not superseded:
                         self.prefetcher.ahead(following)
-                    result.segments.append(self._segment(segment, records.get(segment.index)))
+                    result.segments.append(self._segment(segment, records.get(segment.index), superseded))
             finally:  # before the outcome is reported: a failed run's metrics carry its retries too
                 self.prefetcher.close()
                 result.source_retries = self._report_retries()
+            remove_intermediates(plan)  # before it is recorded as succeeded: cut short, a resume ends it
         except (Exception, KeyboardInterrupt) as raised:  # recorded (never left "running"), then shown by the CLI
             self._stop_running()
             result.seconds = time.monotonic() - started
@@ -182,13 +184,13 @@ class Runner:
 
     # one segment -----------------------------------------------------------------------------
 
-    def _segment(self, segment: Segment, record: SegmentRecord | None) -> SegmentResult:
+    def _segment(self, segment: Segment, record: SegmentRecord | None, superseded: bool) -> SegmentResult:
         plan = self.plan
         bind_run_context(backend=segment.backend, segment=f"{segment.index}/{len(plan.segments)}")
         backend = self.backends[segment.backend]
         files = SupervisorFiles.in_folder(segment.folder)
         if record is not None and record.state == "verified":
-            return self._checkpointed(segment, record)
+            return self._checkpointed(segment, record, superseded)
         if record is not None and record.state == "running":
             adopted = self._recover(segment, record, backend, files)
             if adopted is not None:
@@ -321,24 +323,26 @@ class Runner:
         _remove(segment.out_dir)
         return None
 
-    def _checkpointed(self, segment: Segment, record: SegmentRecord) -> SegmentResult:
-        """A segment verified before a resume: its state must still be in place and unchanged."""
-        try:
-            metadata = read_state_metadata(segment.final_dir, role="checkpoint")
-        except MissingInputError as error:
-            raise CheckpointError(
-                f"The checkpoint state of segment {segment.index} ({segment.final_dir}) is gone: {error.message}",
-                hint="The run cannot resume from it; start a new run.",
-            ) from error
-        if (metadata.round, metadata.hash) != (record.round, record.hash):
-            raise CheckpointError(
-                f"The checkpoint state of segment {segment.index} ({segment.final_dir}) changed since it was verified: "
-                f"round {metadata.round} HASH {metadata.hash}, verified as round {record.round} HASH {record.hash}.",
-                hint="The run cannot resume from it; start a new run.",
-            )
+    def _checkpointed(self, segment: Segment, record: SegmentRecord, superseded: bool) -> SegmentResult:
+        """A segment verified before a resume. The newest checkpoint, where the run goes on from, must
+        still be in place and unchanged; one a later checkpoint supersedes is not needed, nor read."""
+        if not superseded:
+            try:
+                metadata = read_state_metadata(segment.final_dir, role="checkpoint")
+            except MissingInputError as error:
+                raise CheckpointError(
+                    f"The checkpoint state of segment {segment.index} ({segment.final_dir}) is gone: {error.message}",
+                    hint="The run cannot resume from it; start a new run.",
+                ) from error
+            if (metadata.round, metadata.hash) != (record.round, record.hash):
+                raise CheckpointError(
+                    f"The checkpoint state of segment {segment.index} ({segment.final_dir}) changed since it was verified: "
+                    f"round {metadata.round} HASH {metadata.hash}, verified as round {record.round} HASH {record.hash}.",
+                    hint="The run cannot resume from it; start a new run.",
+                )
         self.log.info("segment already verified", round=record.round, state=str(segment.final_dir))
         return SegmentResult(
-            segment.index, segment.backend, segment.first_round, segment.last_round, metadata.round, metadata.hash,
+            segment.index, segment.backend, segment.first_round, segment.last_round, record.round or 0, record.hash or "",
             record.seconds or 0.0, record.consensus_seconds, replayed=False, files=len(segment.files),
             verified_by=segment.proof.by, expected_hash=segment.expected_hash,
         )  # fmt: skip

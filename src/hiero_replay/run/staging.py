@@ -10,7 +10,8 @@ from pathlib import Path
 
 from ..backends.base import ReplayBackend
 from ..errors import SourceError
-from ..model.plan import Segment
+from ..logs import get_logger
+from ..model.plan import ReplayPlan, Segment
 from ..sources.base import ReplaySource
 from ..streams.compression import decompress
 from ..streams.naming import Compression, parse_stream_file_name
@@ -88,3 +89,17 @@ def keep_mismatched_output(segment: Segment, run_dir: Path) -> Path | None:
             raise
         shutil.move(segment.out_dir, kept)  # --out on another file system than the work directory
     return kept
+
+
+def remove_intermediates(plan: ReplayPlan) -> None:
+    """Once every segment is verified and the output is in place: each segment's staged input and
+    intermediate state go (states are GBs; a schedule would fill the disk), its logs stay. A run that
+    fails or is interrupted keeps them: a resume goes on from its newest checkpoint."""
+    for segment in plan.segments:
+        for path in (segment.input_dir, segment.final_dir):
+            if path == plan.out or not path.is_relative_to(plan.run_dir) or path.is_symlink() or not path.is_dir():
+                continue
+            try:
+                shutil.rmtree(path)
+            except OSError as error:  # the run succeeded all the same
+                get_logger().warning("intermediate files of the run not removed", folder=str(path), reason=str(error))
