@@ -44,7 +44,7 @@ def test_a_copy_lost_before_it_is_staged_is_fetched_again(tmp_path: Path, losses
     (tmp_path / "source").mkdir()
     (tmp_path / "source" / key).write_bytes(b"block seven")
     source = EvictingSource(tmp_path / "source", losses)
-    segment = SimpleNamespace(input_dir=tmp_path / "input", files=(key,))
+    segment = SimpleNamespace(input_dir=tmp_path / "input", files=(key,), checksums=None)
     assert stage_inputs(segment, source, FlatNames()) == len(b"block seven")  # type: ignore[arg-type]
     assert (tmp_path / "input" / key).read_bytes() == b"block seven"
     assert source.fetches == losses + 1
@@ -55,7 +55,7 @@ def test_a_copy_lost_on_every_fetch_is_a_source_error_that_says_why(tmp_path: Pa
     (tmp_path / "source").mkdir()
     (tmp_path / "source" / key).write_bytes(b"block seven")
     source = EvictingSource(tmp_path / "source", FETCH_ATTEMPTS)
-    segment = SimpleNamespace(input_dir=tmp_path / "input", files=(key,))
+    segment = SimpleNamespace(input_dir=tmp_path / "input", files=(key,), checksums=None)
     with pytest.raises(SourceError, match="disappeared before it could be staged") as raised:
         stage_inputs(segment, source, FlatNames())  # type: ignore[arg-type]
     assert raised.value.exit_code == 7 and "cache_max_bytes" in (raised.value.hint or "")

@@ -18,7 +18,7 @@ from ..errors import HashMismatchError, ReplayError
 from ..model.files import EventFileInfo, StreamFile
 from ..sources.base import ReplaySource
 from ..sources.read_ahead import ReadAhead
-from ..sources.verified import read_verified
+from ..sources.verified import checksum, read_verified
 from ..streams.blocks import BlockFile, read_block
 from ..streams.compression import decompress, decompression_limit, set_decompression_limit
 from ..streams.events import metadata_hash, read_event_file, read_event_signature
@@ -41,19 +41,19 @@ def read_stream_file(source: ReplaySource, name: StreamFileName, size: int, sign
     hash to its end hash: damaged in transit) is fetched again, and only a good one is remembered."""
     try:
         if name.kind is FileKind.BLOCK:
-            block = read_verified(source, name.key, lambda raw: read_block(_content(name, raw), name=name.key))
-            return StreamFile(name, size, block=block)
+            block, stored = read_verified(source, name.key, lambda raw: (read_block(_content(name, raw), name=name.key), checksum(raw)))
+            return StreamFile(name, size, block=block, checksum=stored)
 
-        def decode(raw: bytes) -> tuple[EventFileInfo, bytes]:
+        def decode(raw: bytes) -> tuple[EventFileInfo, bytes, int]:
             data = _content(name, raw)
-            return EventFileInfo.of(read_event_file(data, name=name.key)), data
+            return EventFileInfo.of(read_event_file(data, name=name.key)), data, checksum(raw)
 
-        info, data = read_verified(source, name.key, decode, damaged=lambda decoded: not decoded[0].running_hash_ok)
+        info, data, stored = read_verified(source, name.key, decode, damaged=lambda decoded: not decoded[0].running_hash_ok)
         if signature is not None:
             fault = _check_signature(source, signature, data, info)
             if fault is not None:
                 info = info.with_signature_fault(fault)
-        return StreamFile(name, size, events=info)
+        return StreamFile(name, size, events=info, checksum=stored)
     except ReplayError as error:
         return StreamFile(name, size, error=error)
 
@@ -86,26 +86,28 @@ def _check_signature(source: ReplaySource, signature: StreamFileName, data: byte
 
 def _read_chunk(source: ReplaySource, chunk: list[tuple[StreamFileName, int, StreamFileName | None]]) -> list[_Read]:
     """In a worker: what reading each file produced, without its name (the caller has it)."""
-    read = []
+    read: list[_Read] = []
     for job in chunk:
         found = read_stream_file(source, *job)
-        read.append(found.block or found.events or found.error)
+        read.append((found.block or found.events or found.error, found.checksum))
     return read
 
 
-#: What a worker sends back for one file: the block, the event file's summary, or the error.
-_Read = BlockFile | EventFileInfo | ReplayError | None
+#: What a worker sends back for one file: the block, the event file's summary, or the error; and
+#: the checksum of its bytes.
+_Read = tuple[BlockFile | EventFileInfo | ReplayError | None, int | None]
 
 
 def _stream_file(job: tuple[StreamFileName, int, StreamFileName | None], read: _Read) -> StreamFile:
     name, size, _ = job
-    if isinstance(read, BlockFile):
-        if read.number == name.block_number:  # one int object for both: a scan holds a million of them
-            object.__setattr__(read, "number", name.block_number)
-        return StreamFile(name, size, block=read)
-    if isinstance(read, EventFileInfo):
-        return StreamFile(name, size, events=read)
-    return StreamFile(name, size, error=read)
+    found, stored = read
+    if isinstance(found, BlockFile):
+        if found.number == name.block_number:  # one int object for both: a scan holds a million of them
+            object.__setattr__(found, "number", name.block_number)
+        return StreamFile(name, size, block=found, checksum=stored)
+    if isinstance(found, EventFileInfo):
+        return StreamFile(name, size, events=found, checksum=stored)
+    return StreamFile(name, size, error=found)
 
 
 def _in_processes(

@@ -70,6 +70,8 @@ class StreamFile:
     block: BlockFile | None = None
     events: EventFileInfo | None = None
     error: ReplayError | None = None
+    #: The checksum of the stored bytes read (``sources.verified.checksum``): a later copy must be the same.
+    checksum: int | None = None
 
     @property
     def key(self) -> str:

@@ -88,6 +88,9 @@ class Segment:
     argv: tuple[str, ...]
     #: Rounds, files and estimated consensus time: what the pacer charges for this segment.
     workload: Workload
+    #: The checksum of each file of ``files`` as the plan verified it (``None``: recorded before
+    #: checksums were): the file staged must still be that one.
+    checksums: tuple[int, ...] | None = None
 
     @property
     def expected_hash(self) -> str | None:
@@ -136,6 +139,7 @@ class Segment:
                 "final_dir": Path(data["final_dir"]),
                 "argv": tuple(data["argv"]),
                 "workload": Workload(**data["workload"]),
+                "checksums": tuple(data["checksums"]) if data.get("checksums") is not None else None,
             }
         )
 

@@ -32,11 +32,19 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
+def holding(files: Sequence[StreamFile], first: int, last: int) -> list[StreamFile]:
+    """The files holding any of rounds ``first..last``."""
+    return [f for f in files if f.first_round is not None and f.last_round is not None and f.first_round <= last and f.last_round >= first]
+
+
+def _checksum(file: StreamFile) -> int:
+    assert file.checksum is not None, file.key  # a planned file was read and verified
+    return file.checksum
+
+
 def files_for(files: Sequence[StreamFile], first: int, last: int) -> tuple[str, ...]:
     """The keys of the files holding any of rounds ``first..last``."""
-    return tuple(
-        f.key for f in files if f.first_round is not None and f.last_round is not None and f.first_round <= last and f.last_round >= first
-    )
+    return tuple(f.key for f in holding(files, first, last))
 
 
 def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
@@ -146,6 +154,7 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
             expected_hash=proof.expected_hash if backend.checks_expected_hash else None,
             rounds_per_second=rate.rounds_per_second(work) if backend.paces_rounds else None,
         )
+        planned = holding(stream_files[backend.stream_kind], piece.first, piece.last)
         segments.append(
             Segment(
                 index=index,
@@ -153,12 +162,13 @@ def make_plan(inputs: PlanInputs, run_id: str | None = None) -> ReplayPlan:
                 first_round=piece.first,
                 last_round=piece.last,
                 source=stream.source,
-                files=files_for(stream_files[backend.stream_kind], piece.first, piece.last),
+                files=tuple(f.key for f in planned),
                 invocation=invocation,
                 final_dir=final_dir,
                 proof=proof,
                 argv=tuple(backend.argv(invocation)),
                 workload=work,
+                checksums=tuple(_checksum(f) for f in planned),
             )
         )
         state_dir = final_dir

@@ -31,7 +31,7 @@ from .bisect import Probe, disproved_by_stream, narrow_down
 from .interrupts import held
 from .pacer import Pacer
 from .prefetch import Prefetcher
-from .staging import keep_mismatched_output, prepare_output, remove_intermediates, stage_inputs
+from .staging import check_local_inputs, keep_mismatched_output, prepare_output, remove_intermediates, stage_inputs
 from .verify import verify_output
 
 
@@ -93,8 +93,11 @@ class Runner:
         return self._execute({})
 
     def resume(self) -> RunResult:
+        records = {record.idx: record for record in self.store.segments(self.plan.run_id)}
+        # Before the run is reopened: inputs missing or changed leave it as it was, to resume once put back.
+        check_local_inputs((s for s in self.plan.segments if not _verified(records.get(s.index))), self.sources)
         self.store.reopen_run(self.plan.run_id)
-        return self._execute({record.idx: record for record in self.store.segments(self.plan.run_id)})
+        return self._execute(records)
 
     def _execute(self, records: dict[int, SegmentRecord]) -> RunResult:
         plan = self.plan

@@ -6,13 +6,15 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..backends.base import ReplayBackend
-from ..errors import SourceError
+from ..errors import MissingInputError, SourceError
 from ..logs import get_logger
 from ..model.plan import ReplayPlan, Segment
 from ..sources.base import ReplaySource
+from ..sources.verified import file_checksum, not_the_verified_copy
 from ..streams.compression import decompress
 from ..streams.naming import Compression, parse_stream_file_name
 
@@ -21,19 +23,60 @@ from ..streams.naming import Compression, parse_stream_file_name
 FETCH_ATTEMPTS = 3
 
 
+def _planned(segment: Segment) -> Iterator[tuple[str, int | None]]:
+    """Each file of the segment, with the checksum the plan verified it by (``None``: not recorded)."""
+    checksums = segment.checksums if segment.checksums is not None else (None,) * len(segment.files)
+    return zip(segment.files, checksums, strict=True)
+
+
+def fetch_planned(source: ReplaySource, key: str, checksum: int | None) -> Path:
+    """The source's file of ``key``, checked to be the very copy the plan verified. A copy that
+    disappears meanwhile (a cache's, evicted) raises ``FileNotFoundError``: fetch it again."""
+    original = source.fetch(key)
+    if checksum is None:
+        return original
+    where = f"{source.url}/{key}"
+    try:
+        unchanged = file_checksum(original) == checksum
+    except OSError as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise SourceError(f"Cannot read {where}: {error.strerror}.", file=key) from error
+    if not unchanged:
+        raise not_the_verified_copy(
+            where, key, since="when the run was planned",
+            hint="Put back the files the run was planned with and resume it, or start a new run (it verifies the files as they are now).",
+        )  # fmt: skip
+    return original
+
+
+def check_local_inputs(segments: Iterable[Segment], sources: dict[str, ReplaySource]) -> None:
+    """The files of ``segments`` that are on this machine are still there, and still the copies the
+    plan verified (a bucket's are checked as they are staged: checking them here would download them)."""
+    for segment in segments:
+        source = sources[segment.source]
+        if source.features.local:
+            for key, checksum in _planned(segment):
+                try:
+                    fetch_planned(source, key, checksum)
+                except FileNotFoundError as error:
+                    raise MissingInputError(f"{source.url}/{key} disappeared while it was being read.", file=key) from error
+
+
 def stage_inputs(segment: Segment, source: ReplaySource, backend: ReplayBackend) -> int:
     """Hard links where possible, copies across file systems, decompressed copies where the
-    backend cannot read the stored compression. Returns the bytes fetched from the source."""
+    backend cannot read the stored compression; each file checked to be the copy the plan verified.
+    Returns the bytes fetched from the source."""
     segment.input_dir.mkdir(parents=True, exist_ok=True)
     fetched = 0
-    for key in segment.files:
+    for key, checksum in _planned(segment):
         stored = parse_stream_file_name(key)
         assert stored is not None, key
         staged_name, compression = backend.staged_name(stored)
         target = segment.input_dir / staged_name
         for attempt in range(1, FETCH_ATTEMPTS + 1):
-            original = source.fetch(key)
             try:
+                original = fetch_planned(source, key, checksum)
                 size = original.stat().st_size
                 if not target.exists():
                     _stage(original, target, key, stored.compression, compression)

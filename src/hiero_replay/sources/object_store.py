@@ -14,14 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
-from zlib_ng import zlib_ng
-
-from ..errors import ConfigError, CorruptFileError, MissingInputError, SourceError
+from ..errors import ConfigError, MissingInputError, SourceError
 from ..logs import get_logger
 from .base import SourceFeatures, SourceObject
 from .cache import FileCache
 from .retry import GaveUp, RetryPolicy, is_throttling, is_transient
-from .verified import read_verified
+from .verified import checksum, not_the_verified_copy, read_verified
 
 if TYPE_CHECKING:
     from obstore.store import RetryConfig
@@ -171,9 +169,8 @@ class ObjectStoreSource:
         return self.download(key)
 
     def remember(self, key: str, data: bytes) -> None:
-        """Note a verified copy's checksum (zlib-ng's CRC-32: the same value as zlib's, 14 times
-        faster), and cache it unless it was read from the cache."""
-        self._verified[key] = zlib_ng.crc32(data)
+        """Note a verified copy's checksum, and cache it unless it was read from the cache."""
+        self._verified[key] = checksum(data)
         if key in self._read_from_cache:
             self._read_from_cache.discard(key)
         else:
@@ -203,9 +200,7 @@ class ObjectStoreSource:
         if self.validator is not None:
             self.validator(key, data)
         verified = self._verified.get(key)
-        if verified is not None and zlib_ng.crc32(data) != verified:
-            raise CorruptFileError(
-                f"{self.url}/{key} is not the copy verified before the replay started: it changed in the bucket, or was damaged.",
-                hint="Run again: the new copy is verified from scratch.",
-                file=key,
+        if verified is not None and checksum(data) != verified:
+            raise not_the_verified_copy(
+                f"{self.url}/{key}", key, since="before the replay started", hint="Run again: the new copy is verified from scratch."
             )

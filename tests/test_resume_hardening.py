@@ -1,0 +1,163 @@
+"""``run --resume`` with what may have changed since the run was planned: its stream files, the
+folder it is run from, its inputs gone for a while; the rate of a resume that adopts a segment;
+the flags a resume takes; the command an interrupted run is told to resume it with."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from hiero_replay.config import Settings, load_settings
+from hiero_replay.errors import CorruptFileError, ReplayInterrupted
+from hiero_replay.observe.events import RunObserver
+from hiero_replay.run import run_replay
+from hiero_replay.simulate.history import History, write_history
+from hiero_replay.simulate.state import LEDGER_ENV
+from hiero_replay.states import read_state_metadata
+
+CLI = [sys.executable, "-m", "hiero_replay"]
+SHAPE = {"bootstrap_round": 10, "cutover_round": 61, "target_round": 120}
+
+
+@pytest.fixture(scope="module")
+def histories(tmp_path_factory: pytest.TempPathFactory) -> tuple[History, History]:
+    """A history, and another one of the same shape and file names but other contents."""
+    root = tmp_path_factory.mktemp("histories")
+    return write_history(root / "one", **SHAPE), write_history(root / "other", seed=8, **SHAPE)
+
+
+PATHS = ("root", "events_dir", "blocks_dir", "bootstrap_state", "expected_state")
+
+
+def moved(history: History, old: Path, new: Path) -> History:
+    """``history`` with its paths under ``old`` given under ``new`` instead."""
+    return replace(history, **{name: new / getattr(history, name).relative_to(old) for name in PATHS})
+
+
+def fresh_copy(history: History, folder: Path) -> History:
+    """A copy of ``history`` under ``folder`` that a test may change."""
+    shutil.copytree(history.root, folder)
+    return moved(history, history.root, folder)
+
+
+def settings(history: History, work: Path | str, out: Path | str) -> Settings:
+    """10-round segments to the history's target, not checked against the block stream (a changed
+    file must be caught for what it is, not by a later mismatch)."""
+    return load_settings(None, {
+        "source": {"events": str(history.events_dir), "blocks": str(history.blocks_dir)},
+        "replay": {"bootstrap_state": str(history.bootstrap_state), "node_id": 3, "out": str(out), "segment_rounds": 10,
+                   "target_round": history.target_round, "stream_proofs": False},
+        "work_dir": str(work), "simulate": True,
+    })  # fmt: skip
+
+
+class InterruptAfter(RunObserver):
+    """Interrupts the run once ``segments`` segments are verified, as a SIGTERM would."""
+
+    def __init__(self, segments: int = 1) -> None:
+        self.left = segments
+
+    def segment_verified(self, *_: object) -> None:
+        self.left -= 1
+        if self.left == 0:
+            raise ReplayInterrupted("Interrupted by the test.")
+
+
+def interrupted_run(history: History, work: Path | str, out: Path | str) -> None:
+    with pytest.raises(ReplayInterrupted):
+        run_replay(settings(history, work, out), observer=InterruptAfter())
+
+
+def cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+def run_state(work: Path) -> str:
+    shown = cli("status", "--json", "--work-dir", work)
+    assert shown.returncode == 0, shown.stderr
+    return str(json.loads(shown.stdout)["runs"][0]["state"])
+
+
+def replace_blocks(history: History, other: History) -> list[str]:
+    """Every block file of ``history`` overwritten in place by the file of the same name of ``other``."""
+    names = sorted(path.name for path in history.blocks_dir.iterdir())
+    for name in names:
+        shutil.copyfile(other.blocks_dir / name, history.blocks_dir / name)
+    return names
+
+
+# stream files changed or gone since the plan --------------------------------------------------
+
+
+def test_a_resume_refuses_stream_files_changed_since_the_run_was_planned_and_stays_resumable(
+    histories: tuple[History, History], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, other = histories
+    history = fresh_copy(one, tmp_path / "history")
+    work, out, ledger = tmp_path / "work", tmp_path / "out", tmp_path / "ledger.txt"
+    monkeypatch.setenv(LEDGER_ENV, str(ledger))
+    interrupted_run(history, work, out)
+    applied = ledger.read_text()
+    originals = tmp_path / "originals"
+    shutil.copytree(history.blocks_dir, originals)
+    names = replace_blocks(history, other)
+
+    resumed = cli("run", "--resume", "--work-dir", work)
+
+    assert resumed.returncode == 7, resumed.stderr
+    assert "is not the copy verified when the run was planned" in resumed.stderr
+    assert any(name in resumed.stderr for name in names)
+    assert ledger.read_text() == applied  # refused before any backend started
+    assert not out.exists()
+    assert run_state(work) == "interrupted"  # not failed for good: it resumes once the files are back
+    for name in names:
+        shutil.copyfile(originals / name, history.blocks_dir / name)
+    again = cli("run", "--resume", "--work-dir", work)
+    assert again.returncode == 0, again.stderr
+    assert read_state_metadata(out).hash == read_state_metadata(history.expected_state).hash
+
+
+def test_a_stream_file_changed_while_the_run_goes_on_is_refused_when_its_segment_is_staged(
+    histories: tuple[History, History], tmp_path: Path
+) -> None:
+    one, other = histories
+    history = fresh_copy(one, tmp_path / "history")
+    out = tmp_path / "out"
+
+    class ChangeBlocks(RunObserver):
+        def __init__(self) -> None:
+            self.names: list[str] = []
+
+        def segment_verified(self, *_: object) -> None:
+            self.names = self.names or replace_blocks(history, other)
+
+    changing = ChangeBlocks()
+    with pytest.raises(CorruptFileError) as raised:
+        run_replay(settings(history, tmp_path / "work", out), observer=changing)
+    assert raised.value.exit_code == 7
+    assert raised.value.file in changing.names
+    assert not out.exists()
+
+
+def test_a_resume_whose_input_folder_is_missing_stays_resumable(histories: tuple[History, History], tmp_path: Path) -> None:
+    history = fresh_copy(histories[0], tmp_path / "history")
+    work, out = tmp_path / "work", tmp_path / "out"
+    interrupted_run(history, work, out)
+    away = tmp_path / "away"
+    history.blocks_dir.rename(away)
+
+    missing = cli("run", "--resume", "--work-dir", work)
+
+    assert missing.returncode == 3, missing.stderr
+    assert str(history.blocks_dir) in missing.stderr
+    assert run_state(work) == "interrupted"
+    away.rename(history.blocks_dir)
+    resumed = cli("run", "--resume", "--work-dir", work)
+    assert resumed.returncode == 0, resumed.stderr
+    assert read_state_metadata(out).hash == read_state_metadata(history.expected_state).hash
