@@ -161,3 +161,24 @@ def test_a_resume_whose_input_folder_is_missing_stays_resumable(histories: tuple
     resumed = cli("run", "--resume", "--work-dir", work)
     assert resumed.returncode == 0, resumed.stderr
     assert read_state_metadata(out).hash == read_state_metadata(history.expected_state).hash
+
+
+# paths relative to the folder the run was started from --------------------------------------
+
+
+def test_a_run_started_with_relative_paths_resumes_from_another_folder_with_the_same_files(
+    histories: tuple[History, History], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, other = histories
+    here, there = tmp_path / "here", tmp_path / "there"
+    history = fresh_copy(one, here / "history")
+    fresh_copy(other, there / "history")  # the same relative paths, other files
+    monkeypatch.chdir(here)
+    relative = moved(history, here, Path())
+    interrupted_run(relative, "work", "out")
+
+    resumed = cli("run", "--resume", "--work-dir", here / "work", cwd=there)
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert read_state_metadata(here / "out").hash == read_state_metadata(history.expected_state).hash
+    assert not (there / "out").exists() and not (there / "work").exists()

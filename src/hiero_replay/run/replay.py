@@ -14,6 +14,7 @@ from ..model.plan import ReplayPlan
 from ..model.results import RunResult
 from ..observe.events import RunObserver
 from ..plan import load_plan_inputs, make_plan, new_run_id
+from ..sources.registry import scheme_of
 from ..store import RunRecord, RunStore
 from ..workdir import refuse_outputs_inside_inputs
 from .pacer import Clock, Pacer
@@ -31,6 +32,31 @@ def recorded_settings(settings: Settings) -> dict[str, Any]:
     return recorded
 
 
+def _absolute(location: str | None) -> str | None:
+    """A local path made absolute; a bucket URL (or nothing) as it is."""
+    return str(Path(location).absolute()) if location and scheme_of(location) is None else location
+
+
+def with_absolute_paths(settings: Settings) -> Settings:
+    """The settings with every local input and output path absolute: what a run records and plans
+    from, so that resuming it from another folder uses the same files."""
+    source, replay, buckets = settings.source, settings.replay, settings.buckets
+    return settings.model_copy(
+        update={
+            "source": source.model_copy(update={"events": _absolute(source.events), "blocks": _absolute(source.blocks)}),
+            "replay": replay.model_copy(
+                update={
+                    "bootstrap_state": _absolute(replay.bootstrap_state),
+                    "expected_state": _absolute(replay.expected_state),
+                    "out": replay.out.absolute() if replay.out is not None else None,
+                }
+            ),
+            "buckets": buckets.model_copy(update={"cache_dir": buckets.cache_dir.absolute() if buckets.cache_dir is not None else None}),
+            "work_dir": settings.work_dir.absolute(),
+        }
+    )
+
+
 def run_replay(
     settings: Settings,
     *,
@@ -40,6 +66,7 @@ def run_replay(
     observer: RunObserver | None = None,
 ) -> RunResult:
     """Plan, verify and run a replay under the work-directory lock, recording it in the run store."""
+    settings = with_absolute_paths(settings)
     refuse_outputs_inside_inputs(settings)
     with work_dir_lock(settings.work_dir):
         store = RunStore(settings.work_dir)
@@ -126,7 +153,9 @@ def resume_replay(
                     f"No run {run_id} in {work_dir}." if run_id else f"No unfinished run to resume in {work_dir}.",
                     hint="`hiero-replay status` lists the runs.",
                 )
-            settings = load_settings(None, _with_secrets(resumable(record).settings, current))
+            # The run is in this work directory, wherever it was when the run started (an older run may record it relative).
+            recorded = {**_with_secrets(resumable(record).settings, current), "work_dir": str(work_dir.absolute())}
+            settings = load_settings(None, recorded)
             if not record.plan:  # stopped while planning: nothing was replayed, plan it again
                 store.reopen_run(record.id)
                 return _plan_and_run(settings, store, record.id, clock, observer or RunObserver())
