@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +18,8 @@ import pytest
 
 from hiero_replay.config import Settings, load_settings
 from hiero_replay.errors import CorruptFileError, ReplayInterrupted
+from hiero_replay.model.plan import ReplayPlan
+from hiero_replay.model.results import RunResult, SegmentResult
 from hiero_replay.observe.events import RunObserver
 from hiero_replay.run import run_replay
 from hiero_replay.simulate.history import History, write_history
@@ -182,3 +187,69 @@ def test_a_run_started_with_relative_paths_resumes_from_another_folder_with_the_
     assert resumed.returncode == 0, resumed.stderr
     assert read_state_metadata(here / "out").hash == read_state_metadata(history.expected_state).hash
     assert not (there / "out").exists() and not (there / "work").exists()
+
+
+# the rate of a resume that adopts a segment --------------------------------------------------
+
+
+def _plan(rate: str) -> ReplayPlan:
+    return ReplayPlan(
+        run_id="r", run_dir=Path("/w/runs/r"), mode="auto", reason="", bootstrap_state=Path("/s"), bootstrap_round=10,
+        bootstrap_hash="0" * 96, start_round=11, target_round=130, cutover_round=None, expected_hash=None, out=Path("/o"),
+        rate=rate, sources={},
+    )  # fmt: skip
+
+
+def test_the_rate_of_a_resume_counts_an_adopted_segment_over_the_time_it_ran() -> None:
+    """A segment of 100 rounds that ran 4 s before the resume and 1 s after it, then one of 20 rounds
+    in 1 s: 120 rounds in 6 s, 20 rounds/s, not 120 rounds in the 2 s of the resumed invocation."""
+    adopted = SegmentResult(1, "block-stream", 11, 110, 110, "a" * 96, seconds=5.0, consensus_seconds=None, before_resume=4.0)
+    after = SegmentResult(2, "block-stream", 111, 130, 130, "b" * 96, seconds=1.0, consensus_seconds=None)
+    result = RunResult(_plan("20 rounds/s"), [adopted, after], seconds=2.0)
+
+    assert result.measured_seconds == 6.0
+    assert result.rounds_per_second == 20.0
+    assert result.achieved_rate() == 20.0 and not result.exceeded_rate
+    assert result.to_json()["measured_seconds"] == 6.0
+
+
+def _segments(work: Path) -> list[tuple[str, str, int | None]]:
+    database = work / "runs.db"
+    if not database.exists():
+        return []
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+            return list(db.execute("SELECT backend, state, supervisor_pid FROM segments ORDER BY idx"))
+    except sqlite3.OperationalError:  # not created yet
+        return []
+
+
+def test_a_resume_that_adopts_a_running_segment_reports_the_rate_the_rounds_were_replayed_at(
+    histories: tuple[History, History], tmp_path: Path
+) -> None:
+    history = histories[0]
+    work, out = tmp_path / "work", tmp_path / "out"
+    first = subprocess.Popen(
+        [*CLI, "run", "--simulate", "--events", str(history.events_dir), "--blocks", str(history.blocks_dir),
+         "--bootstrap-state", str(history.bootstrap_state), "--node-id", "3", "--target-round", str(history.target_round),
+         "--rate", "20 rounds/s", "--work-dir", str(work), "--out", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:  # the block-stream segment (rounds 61..120, 3 s at the rate) started under its supervisor
+        while not any(b == "block-stream" and s == "running" and pid for b, s, pid in _segments(work)):
+            assert first.poll() is None, "the run ended before its block-stream segment was seen running"
+            time.sleep(0.02)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+
+    resumed = cli("run", "--resume", "--work-dir", work)
+
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(next(work.glob("runs/*/result.json")).read_text())
+    adopted = summary["segments"][-1]
+    assert adopted["replayed"] and adopted["before_resume"] > 0
+    assert summary["measured_seconds"] >= adopted["seconds"] - 0.01  # the rounds are counted over the time they took
+    assert summary["rounds_per_second"] == pytest.approx(summary["rounds_replayed"] / summary["measured_seconds"], rel=0.01)
+    assert summary["exceeded_rate"] is False
+    assert "ABOVE the cap" not in resumed.stdout

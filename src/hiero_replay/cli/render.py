@@ -146,6 +146,7 @@ def render_result(result: RunResult) -> str:
             f"  {segment.seconds:.2f} s  {segment.rounds_per_second:.1f} rounds/s{speed}  {PROVEN_WORDS[segment.verified_by]}"
         )
     speed = f", {result.consensus_speed:.1f}x consensus time" if result.consensus_speed is not None else ""
+    adopted = result.measured_seconds - result.seconds
     lines += table(
         [
             ("final ROUND", result.final_round),
@@ -158,7 +159,8 @@ def render_result(result: RunResult) -> str:
             (
                 "effective rate",
                 f"{result.rounds_per_second:.1f} rounds/s{speed}"
-                + (f" over the {result.rounds_replayed} rounds replayed now" if resumed else ""),
+                + (f" over the {result.rounds_replayed} rounds replayed now" if resumed else "")
+                + (f", timed from the start of the segment it adopted ({adopted:.2f} s earlier)" if adopted > 0 else ""),
             ),
             *[("retries", f"{count} ({url})") for url, count in result.source_retries.items()],
         ]

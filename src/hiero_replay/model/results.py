@@ -48,6 +48,8 @@ class SegmentResult:
     #: How the state was proven (``model.plan.PROVEN_BY``), and the hash it was proven against.
     verified_by: str = "none"
     expected_hash: str | None = None
+    #: Seconds it had been running before this invocation began (a segment a resume adopted).
+    before_resume: float = 0.0
 
     @property
     def rounds(self) -> int:
@@ -107,17 +109,23 @@ class RunResult:
         return sum(s.rounds for s in self.replayed)
 
     @property
+    def measured_seconds(self) -> float:
+        """The wall time the replayed rounds took: this invocation's, and, for a segment a resume
+        adopted, the time it had been running before."""
+        return self.seconds + sum(s.before_resume for s in self.replayed)
+
+    @property
     def rounds_per_second(self) -> float:
-        """Rounds this invocation replayed, over its wall time."""
-        return self.rounds_replayed / self.seconds if self.seconds > 0 else float("inf")
+        """Rounds this invocation replayed, over the time they took."""
+        return self.rounds_replayed / self.measured_seconds if self.measured_seconds > 0 else float("inf")
 
     @property
     def consensus_speed(self) -> float | None:
         """Consensus time replayed per wall second, when every replayed segment's times are coherent."""
         spans = [s.consensus_seconds for s in self.replayed]
-        if self.seconds <= 0 or not spans or any(span is None for span in spans):
+        if self.measured_seconds <= 0 or not spans or any(span is None for span in spans):
             return None
-        return sum(span for span in spans if span is not None) / self.seconds
+        return sum(span for span in spans if span is not None) / self.measured_seconds
 
     def achieved_rate(self) -> float | None:
         """The rate achieved, in the configured rate's own unit (``None`` when unlimited or not measurable)."""
@@ -125,7 +133,7 @@ class RunResult:
         if rate.unit == "rounds":
             return self.rounds_per_second
         if rate.unit in ("blocks", "files"):
-            return sum(s.files for s in self.replayed) / self.seconds if self.seconds > 0 else None
+            return sum(s.files for s in self.replayed) / self.measured_seconds if self.measured_seconds > 0 else None
         if rate.unit == "consensus":
             return self.consensus_speed
         return None
@@ -152,6 +160,7 @@ class RunResult:
             "rounds": self.rounds,
             "rounds_replayed": self.rounds_replayed,
             "seconds": round(self.seconds, 3),
+            "measured_seconds": round(self.measured_seconds, 3),
             "paced_seconds": round(self.paced_seconds, 3),
             "rounds_per_second": round(self.rounds_per_second, 3),
             "consensus_speed": rounded(self.consensus_speed),

@@ -76,6 +76,8 @@ class Runner:
         self._running: subprocess.Popen[bytes] | None = None
         #: When the pacer released each segment (seconds after the first release) and how long it held it.
         self._released: dict[int, tuple[float, float]] = {}
+        #: When this invocation began running the plan (wall clock): a segment it adopts started before.
+        self._began = time.time()
         self.observer = observer or RunObserver()
         #: Narrow a segment the block stream disproves down to its first divergent block.
         self.bisect = bisect
@@ -116,7 +118,7 @@ class Runner:
         for warning in plan.warnings:
             self.log.warning("plan warning", warning=warning)
         result = RunResult(plan)
-        started = time.monotonic()
+        started, self._began = time.monotonic(), time.time()
         self.observer.run_started(plan, {url: source.kind for url, source in self.sources.items()})
         try:
             try:
@@ -264,7 +266,7 @@ class Runner:
             self.store.segment_failed(self.plan.run_id, segment.index, str(error) or type(error).__name__)
             raise
         os.replace(segment.out_dir, segment.final_dir)
-        return self._checkpoint(segment, metadata, time.time() - started_at)
+        return self._checkpoint(segment, metadata, started_at)
 
     def _bisect(self, segment: Segment, backend: ReplayBackend, error: HashMismatchError) -> None:
         """Narrow a segment the stream disproves down to its first divergent block (said on ``error``)."""
@@ -312,7 +314,7 @@ class Runner:
                 pass
             else:
                 self.log.info("segment recovered: output already in place", state=str(segment.final_dir))
-                return self._checkpoint(segment, metadata, time.time() - started_at)
+                return self._checkpoint(segment, metadata, started_at)
         supervisor = find_supervisor(files)
         if supervisor is not None or files.exit_code() is not None:
             self.log.info("segment adopted: following its backend", supervisor_pid=supervisor)
@@ -353,7 +355,8 @@ class Runner:
     def _verify(self, segment: Segment, directory: Path, backend: ReplayBackend) -> StateMetadata:
         return verify_output(directory, backend, target_round=segment.last_round, expected_hash=segment.expected_hash)
 
-    def _checkpoint(self, segment: Segment, metadata: StateMetadata, seconds: float) -> SegmentResult:
+    def _checkpoint(self, segment: Segment, metadata: StateMetadata, started_at: float) -> SegmentResult:
+        seconds = time.time() - started_at
         before, after = _consensus_ns(read_state_metadata(segment.state_dir)), _consensus_ns(metadata)
         consensus_seconds = coherent_consensus_seconds(before, after, segment.rounds)
         self.store.segment_verified(
@@ -379,6 +382,7 @@ class Runner:
             paced_seconds=self._released.get(segment.index, (None, 0.0))[1],
             verified_by=segment.proof.by,
             expected_hash=segment.expected_hash,
+            before_resume=max(0.0, self._began - started_at),
         )
         self.observer.segment_verified(segment, result, _consensus_ns(metadata))
         self.log.info(
