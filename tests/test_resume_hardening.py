@@ -253,3 +253,39 @@ def test_a_resume_that_adopts_a_running_segment_reports_the_rate_the_rounds_were
     assert summary["rounds_per_second"] == pytest.approx(summary["rounds_replayed"] / summary["measured_seconds"], rel=0.01)
     assert summary["exceeded_rate"] is False
     assert "ABOVE the cap" not in resumed.stdout
+
+
+# the flags a resume takes ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "refused"),
+    [
+        (["--out", "elsewhere", "--rate", "5 rounds/s"], ["--out", "--rate"]),
+        (["--target-round", "50", "--metrics-textfile", "m.prom"], ["--target-round"]),
+        (["--simulate", "--no-stream-proofs"], ["--simulate", "--no-stream-proofs"]),
+    ],
+)
+def test_a_resume_refuses_flags_that_would_change_the_recorded_settings(tmp_path: Path, flags: list[str], refused: list[str]) -> None:
+    result = cli("run", "--resume", "--work-dir", tmp_path / "work", *flags)
+    assert result.returncode == 2
+    named = result.stderr.split("cannot change them")[0]
+    assert sorted(flag for flag in named.replace(",", " ").split() if flag.startswith("--") and flag != "--resume") == sorted(refused)
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "work").exists()
+
+
+def test_a_resume_takes_the_work_dir_and_metrics_flags(tmp_path: Path) -> None:
+    result = cli("run", "--resume", "--work-dir", tmp_path / "work", "--metrics-textfile", tmp_path / "metrics.prom")
+    assert result.returncode == 2 and "No unfinished run to resume" in result.stderr
+
+
+def test_a_run_id_without_resume_is_refused(histories: tuple[History, History], tmp_path: Path) -> None:
+    history = histories[0]
+    result = cli(
+        "run", "--simulate", "--events", history.events_dir, "--blocks", history.blocks_dir, "--bootstrap-state",
+        history.bootstrap_state, "--node-id", "3", "--work-dir", tmp_path / "work", "--out", tmp_path / "out", "--run-id", "foo",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--run-id" in result.stderr and "--resume" in result.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "work").exists()

@@ -6,16 +6,52 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..options import replay_options
+from ..options import REPLAY_FLAGS, REPLAY_SWITCHES, replay_options
 from ..session import observers
 
 if TYPE_CHECKING:
     from ...config import Settings
 
+#: What a resume still takes from its command line: where the run is, and where its metrics go.
+#: Everything else it takes from the settings the run recorded.
+RESUME_FLAGS = ("--work-dir", "--metrics-port", "--metrics-textfile", "--pushgateway")
+
+
+def _given(context: click.Context, flags: list[str]) -> list[str]:
+    """The flags of ``flags`` given on the command line."""
+    given = [
+        param for param in context.command.params
+        if param.name is not None and context.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE
+    ]  # fmt: skip
+    return [flag for param in given for flag in param.opts if flag in flags]
+
+
+def _check_flags(context: click.Context, resume: bool, run_id: str | None) -> None:
+    """``--resume`` takes the recorded settings: a flag that would change them is refused (exit 2),
+    as is ``--run-id`` without ``--resume``."""
+    from ...errors import ConfigError
+
+    if not resume:
+        if run_id is not None:
+            raise ConfigError("--run-id names the run to resume: it needs --resume.", hint="Add --resume, or drop --run-id.")
+        return
+    refused = _given(context, [flag for flag in [*REPLAY_FLAGS, *REPLAY_SWITCHES, "--simulate"] if flag not in RESUME_FLAGS])
+    if refused:
+        raise ConfigError(
+            f"--resume continues a run with the settings it recorded; {', '.join(refused)} cannot change them.",
+            hint=f"Drop {'them' if len(refused) > 1 else 'it'} (--resume takes only {', '.join(RESUME_FLAGS)}, --config and --run-id),"
+            " or start a new run with them.",
+        )
+
 
 @click.command()
 @replay_options
-@click.option("--resume", "resume", is_flag=True, help="Continue the last unfinished run in the work directory.")
+@click.option(
+    "--resume",
+    "resume",
+    is_flag=True,
+    help="Continue the last unfinished run in the work directory, with the settings it recorded (no other replay flag).",
+)
 @click.option("--run-id", help="With --resume: the run to continue (default: the latest unfinished one).")
 def run(settings: Settings, resume: bool, run_id: str | None) -> None:
     """Verify the input, replay it segment by segment and verify the resulting state."""
@@ -23,6 +59,8 @@ def run(settings: Settings, resume: bool, run_id: str | None) -> None:
     from ...run.interrupts import handling_interruptions
     from ..render import render_result
 
+    context = click.get_current_context()
+    _check_flags(context, resume, run_id)
     observer, metrics = observers(settings)
     metrics.serve()
     try:
