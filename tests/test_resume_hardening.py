@@ -5,6 +5,8 @@ the flags a resume takes; the command an interrupted run is told to resume it wi
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -289,3 +291,36 @@ def test_a_run_id_without_resume_is_refused(histories: tuple[History, History], 
     assert result.returncode == 2
     assert "--run-id" in result.stderr and "--resume" in result.stderr
     assert not (tmp_path / "out").exists() and not (tmp_path / "work").exists()
+
+
+# the command an interrupted run is told to resume it with ---------------------------------------
+
+
+def test_the_resume_command_an_interrupted_run_prints_works_as_it_is_from_another_folder(
+    histories: tuple[History, History], tmp_path: Path
+) -> None:
+    history = histories[0]
+    started_in, elsewhere = tmp_path / "started in", tmp_path / "elsewhere"
+    started_in.mkdir()
+    elsewhere.mkdir()
+    (started_in / "replay config.toml").write_text('[pace]\nrate = "20 rounds/s"\n')
+    env = {**os.environ}
+    first = subprocess.Popen(
+        [*CLI, "run", "--config", "replay config.toml", "--simulate", "--events", str(history.events_dir), "--blocks",
+         str(history.blocks_dir), "--bootstrap-state", str(history.bootstrap_state), "--node-id", "3", "--target-round",
+         str(history.target_round), "--segment-rounds", "10", "--work-dir", "my work", "--out", "out"],
+        cwd=started_in, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    while not any(state == "verified" for _, state, _ in _segments(started_in / "my work")):
+        assert first.poll() is None, "the run ended before it could be interrupted"
+        time.sleep(0.02)
+    first.send_signal(signal.SIGTERM)
+    _, stderr = first.communicate(timeout=60)
+    assert first.returncode == 8, stderr
+
+    command = shlex.split(stderr.split("Resume it with `", 1)[1].split("`", 1)[0])
+    assert command[:3] == ["hiero-replay", "run", "--resume"]
+    assert command[3:] == ["--work-dir", str(started_in / "my work"), "--config", str(started_in / "replay config.toml")]
+    resumed = cli(*command[1:], cwd=elsewhere, env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert read_state_metadata(started_in / "out").hash == read_state_metadata(history.expected_state).hash

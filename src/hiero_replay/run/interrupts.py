@@ -8,9 +8,11 @@ thread would not do: the kernel hands a process signal to any thread that does n
 
 from __future__ import annotations
 
+import shlex
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import TypeVar
 
@@ -20,8 +22,13 @@ T = TypeVar("T")
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-#: What an interrupted ``run`` is told to do next.
-RESUME_RUN = "Resume it with `hiero-replay run --resume`."
+def resume_hint(work_dir: Path, config: str | None = None) -> str:
+    """What an interrupted run is told to do next: the command that resumes it, to be run as it is
+    from any folder."""
+    command = ["hiero-replay", "run", "--resume", "--work-dir", str(work_dir.absolute())]
+    if config is not None:
+        command += ["--config", str(Path(config).absolute())]
+    return f"Resume it with `{shlex.join(command)}`."
 
 
 class _Held:
@@ -29,7 +36,7 @@ class _Held:
 
     holding = False
     pending: int | None = None
-    hint = RESUME_RUN
+    hint = ""
 
 
 def _interrupted(signum: int) -> ReplayInterrupted:
@@ -43,7 +50,7 @@ def _handler(signum: int, _frame: FrameType | None) -> None:
     raise _interrupted(signum)
 
 
-def handling_interruptions(action: Callable[[], T], *, hint: str = RESUME_RUN) -> T:
+def handling_interruptions(action: Callable[[], T], *, hint: str) -> T:
     """Run ``action`` with SIGINT and SIGTERM raising ``ReplayInterrupted`` (held back where ``held``
     says), whose ``hint`` says how to carry on."""
     previous = {number: signal.signal(number, _handler) for number in SIGNALS}

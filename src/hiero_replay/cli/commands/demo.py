@@ -25,7 +25,7 @@ def demo(directory: str | None, log_format: str) -> None:
     from ...errors import ConfigError
     from ...logs import configure_logging
     from ...run import run_replay
-    from ...run.interrupts import handling_interruptions
+    from ...run.interrupts import handling_interruptions, resume_hint
     from ...simulate.history import write_history
     from ..render import render_result
 
@@ -59,7 +59,7 @@ def demo(directory: str | None, log_format: str) -> None:
         },
     )
     observer, _ = observers(settings)
-    result = handling_interruptions(lambda: run_replay(settings, observer=observer))
+    result = handling_interruptions(lambda: run_replay(settings, observer=observer), hint=resume_hint(settings.work_dir))
     click.echo(render_result(result))
     click.echo(f"the final state matches the reference snapshot {history.expected_state}")
     blocks = [segment for segment in result.segments if segment.backend == "block-stream"]

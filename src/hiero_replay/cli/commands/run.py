@@ -56,18 +56,21 @@ def _check_flags(context: click.Context, resume: bool, run_id: str | None) -> No
 def run(settings: Settings, resume: bool, run_id: str | None) -> None:
     """Verify the input, replay it segment by segment and verify the resulting state."""
     from ...run import resume_replay, run_replay
-    from ...run.interrupts import handling_interruptions
+    from ...run.interrupts import handling_interruptions, resume_hint
     from ..render import render_result
 
     context = click.get_current_context()
     _check_flags(context, resume, run_id)
     observer, metrics = observers(settings)
     metrics.serve()
+    hint = resume_hint(settings.work_dir, context.params.get("config"))
     try:
         if resume:
-            result = handling_interruptions(lambda: resume_replay(settings.work_dir, run_id, current=settings, observer=observer))
+            result = handling_interruptions(
+                lambda: resume_replay(settings.work_dir, run_id, current=settings, observer=observer), hint=hint
+            )
         else:
-            result = handling_interruptions(lambda: run_replay(settings, observer=observer))
+            result = handling_interruptions(lambda: run_replay(settings, observer=observer), hint=hint)
     finally:
         metrics.push()
     click.echo(render_result(result))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def schedule(settings: Settings) -> None:
     """Run replays on the configured cron expression or interval, in the foreground."""
     from ...lock import SCHEDULER_LOCK, work_dir_lock
-    from ...run.interrupts import handling_interruptions
+    from ...run.interrupts import handling_interruptions, resume_hint
     from ...schedule.follow import replay_job
     from ...schedule.scheduler import Scheduler, policy_from
     from ...schedule.triggers import trigger_from
@@ -35,7 +35,7 @@ def schedule(settings: Settings) -> None:
         try:
             job = replay_job(settings, store, observer=observer, after=metrics.push)
             scheduler = Scheduler(trigger, policy_from(settings.schedule), job, store, observer=observer)
-            handling_interruptions(scheduler.run)
+            handling_interruptions(scheduler.run, hint=resume_hint(settings.work_dir, click.get_current_context().params.get("config")))
         finally:
             store.close()
 
