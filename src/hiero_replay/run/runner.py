@@ -31,7 +31,7 @@ from .bisect import Probe, disproved_by_stream, narrow_down
 from .interrupts import held
 from .pacer import Pacer
 from .prefetch import Prefetcher
-from .staging import check_local_inputs, keep_mismatched_output, prepare_output, remove_intermediates, stage_inputs
+from .staging import check_local_inputs, keep_mismatched_output, prepare_output, promote_output, remove_intermediates, stage_inputs
 from .verify import verify_output
 
 
@@ -265,7 +265,7 @@ class Runner:
             _remove(segment.out_dir)
             self.store.segment_failed(self.plan.run_id, segment.index, str(error) or type(error).__name__)
             raise
-        os.replace(segment.out_dir, segment.final_dir)
+        promote_output(segment, self.plan)
         return self._checkpoint(segment, metadata, started_at)
 
     def _bisect(self, segment: Segment, backend: ReplayBackend, error: HashMismatchError) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..backends.base import ReplayBackend
-from ..errors import MissingInputError, SourceError
+from ..errors import ConfigError, MissingInputError, SourceError
 from ..logs import get_logger
 from ..model.plan import ReplayPlan, Segment
 from ..sources.base import ReplaySource
@@ -114,6 +114,32 @@ def prepare_output(out_dir: Path, backend: ReplayBackend) -> None:
         shutil.rmtree(out_dir)
     if not backend.creates_output_folder:
         out_dir.mkdir(parents=True)
+
+
+#: What renaming a folder onto something already there fails with.
+_TAKEN = (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR)
+
+
+def promote_output(segment: Segment, plan: ReplayPlan) -> None:
+    """Rename the verified output into place. ``--out`` is never replaced: when it appeared while the
+    run went on (another process made it), the verified state is renamed beside it and the error says where."""
+    if segment.final_dir != plan.out:
+        os.replace(segment.out_dir, segment.final_dir)
+        return
+    try:
+        if not os.path.lexists(plan.out):
+            os.replace(segment.out_dir, plan.out)
+            return
+    except OSError as error:
+        if error.errno not in _TAKEN:
+            raise
+    kept = plan.out.with_name(f"hiero-replay-{plan.run_id}-final-state")
+    os.replace(segment.out_dir, kept)
+    raise ConfigError(
+        f"The output {plan.out} appeared while the run went on; hiero-replay never overwrites it.",
+        hint=f"The verified final state is kept at {kept}: use it there, or move it into place.",
+        file=str(plan.out),
+    )
 
 
 def keep_mismatched_output(segment: Segment, run_dir: Path) -> Path | None:
