@@ -376,20 +376,22 @@ def test_no_secret_reaches_the_work_dir_the_output_or_the_logs(kind: str, tmp_pa
     config = write_toml(setup, toml)
     secrets = list(env.values()) + re.findall(r'billing_project = "([^"]+)"', toml)
     outputs = []
-    metrics = setup.work / "metrics.prom"
+    exported = setup.tmp / "exported"  # the metrics and the report: outside the work directory
+    exported.mkdir()
+    metrics = exported / "metrics.prom"
     failed = setup.cli("run", "--config", config, *setup.quick("--expected-hash", WRONG_HASH, "--metrics-textfile", metrics))
     assert failed.returncode == 5, failed.stderr
     ok = setup.cli("run", "--config", config, "--log-format", "json", *setup.quick("--metrics-textfile", metrics))
     assert ok.returncode == 0, ok.stderr
     outputs += [failed, ok]
     outputs.append(setup.cli("status", "--json", "--work-dir", setup.work))
-    outputs.append(setup.cli("report", "--html", setup.work / "report.html", "--work-dir", setup.work))
+    outputs.append(setup.cli("report", "--html", exported / "report.html", "--work-dir", setup.work))
     assert all(result.returncode == 0 for result in outputs[2:]), [result.stderr for result in outputs[2:]]
 
     leaks = []
     for result in outputs:
         leaks += [f"output of {result.args[3:5]}: {secret}" for secret in secrets if secret in result.stdout + result.stderr]
-    for root in (setup.work, setup.out):
+    for root in (setup.work, setup.out, exported):
         for path in root.rglob("*"):
             if path.is_file() and not path.is_symlink():
                 data = path.read_bytes()

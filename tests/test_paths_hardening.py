@@ -1,5 +1,7 @@
-"""Where hiero-replay writes. An ``--out`` that appears while a run goes on is not replaced: the
-verified state is kept beside it, and the error says where."""
+"""Where hiero-replay writes: ``--out``, ``--metrics-textfile``, ``report --html``, ``--job-root`` and
+the work directory are never inside what a run reads or inside each other; each is refused (exit 2)
+before anything is written. An ``--out`` that appears while a
+run goes on is not replaced: the verified state is kept beside it, and the error says where."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 
 from hiero_replay.simulate.history import History, write_history
 from hiero_replay.states import read_state_metadata
+from hiero_replay.store import RunStore
 
 CLI = [sys.executable, "-m", "hiero_replay"]
 
@@ -53,6 +56,65 @@ def quick(history: History, *extra: object) -> list[object]:
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize("target", ["bootstrap-metadata", "event-file", "run-store"])
+def test_a_metrics_textfile_inside_an_input_or_the_work_dir_is_refused_before_anything_is_written(
+    target: str, history: History, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    RunStore(work).close()  # a work directory that runs used
+    textfile = {
+        "bootstrap-metadata": saved_110(history) / "stateMetadata.txt",
+        "event-file": sorted(history.events_dir.glob("*.evts"))[0],
+        "run-store": work / "runs.db",
+    }[target]
+    inputs, kept = files(history.root), files(work)
+
+    result = cli(*quick(history, "--work-dir", work, "--out", tmp_path / "out", "--metrics-textfile", textfile))
+
+    assert result.returncode == 2, result.stderr
+    assert f"--metrics-textfile {textfile} is inside the" in result.stderr
+    assert files(history.root) == inputs and files(work) == kept
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_resume_refuses_a_metrics_textfile_in_the_work_dir_too(history: History, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    config = tmp_path / "broken.toml"
+    config.write_text(f"[backends.block_stream]\ncommand = {json.dumps([str(tmp_path / 'no-such-tool')])}\n")
+    args = quick(history, "--work-dir", work, "--out", tmp_path / "out", "--config", config)
+    args.remove("--simulate")
+    failed = cli(*args)
+    assert failed.returncode == 6, failed.stderr  # the tool cannot start: a run to resume
+    kept = files(work)
+
+    result = cli("run", "--resume", "--work-dir", work, "--metrics-textfile", work / "runs.db")
+
+    assert result.returncode == 2, result.stderr
+    assert f"--metrics-textfile {work / 'runs.db'} is inside the --work-dir folder" in result.stderr
+    assert files(work) == kept
+
+
+@pytest.mark.parametrize(
+    ("case", "flags", "folder"),
+    [
+        ("out-inside-work-dir", ["--work-dir", "w", "--out", "w/runs"], "--work-dir"),
+        ("out-is-work-dir", ["--work-dir", "x", "--out", "x"], "--out"),
+        ("textfile-inside-out", ["--work-dir", "w", "--metrics-textfile", "ox/m.prom", "--out", "ox"], "--out"),
+        ("work-dir-inside-out", ["--work-dir", "o/w", "--out", "o"], "--out"),
+    ],
+)
+def test_outputs_inside_one_another_are_refused_before_anything_is_written(
+    case: str, flags: list[str], folder: str, history: History, tmp_path: Path
+) -> None:
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    result = cli(*quick(history, *flags), cwd=cwd)
+
+    assert result.returncode == 2, result.stderr
+    assert f"is inside the {folder} folder" in result.stderr, case
+    assert not list(cwd.iterdir())  # no work directory, lock, run store or output
+
+
 #: A backend that lets another process create ``--out`` while it replays (before it writes its
 #: output): the block-stream simulator, run after making the folder named by OUT_APPEARS.
 APPEARING = (
@@ -87,3 +149,46 @@ def test_an_out_that_appears_during_the_run_is_not_replaced_and_the_state_is_kep
     assert not [path for path in tmp_path.iterdir() if path.name.endswith(".partial")]
     status = json.loads(cli("status", "--json", "--work-dir", tmp_path / "work").stdout)
     assert status["runs"][0]["state"] == "failed" and status["runs"][0]["exit_code"] == 2
+
+
+def test_report_writes_nothing_into_the_work_dir_or_the_run_inputs(history: History, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    assert cli(*quick(history, "--work-dir", work, "--out", tmp_path / "out")).returncode == 0
+    inputs, kept = files(history.root), files(work)
+
+    for target, folder in [
+        (work / "runs.db", "--work-dir"),
+        (work / "report.html", "--work-dir"),
+        (history.blocks_dir / "report.html", "--blocks"),
+        (saved_110(history) / "stateMetadata.txt", "--bootstrap-state"),
+    ]:
+        refused = cli("report", "--work-dir", work, "--html", target)
+        assert refused.returncode == 2, (target, refused.stdout, refused.stderr)
+        assert f"--html {target} is inside the {folder} folder" in refused.stderr
+
+    assert files(history.root) == inputs and files(work) == kept
+    assert cli("status", "--work-dir", work).returncode == 0
+    assert cli("report", "--work-dir", work, "--html", tmp_path / "report.html").returncode == 0
+
+
+@pytest.mark.parametrize("where", ["states", "blocks", "saved-state", "work-dir-in-states"])
+def test_verify_history_refuses_job_folders_inside_its_inputs_up_front(where: str, history: History, tmp_path: Path) -> None:
+    assert history.saved_dir is not None
+    work = history.saved_dir / "work" if where == "work-dir-in-states" else tmp_path / "work"
+    job_root = {
+        "states": history.saved_dir / "jobs",
+        "blocks": history.blocks_dir / "jobs",
+        "saved-state": saved_110(history) / "jobs",
+    }.get(where)
+    inputs = files(history.root)
+    args = [
+        "verify-history", "--simulate", "--events", history.events_dir, "--blocks", history.blocks_dir, "--node-id", "3",
+        "--states", history.saved_dir, "--work-dir", work, *(["--job-root", job_root] if job_root is not None else []),
+    ]  # fmt: skip
+
+    result = subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, errors="replace", timeout=300, cwd=tmp_path)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert ("--work-dir" if where == "work-dir-in-states" else "--job-root") in result.stderr
+    assert files(history.root) == inputs
+    assert not (tmp_path / "work").exists() and not list(history.root.rglob("jobs"))

@@ -3,16 +3,18 @@
 It holds the run store (settings and history), checkpoints and staged files, so it is created with
 mode 0700 and, like ssh's StrictModes, an existing one is refused when another user owns it or when
 group or others may write to it (without the sticky bit): anyone who can write there could plant a
-link where the orchestrator writes. Outputs (the work directory, ``--out``) inside an input (a stream
-folder, a saved state) are refused before anything is written.
+link where the orchestrator writes. Outputs (the work directory, ``--out``, the metrics textfile, a
+report, verify-history's job folders) inside an input (a stream folder, a saved state), or inside the
+work directory or ``--out`` where the run owns them, are refused before anything is written.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, MissingInputError
 from .states import state_folder
@@ -64,20 +66,35 @@ def open_existing_work_dir(path: Path, database: str) -> Path:
     return prepare_work_dir(path)
 
 
-def _local_inputs(settings: Settings) -> list[tuple[str, Path]]:
-    replay, source = settings.replay, settings.source
-    named = [
-        ("--events", source.events),
-        ("--blocks", source.blocks),
-        ("--bootstrap-state", replay.bootstrap_state),
-        ("--expected-state", replay.expected_state),
-    ]
-    inputs = []
-    for flag, location in named:
+#: Where a replay reads, as keys of its settings (``Settings.model_dump`` or as a run recorded them).
+_INPUT_KEYS = {
+    "--events": ("source", "events"),
+    "--blocks": ("source", "blocks"),
+    "--bootstrap-state": ("replay", "bootstrap_state"),
+    "--expected-state": ("replay", "expected_state"),
+}
+#: Why an output may not be inside each kind of folder.
+NEVER_INTO_INPUTS = "hiero-replay never writes into its inputs"
+WORK_DIR_IS_OURS = "hiero-replay keeps its run store, checkpoints and staged files there"
+OUT_IS_WHOLE = "the run creates it, whole, once the final state is verified"
+
+#: A folder no output may be inside: its flag, where it is, and why.
+Protected = tuple[str, Path, str]
+
+
+def inputs_of(locations: Iterable[tuple[str, str | None]]) -> list[Protected]:
+    """The local folders among ``(flag, location)`` (bucket URLs are not ours to protect)."""
+    folders = []
+    for flag, location in locations:
         if location and "://" not in location:
             folder = Path(location)
-            inputs.append((flag, state_folder(folder) if flag.endswith("-state") else folder))
-    return inputs
+            folders.append((flag, state_folder(folder) if flag.endswith("-state") else folder, NEVER_INTO_INPUTS))
+    return folders
+
+
+def replay_inputs(settings: dict[str, Any]) -> list[Protected]:
+    """The local folders a replay reads, from its settings as JSON."""
+    return inputs_of((flag, settings.get(section, {}).get(key)) for flag, (section, key) in _INPUT_KEYS.items())
 
 
 def _real(path: Path) -> Path:
@@ -87,19 +104,30 @@ def _real(path: Path) -> Path:
         return path.absolute()
 
 
-def refuse_outputs_inside_inputs(settings: Settings) -> None:
-    """``--out`` or the work directory inside (or equal to) a stream folder or a saved state: exit 2,
-    before anything is written."""
-    outputs = [("--work-dir", settings.work_dir)]
-    if settings.replay.out is not None:
-        outputs.append(("--out", settings.replay.out))
-    for input_flag, folder in _local_inputs(settings):
-        inside = _real(folder)
-        for output_flag, output in outputs:
-            target = _real(output)
-            if target == inside or target.is_relative_to(inside):
+def refuse_overlaps(outputs: Iterable[tuple[str, Path]], protected: list[Protected]) -> None:
+    """An output inside (or equal to) a protected folder of another flag: exit 2, before anything is written."""
+    for output_flag, output in outputs:
+        target = _real(output)
+        for folder_flag, folder, why in protected:
+            inside = _real(folder)
+            if folder_flag != output_flag and (target == inside or target.is_relative_to(inside)):
                 raise ConfigError(
-                    f"{output_flag} {output} is inside the {input_flag} folder {folder}: hiero-replay never writes into its inputs.",
+                    f"{output_flag} {output} is inside the {folder_flag} folder {folder}: {why}.",
                     hint=f"Choose a {output_flag} outside {folder}.",
                     file=str(output),
                 )
+
+
+def refuse_outputs_inside_inputs(settings: Settings) -> None:
+    """The work directory, ``--out`` and the metrics textfile inside (or equal to) a stream folder, a
+    saved state or one another (the work directory may not be in ``--out``, nor ``--out`` in it): exit
+    2, before anything is written."""
+    replay_out, textfile = settings.replay.out, settings.metrics.textfile
+    outputs = [("--work-dir", settings.work_dir)]
+    protected = [*replay_inputs(settings.model_dump(mode="json")), ("--work-dir", settings.work_dir, WORK_DIR_IS_OURS)]
+    if replay_out is not None:
+        outputs.append(("--out", replay_out))
+        protected.append(("--out", replay_out, OUT_IS_WHOLE))
+    if textfile is not None:
+        outputs.append(("--metrics-textfile", textfile))
+    refuse_overlaps(outputs, protected)

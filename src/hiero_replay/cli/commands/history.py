@@ -88,7 +88,7 @@ def verify_history(settings: Settings, **options: Any) -> None:
     from ...history.verify import plan_history
 
     selection = Selection(options["from_round"], options["to_round"], options["last_jobs"])
-    job_root = Path(options["job_root"]) if options["job_root"] else None
+    job_root = _job_root(settings, options["job_root"], options["states"])
     plan = plan_history(settings, options["states"], selection, job_root=job_root, keep_states=options["keep_states"])
     if options["emit"]:
         click.echo(_manifest(plan, params, options), nl=False)
@@ -96,6 +96,16 @@ def verify_history(settings: Settings, **options: Any) -> None:
         _dry_run(settings, plan, options["as_json"])
     else:
         _run(settings, plan, options)
+
+
+def _job_root(settings: Settings, given: str | None, states: str) -> Path | None:
+    """``--job-root``, checked: the work directory and the job folders never inside what the jobs read."""
+    from ...workdir import inputs_of, refuse_overlaps, replay_inputs
+
+    job_root = Path(given) if given else None
+    outputs = [("--work-dir", settings.work_dir), *([("--job-root", job_root)] if job_root is not None else [])]
+    refuse_overlaps(outputs, [*replay_inputs(settings.model_dump(mode="json")), *inputs_of([("--states", states)])])
+    return job_root
 
 
 def _run(settings: Settings, plan: HistoryPlan, options: dict[str, Any]) -> None:

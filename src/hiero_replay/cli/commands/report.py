@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..options import work_dir_options
+
+if TYPE_CHECKING:
+    from ...workdir import Protected
 
 
 @click.command()
@@ -19,6 +23,7 @@ def report(run_id: str | None, html_file: str, work_dir: Path) -> None:
     from ...observe.report import render_report
     from ...safe_files import write_atomically
     from ...store import RunStore
+    from ...workdir import WORK_DIR_IS_OURS, refuse_overlaps, replay_inputs
 
     target = Path(html_file)
     if not target.parent.is_dir():
@@ -30,16 +35,17 @@ def report(run_id: str | None, html_file: str, work_dir: Path) -> None:
         latest = next(iter(store.runs(1)), None)
         history = _history_page(work_dir, run_id, latest.started_at if latest is not None else None)
         if history is not None:
-            what, page = history
+            what, page, inputs = history
         else:
             record = store.run(run_id) if run_id else latest
             if record is None:
                 raise MissingInputError(
                     f"No run {run_id or ''} in {work_dir}.".replace("  ", " "), hint="`hiero-replay status` lists the runs."
                 )
-            what, page = f"run {record.id}", render_report(record, store.segments(record.id))
+            what, page, inputs = f"run {record.id}", render_report(record, store.segments(record.id)), replay_inputs(record.settings)
     finally:
         store.close()
+    refuse_overlaps([("--html", target)], [("--work-dir", work_dir, WORK_DIR_IS_OURS), *inputs])  # report only reads
     try:
         write_atomically(target, page)
     except OSError as error:
@@ -47,16 +53,18 @@ def report(run_id: str | None, html_file: str, work_dir: Path) -> None:
     click.echo(f"report of {what} written to {html_file}")
 
 
-def _history_page(work_dir: Path, run_id: str | None, latest_run_started: float | None) -> tuple[str, str] | None:
-    """The report of a verify-history (its id, or the latest thing recorded when it is one)."""
+def _history_page(work_dir: Path, run_id: str | None, latest_run_started: float | None) -> tuple[str, str, list[Protected]] | None:
+    """The report of a verify-history (its id, or the latest thing recorded when it is one), and the
+    folders it read."""
     from ...history.store import HistoryStore
     from ...observe.report.history import render_history_report
+    from ...workdir import inputs_of
 
     store = HistoryStore(work_dir)
     try:
         record = store.history(run_id) if run_id is not None else next(iter(store.histories(1)), None)
         if record is None or (run_id is None and latest_run_started is not None and latest_run_started > record.started_at):
             return None
-        return f"verify-history {record.id}", render_history_report(record, store.jobs(record.id))
+        return f"verify-history {record.id}", render_history_report(record, store.jobs(record.id)), inputs_of([("--states", record.states)])
     finally:
         store.close()

@@ -57,10 +57,12 @@ def run(settings: Settings, resume: bool, run_id: str | None) -> None:
     """Verify the input, replay it segment by segment and verify the resulting state."""
     from ...run import resume_replay, run_replay
     from ...run.interrupts import handling_interruptions, resume_hint
+    from ...workdir import refuse_outputs_inside_inputs
     from ..render import render_result
 
     context = click.get_current_context()
     _check_flags(context, resume, run_id)
+    refuse_outputs_inside_inputs(settings)  # before the metrics textfile is first written (a resume's too)
     observer, metrics = observers(settings)
     metrics.serve()
     hint = resume_hint(settings.work_dir, context.params.get("config"))
