@@ -1,6 +1,6 @@
 """Where hiero-replay writes: ``--out``, ``--metrics-textfile``, ``report --html``, ``--job-root`` and
-the work directory are never inside what a run reads or inside each other; each is refused (exit 2)
-before anything is written. An ``--out`` that appears while a
+the work directory are never inside what a run reads or inside each other, are not empty and are
+valid UTF-8; each is refused (exit 2) before anything is written. An ``--out`` that appears while a
 run goes on is not replaced: the verified state is kept beside it, and the error says where."""
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from hiero_replay.states import read_state_metadata
 from hiero_replay.store import RunStore
 
 CLI = [sys.executable, "-m", "hiero_replay"]
+#: A name that is not valid UTF-8, as Python hands it to the file system (surrogate escapes).
+NOT_UTF8 = os.fsdecode(b"o\xff\xfe")
 
 
 def cli(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -151,6 +153,46 @@ def test_an_out_that_appears_during_the_run_is_not_replaced_and_the_state_is_kep
     assert status["runs"][0]["state"] == "failed" and status["runs"][0]["exit_code"] == 2
 
 
+@pytest.mark.parametrize("flag", ["--out", "--work-dir", "--metrics-textfile"])
+def test_a_path_that_is_not_utf8_is_refused_before_anything_is_written(flag: str, history: History, tmp_path: Path) -> None:
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    args = quick(history, "--work-dir", tmp_path / "work", "--out", tmp_path / "out")
+    given = {"--out": tmp_path / "out", "--work-dir": tmp_path / "work"}.get(flag)
+    if given is not None:
+        args[args.index(given)] = cwd / NOT_UTF8
+    else:
+        args += [flag, cwd / NOT_UTF8]
+
+    result = subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, errors="replace", timeout=300, cwd=cwd)
+
+    assert result.returncode == 2, result.stderr
+    assert "is not valid UTF-8" in result.stderr and "o\\xff\\xfe" in result.stderr
+    assert not list(cwd.iterdir()) and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "field"),
+    [
+        (["--out", ""], "replay.out"),
+        (["--metrics-textfile", ""], "metrics.textfile"),
+        (["--work-dir", ""], "work_dir"),
+    ],
+)
+def test_an_empty_output_path_is_named_as_empty(command: list[str], field: str, history: History, tmp_path: Path) -> None:
+    args = quick(history, "--work-dir", tmp_path / "work", "--out", tmp_path / "out")
+    if command[0] in args:
+        args[args.index(command[0]) + 1] = ""
+    else:
+        args += command
+
+    result = cli(*args, cwd=tmp_path)
+
+    assert result.returncode == 2, result.stderr
+    assert f"{field}: the path is empty" in result.stderr
+    assert "already exists" not in result.stderr
+
+
 def test_report_writes_nothing_into_the_work_dir_or_the_run_inputs(history: History, tmp_path: Path) -> None:
     work = tmp_path / "work"
     assert cli(*quick(history, "--work-dir", work, "--out", tmp_path / "out")).returncode == 0
@@ -165,13 +207,15 @@ def test_report_writes_nothing_into_the_work_dir_or_the_run_inputs(history: Hist
         refused = cli("report", "--work-dir", work, "--html", target)
         assert refused.returncode == 2, (target, refused.stdout, refused.stderr)
         assert f"--html {target} is inside the {folder} folder" in refused.stderr
+    empty = cli("report", "--work-dir", work, "--html", "")
+    assert empty.returncode == 2 and "--html: the path is empty" in empty.stderr
 
     assert files(history.root) == inputs and files(work) == kept
     assert cli("status", "--work-dir", work).returncode == 0
     assert cli("report", "--work-dir", work, "--html", tmp_path / "report.html").returncode == 0
 
 
-@pytest.mark.parametrize("where", ["states", "blocks", "saved-state", "work-dir-in-states"])
+@pytest.mark.parametrize("where", ["states", "blocks", "saved-state", "work-dir-in-states", "empty", "not-utf8"])
 def test_verify_history_refuses_job_folders_inside_its_inputs_up_front(where: str, history: History, tmp_path: Path) -> None:
     assert history.saved_dir is not None
     work = history.saved_dir / "work" if where == "work-dir-in-states" else tmp_path / "work"
@@ -179,6 +223,8 @@ def test_verify_history_refuses_job_folders_inside_its_inputs_up_front(where: st
         "states": history.saved_dir / "jobs",
         "blocks": history.blocks_dir / "jobs",
         "saved-state": saved_110(history) / "jobs",
+        "empty": "",
+        "not-utf8": tmp_path / NOT_UTF8,
     }.get(where)
     inputs = files(history.root)
     args = [
@@ -189,6 +235,7 @@ def test_verify_history_refuses_job_folders_inside_its_inputs_up_front(where: st
     result = subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, errors="replace", timeout=300, cwd=tmp_path)
 
     assert result.returncode == 2, result.stdout + result.stderr
-    assert ("--work-dir" if where == "work-dir-in-states" else "--job-root") in result.stderr
+    expected = {"empty": "--job-root: the path is empty", "not-utf8": "is not valid UTF-8", "work-dir-in-states": "--work-dir"}
+    assert expected.get(where, "--job-root") in result.stderr
     assert files(history.root) == inputs
     assert not (tmp_path / "work").exists() and not list(history.root.rglob("jobs"))

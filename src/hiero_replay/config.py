@@ -7,6 +7,7 @@ the TOML file given with ``--config``, then the defaults below.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from datetime import timedelta
@@ -32,6 +33,7 @@ from .backends.base import BackendConfig
 from .envvars import EnvironmentSource
 from .errors import ConfigError
 from .model.rate import Rate, plain_number
+from .paths import path_text
 from .states import MAX_ROUND
 from .streams.compression import MAX_DECOMPRESSED_BYTES, set_decompression_limit
 from .streams.decoding import MAX_LONG
@@ -40,6 +42,14 @@ DEFAULT_WORK_DIR = Path(".hiero-replay")
 #: The longest schedule interval, jitter, catch-up window or retry delay: a year (more is a typo).
 MAX_SCHEDULE_DURATION = timedelta(days=366)
 _HASH = re.compile(r"^[0-9a-fA-F]{96}$")
+
+
+def _written_path(value: object) -> object:
+    return path_text(os.fspath(value)) if isinstance(value, str | os.PathLike) else value
+
+
+#: A path hiero-replay writes to: not empty, valid UTF-8.
+WrittenPath = Annotated[Path, BeforeValidator(_written_path)]
 
 
 class _Section(BaseModel):
@@ -64,7 +74,7 @@ class ReplayConfig(_Section):
     mode: Mode = Field(registry.AUTO, description="A backend's name (that backend only), or auto (cross the cutover).")
     bootstrap_state: str | None = Field(None, description="Saved round directory to start from (a path or a bucket URL).")
     node_id: int = Field(0, ge=0, le=MAX_LONG, description="Node id passed to the backends (a Java long, as the tools take it).")
-    out: Path | None = Field(None, description="Directory for the final state; must not exist.")
+    out: WrittenPath | None = Field(None, description="Directory for the final state; must not exist.")
     target_round: int | None = Field(None, ge=1, le=MAX_ROUND, description="Last round to apply (default: newest available).")
     expected_hash: str | None = Field(None, description="Expected HASH of the final state (96 hex digits).")
     expected_state: str | None = Field(
@@ -224,7 +234,7 @@ class BucketsConfig(_Section):
     max_requests_in_flight: int = Field(
         256, ge=1, le=1024, description="Downloads in flight grow from download_workers while throughput grows, up to this."
     )
-    cache_dir: Path | None = Field(None, description="Verified local cache (default <work_dir>/cache).")
+    cache_dir: WrittenPath | None = Field(None, description="Verified local cache (default <work_dir>/cache).")
     cache_max_bytes: int = Field(50 * 2**30, gt=0, description="Size bound of the cache; least recently used files are evicted.")
 
     @model_validator(mode="after")
@@ -239,7 +249,7 @@ class BucketsConfig(_Section):
 class MetricsConfig(_Section):
     port: int | None = Field(None, ge=1, le=65535, description="Serve Prometheus metrics over HTTP on this port.")
     address: str = Field("127.0.0.1", description="Address the metrics endpoint listens on (0.0.0.0 for all).")
-    textfile: Path | None = Field(None, description="Rewrite metrics atomically into this file (node_exporter textfile collector).")
+    textfile: WrittenPath | None = Field(None, description="Rewrite metrics atomically into this file (node_exporter textfile collector).")
     pushgateway: str | None = Field(None, description="Push-add metrics to this Pushgateway URL at the end of each run.")
     job: str = Field("hiero-replay", description="Pushgateway job name (the grouping key).")
 
@@ -267,7 +277,7 @@ class Settings(_Section):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     buckets: BucketsConfig = Field(default_factory=BucketsConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
-    work_dir: Path = Field(DEFAULT_WORK_DIR, description="Run records, staging and intermediate states.")
+    work_dir: WrittenPath = Field(DEFAULT_WORK_DIR, description="Run records, staging and intermediate states.")
     simulate: bool = Field(False, description="Use the built-in simulators for both backends (a rehearsal).")
 
     @model_validator(mode="after")

@@ -100,9 +100,10 @@ def verify_history(settings: Settings, **options: Any) -> None:
 
 def _job_root(settings: Settings, given: str | None, states: str) -> Path | None:
     """``--job-root``, checked: the work directory and the job folders never inside what the jobs read."""
+    from ...paths import given_path
     from ...workdir import inputs_of, refuse_overlaps, replay_inputs
 
-    job_root = Path(given) if given else None
+    job_root = given_path("--job-root", given) if given is not None else None
     outputs = [("--work-dir", settings.work_dir), *([("--job-root", job_root)] if job_root is not None else [])]
     refuse_overlaps(outputs, [*replay_inputs(settings.model_dump(mode="json")), *inputs_of([("--states", states)])])
     return job_root

@@ -21,11 +21,12 @@ def report(run_id: str | None, html_file: str, work_dir: Path) -> None:
     """Write a self-contained HTML report of a run or a verify-history (default: the latest)."""
     from ...errors import ConfigError, MissingInputError
     from ...observe.report import render_report
+    from ...paths import given_path
     from ...safe_files import write_atomically
     from ...store import RunStore
     from ...workdir import WORK_DIR_IS_OURS, refuse_overlaps, replay_inputs
 
-    target = Path(html_file)
+    target = given_path("--html", html_file)
     if not target.parent.is_dir():
         raise ConfigError(
             f"Cannot write the report to {target}: the folder {target.parent} does not exist.", hint="Create it, or pass another --html."
