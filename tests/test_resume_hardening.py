@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -29,14 +30,14 @@ from hiero_replay.simulate.state import LEDGER_ENV
 from hiero_replay.states import read_state_metadata
 
 CLI = [sys.executable, "-m", "hiero_replay"]
-SHAPE = {"bootstrap_round": 10, "cutover_round": 61, "target_round": 120}
 
 
 @pytest.fixture(scope="module")
 def histories(tmp_path_factory: pytest.TempPathFactory) -> tuple[History, History]:
     """A history, and another one of the same shape and file names but other contents."""
     root = tmp_path_factory.mktemp("histories")
-    return write_history(root / "one", **SHAPE), write_history(root / "other", seed=8, **SHAPE)
+    shape = partial(write_history, bootstrap_round=10, cutover_round=61, target_round=120)
+    return shape(root / "one"), shape(root / "other", seed=8)
 
 
 PATHS = ("root", "events_dir", "blocks_dir", "bootstrap_state", "expected_state")

@@ -360,30 +360,16 @@ class Runner:
         before, after = _consensus_ns(read_state_metadata(segment.state_dir)), _consensus_ns(metadata)
         consensus_seconds = coherent_consensus_seconds(before, after, segment.rounds)
         self.store.segment_verified(
-            self.plan.run_id,
-            segment.index,
-            round_number=metadata.round,
-            state_hash=metadata.hash,
-            state_dir=segment.final_dir,
-            seconds=seconds,
-            consensus_seconds=consensus_seconds,
-        )
+            self.plan.run_id, segment.index, round_number=metadata.round, state_hash=metadata.hash,
+            state_dir=segment.final_dir, seconds=seconds, consensus_seconds=consensus_seconds,
+        )  # fmt: skip
+        released_after, paced_seconds = self._released.get(segment.index, (None, 0.0))
         result = SegmentResult(
-            segment.index,
-            segment.backend,
-            segment.first_round,
-            segment.last_round,
-            metadata.round,
-            metadata.hash,
-            seconds,
-            consensus_seconds,
-            files=len(segment.files),
-            released_after=self._released.get(segment.index, (None, 0.0))[0],
-            paced_seconds=self._released.get(segment.index, (None, 0.0))[1],
-            verified_by=segment.proof.by,
-            expected_hash=segment.expected_hash,
+            segment.index, segment.backend, segment.first_round, segment.last_round, metadata.round, metadata.hash,
+            seconds, consensus_seconds, files=len(segment.files), released_after=released_after,
+            paced_seconds=paced_seconds, verified_by=segment.proof.by, expected_hash=segment.expected_hash,
             before_resume=max(0.0, self._began - started_at),
-        )
+        )  # fmt: skip
         self.observer.segment_verified(segment, result, _consensus_ns(metadata))
         self.log.info(
             "segment verified",
