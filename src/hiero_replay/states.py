@@ -6,6 +6,7 @@ each line at the first ``:`` and strips whitespace. Unknown keys are ignored and
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,47 @@ def read_state_metadata(state_dir: Path, *, role: str = "state") -> StateMetadat
     except (OSError, UnicodeDecodeError) as error:
         raise InvalidStateError(f"Cannot read {path}: {error}.", file=str(path)) from error
     return parse_state_metadata(text, where=str(path))
+
+
+def round_of_name(name: str) -> int | None:
+    """The round a round directory's name says: ASCII digits only (``²`` or ``٣٠٠`` name no round)."""
+    return int(name) if name.isascii() and name.isdigit() else None
+
+
+def check_round_name(metadata: StateMetadata, name: str, *, where: str) -> None:
+    """A round directory found by its name must hold the state of that round."""
+    if metadata.round != round_of_name(name):
+        raise InvalidStateError(
+            f"{where} says ROUND {metadata.round}, but its round directory is named {name}.",
+            hint="A saved round directory is named after its ROUND; remove or rename the odd one.",
+            file=where,
+        )
+
+
+def read_newest_state(path: Path, *, role: str) -> StateMetadata:
+    """The metadata of a round directory as given, or of a folder of round directories the newest
+    one by name ("the snapshot of now" of a scheduled differential test), which must be the state
+    of the round it is named after."""
+    try:
+        rounds = {} if os.path.lexists(path / METADATA_FILE) or not path.is_dir() else _round_directories(path)
+    except OSError as error:
+        raise MissingInputError(f"The {role} state directory {path} cannot be used: {error.strerror}.", file=str(path)) from error
+    if not rounds:
+        return read_state_metadata(path, role=role)
+    newest = rounds[max(rounds)]
+    metadata = read_state_metadata(newest, role=role)
+    check_round_name(metadata, newest.name, where=str(newest / METADATA_FILE))
+    return metadata
+
+
+def _round_directories(folder: Path) -> dict[int, Path]:
+    """The entries of ``folder`` named by a round that hold a ``stateMetadata.txt`` of any kind (one
+    that is not a regular file is refused when read, never passed over)."""
+    return {
+        number: child
+        for child in folder.iterdir()
+        if (number := round_of_name(child.name)) is not None and os.path.lexists(child / METADATA_FILE)
+    }
 
 
 def format_state_metadata(fields: dict[str, str]) -> str:

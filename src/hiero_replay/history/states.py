@@ -14,7 +14,7 @@ from ..config import Settings
 from ..errors import ConfigError, MissingInputError
 from ..model.history import SavedState
 from ..sources.registry import open_source
-from ..states import METADATA_FILE, InvalidStateError, parse_state_metadata
+from ..states import METADATA_FILE, check_round_name, parse_state_metadata, round_of_name
 
 #: Parts of a node-layout key below the saved folder: <MainClass>/<node>/<swirld>/<round>/stateMetadata.txt.
 _NODE_DEPTH = 5
@@ -22,9 +22,7 @@ _NODE_DEPTH = 5
 
 def _node_of(parts: tuple[str, ...]) -> int | None:
     """The node id of a key in the node's layout (``.../<node>/<swirld>/<round>/stateMetadata.txt``)."""
-    if len(parts) >= _NODE_DEPTH and parts[-4].isdigit():
-        return int(parts[-4])
-    return None
+    return round_of_name(parts[-4]) if len(parts) >= _NODE_DEPTH else None
 
 
 def discover_states(location: str, settings: Settings) -> list[SavedState]:
@@ -40,7 +38,7 @@ def discover_states(location: str, settings: Settings) -> list[SavedState]:
     found: list[tuple[str, PurePosixPath]] = []
     for key in keys:
         path = PurePosixPath(key)
-        if path.parent.name.isdigit():
+        if round_of_name(path.parent.name) is not None:
             found.append((key, path))
     nodes = {_node_of(path.parts) for _, path in found} - {None}
     if len(nodes) > 1:
@@ -56,12 +54,7 @@ def discover_states(location: str, settings: Settings) -> list[SavedState]:
         where = f"{source.url.rstrip('/')}/{key}"
         metadata = parse_state_metadata(source.read(key).decode("utf-8", errors="replace"), where=where)
         directory = str(path.parent)
-        if metadata.round != int(path.parent.name):
-            raise InvalidStateError(
-                f"{where} says ROUND {metadata.round}, but its round directory is named {path.parent.name}.",
-                hint="A saved round directory is named after its ROUND; remove or rename the odd one.",
-                file=where,
-            )
+        check_round_name(metadata, path.parent.name, where=where)
         state_location = str(Path(location).absolute() / directory) if source.features.local else f"{source.url.rstrip('/')}/{directory}"
         state = SavedState(metadata.round, metadata.hash, state_location, metadata.consensus_timestamp)
         known = by_round.get(state.round)

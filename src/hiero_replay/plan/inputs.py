@@ -18,7 +18,7 @@ from ..model.files import StreamFile, StreamFiles
 from ..sources.base import ReplaySource
 from ..sources.folders import download_folder
 from ..sources.registry import cache_root, open_source
-from ..states import METADATA_FILE, StateMetadata, read_state_metadata, state_folder
+from ..states import StateMetadata, read_newest_state, read_state_metadata, state_folder
 from ..streams.naming import FileKind, event_file_name
 from ..streams.timestamps import parse_consensus_time
 from .selection import coverage_of, last_event_round
@@ -152,7 +152,7 @@ def load_plan_inputs(settings: Settings) -> PlanInputs:
     bootstrap = read_state_metadata(bootstrap_dir, role="bootstrap")
     target, expected_hash = replay.target_round, replay.expected_hash
     if replay.expected_state is not None:
-        reference = read_state_metadata(newest_state_dir(resolve_state(replay.expected_state, settings)), role="expected")
+        reference = read_newest_state(resolve_state(replay.expected_state, settings), role="expected")
         target, expected_hash = reference.round, reference.hash
 
     def load(location: str | None, start_after: str | None = None, last_round: int | None = target) -> StreamFiles | None:
@@ -199,15 +199,6 @@ def _event_listing_start(bootstrap: StateMetadata) -> str | None:
     except ValueError:
         return None
     return event_file_name(moment - EVENT_LISTING_MARGIN_NS).removesuffix(".evts")
-
-
-def newest_state_dir(path: Path) -> Path:
-    """A round directory as given, or from a folder of round directories the newest one
-    ("the snapshot of now" of a scheduled differential test)."""
-    if (path / METADATA_FILE).exists() or not path.is_dir():
-        return path
-    rounds = [child for child in path.iterdir() if child.name.isdigit() and (child / METADATA_FILE).is_file()]
-    return max(rounds, key=lambda child: int(child.name)) if rounds else path
 
 
 def resolve_state(location: str, settings: Settings) -> Path:
