@@ -3,17 +3,22 @@ damaged copies: each ends in its typed error (or is reported and ignored), never
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from hiero_replay.cli import _keep_traceback, options
 from hiero_replay.config import load_settings
 from hiero_replay.history.states import discover_states
 from hiero_replay.simulate.history import History, write_history
-from hiero_replay.states import read_state_metadata
+from hiero_replay.states import METADATA_FILE, METADATA_LIMIT, InvalidStateError, read_state_metadata
 
+from .buckets import make_bucket
 from .history_helpers import run_cli
+from .object_servers import SeaweedS3
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +69,82 @@ def test_saved_states_in_folders_not_named_by_ascii_rounds_are_not_rounds(histor
     shutil.copytree(_saved(history, 210), saved / "ServicesMain" / "3" / "123" / "²")
     settings = load_settings(None, {"work_dir": str(tmp_path / "work"), "replay": {"node_id": 3}})
     assert [state.round for state in discover_states(str(saved), settings)] == [60, 110, 160]
+
+
+# --- verify-history --states: every saved state is read, bounded, or refused ------------------------
+
+
+def _saved_copy(history: History, tmp_path: Path) -> Path:
+    assert history.saved_dir is not None
+    saved = tmp_path / "saved"
+    shutil.copytree(history.saved_dir, saved)
+    return saved
+
+
+def _verify_dry_run(history: History, tmp_path: Path, states: Path) -> tuple[int, str]:
+    args = ["verify-history", "--simulate", "--work-dir", str(tmp_path / "work"), "--events", str(history.events_dir)]
+    args += ["--blocks", str(history.blocks_dir), "--node-id", "3", "--states", str(states), "--dry-run"]
+    done = run_cli(args)
+    assert "Traceback" not in done.stderr
+    return done.returncode, done.stdout + done.stderr
+
+
+def _folder_with_a_file(path: Path) -> None:
+    path.mkdir()
+    (path / "x").write_text("ROUND: 60\n")
+
+
+_NOT_A_FILE: dict[str, Callable[[Path], None]] = {
+    "fifo": os.mkfifo,
+    "empty folder": Path.mkdir,
+    "folder with a file": _folder_with_a_file,
+    "dangling link": lambda path: path.symlink_to(path.parent / "nowhere"),
+    "link to a file": lambda path: path.symlink_to(path.parent / "hashInfo.txt"),
+}
+
+
+@pytest.mark.parametrize("kind", list(_NOT_A_FILE))
+def test_a_saved_state_whose_metadata_is_not_a_file_is_refused_not_skipped(history: History, tmp_path: Path, kind: str) -> None:
+    saved = _saved_copy(history, tmp_path)
+    metadata = saved / "ServicesMain" / "3" / "123" / "60" / METADATA_FILE
+    metadata.unlink()
+    _NOT_A_FILE[kind](metadata)
+    code, output = _verify_dry_run(history, tmp_path, saved)
+    assert code == 3, output
+    assert f"{metadata} is not a regular file" in output
+
+
+def test_a_huge_saved_state_metadata_file_is_refused_after_reading_at_most_the_limit(history: History, tmp_path: Path) -> None:
+    saved = _saved_copy(history, tmp_path)
+    metadata = saved / "ServicesMain" / "3" / "123" / "60" / METADATA_FILE
+    with metadata.open("r+b") as handle:
+        handle.truncate(64 * 2**20)  # sparse: its valid first lines, then zeros
+    code, output = _verify_dry_run(history, tmp_path, saved)
+    assert code == 3, output
+    assert f"{metadata} is larger than {METADATA_LIMIT:,} bytes" in output
+    with pytest.raises(InvalidStateError, match="is larger than"):
+        read_state_metadata(metadata.parent)  # the bootstrap path: the same reader
+
+
+def test_a_huge_saved_state_metadata_object_is_refused_by_its_size(history: History, tmp_path: Path, seaweed: SeaweedS3) -> None:
+    bucket = make_bucket("s3", tmp_path, seaweed, None, path_style=True)
+    assert history.saved_dir is not None
+    bucket.upload_folder(history.saved_dir)
+    assert [state.round for state in discover_states(bucket.url, bucket.settings())][:2] == [10, 60]
+    good = (_saved(history, 60) / METADATA_FILE).read_bytes()
+    bucket.put(f"ServicesMain/3/123/60/{METADATA_FILE}", good + b"\0" * METADATA_LIMIT)
+    with pytest.raises(InvalidStateError, match=f"60/{METADATA_FILE} is {len(good) + METADATA_LIMIT:,} bytes"):
+        discover_states(bucket.url, bucket.settings())
+
+
+def test_an_internal_error_is_kept_in_the_work_dir_given_even_before_it_exists(tmp_path: Path) -> None:
+    token = options.current_work_dir.set(tmp_path / "work")
+    try:
+        try:
+            raise RuntimeError("a bug")
+        except RuntimeError:
+            kept = Path(_keep_traceback())
+    finally:
+        options.current_work_dir.reset(token)
+    assert kept.parent == tmp_path / "work" / "internal-errors"
+    assert "RuntimeError: a bug" in kept.read_text()

@@ -96,7 +96,14 @@ def read_state_metadata(state_dir: Path, *, role: str = "state") -> StateMetadat
         )
     path = state_dir / METADATA_FILE
     try:
-        text = read_regular_file(path, METADATA_LIMIT).decode("utf-8")
+        data = read_regular_file(path, METADATA_LIMIT + 1)
+        if len(data) > METADATA_LIMIT:
+            raise InvalidStateError(
+                f"{path} is larger than {METADATA_LIMIT:,} bytes: not a stateMetadata.txt (a few hundred bytes).",
+                hint="Point at an intact saved round directory.",
+                file=str(path),
+            )
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise InvalidStateError(
             f"The {role} state directory {state_dir} has no {METADATA_FILE}.",

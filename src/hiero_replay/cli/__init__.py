@@ -110,13 +110,16 @@ class _Ending:
 
 def _keep_traceback() -> str:
     """Write the current exception's traceback to a new private file: in the work directory of the
-    command when it has one, else in the temporary folder."""
-    folder = options.current_work_dir.get()
-    if folder is not None and folder.is_dir() and not folder.is_symlink():
-        folder = folder / "internal-errors"
-        folder.mkdir(mode=0o700, exist_ok=True)
-    else:
-        folder = None
+    command when it has one (created if the command had not yet), else in the temporary folder."""
+    from ..workdir import prepare_work_dir
+
+    work_dir, folder = options.current_work_dir.get(), None
+    if work_dir is not None and not work_dir.is_symlink():
+        try:
+            folder = prepare_work_dir(work_dir) / "internal-errors"
+            folder.mkdir(mode=0o700, exist_ok=True)
+        except (ReplayError, OSError):
+            folder = None
     descriptor, path = tempfile.mkstemp(prefix="hiero-replay-internal-error-", suffix=".log", dir=folder)
     with os.fdopen(descriptor, "w", encoding="utf-8") as log:
         log.write(traceback.format_exc())
