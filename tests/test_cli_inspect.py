@@ -104,11 +104,11 @@ def test_inspect_says_what_is_true_and_lists_every_ignored_file(samples: Path, t
 
 
 def test_the_decompression_bound_is_configurable_and_reaches_the_worker_processes(tmp_path: Path) -> None:
-    """300 blocks (read in worker processes), one of them 1.5 MB of incompressible bytes: under a
+    """300 blocks (read in worker processes), one of them 0.9 MB of gzip holding 1.2 MB: under a
     bound of 1 MiB it is refused for its size; under the default it is read, and fails as not a block."""
     folder = tmp_path / "blocks"
     paths = write_blocks(folder, 1, 300, rounds_per_block=1, events_per_round=1, transactions_per_event=1)
-    paths[150].write_bytes(gzip.compress(os.urandom(1_500_000)))
+    paths[150].write_bytes(gzip.compress(os.urandom(900_000) + bytes(300_000)))
 
     def inspect(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

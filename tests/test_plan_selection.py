@@ -170,7 +170,7 @@ def test_a_block_range_is_found_by_a_search_not_by_reading_every_block(tmp_path:
     reads: list[str] = []
     original = reading.read_stream_file
 
-    def counting(source: ReplaySource, name: StreamFileName, size: int, signature: StreamFileName | None = None) -> StreamFile:
+    def counting(source: ReplaySource, name: StreamFileName, size: int, signature: reading.Listed | None = None) -> StreamFile:
         reads.append(name.key)
         return original(source, name, size, signature)
 

@@ -13,8 +13,12 @@ import pytest
 from hiero_replay.cli import _keep_traceback, options
 from hiero_replay.config import load_settings
 from hiero_replay.history.states import discover_states
+from hiero_replay.inventory.reading import read_stream_file
 from hiero_replay.simulate.history import History, write_history
+from hiero_replay.sources.local import LocalDirSource
 from hiero_replay.states import METADATA_FILE, METADATA_LIMIT, InvalidStateError, read_state_metadata
+from hiero_replay.streams.compression import decompression_limit, set_decompression_limit
+from hiero_replay.streams.naming import parse_stream_file_name
 
 from .buckets import make_bucket
 from .history_helpers import run_cli
@@ -148,3 +152,62 @@ def test_an_internal_error_is_kept_in_the_work_dir_given_even_before_it_exists(t
         options.current_work_dir.reset(token)
     assert kept.parent == tmp_path / "work" / "internal-errors"
     assert "RuntimeError: a bug" in kept.read_text()
+
+
+# --- stream files: none larger than limits.max_decompressed_bytes is read -----------------------------
+
+LIMIT = 2**20
+LIMITED = {"HIERO_REPLAY_LIMITS__MAX_DECOMPRESSED_BYTES": str(LIMIT)}
+
+
+def _sparse(path: Path, size: int) -> Path:
+    with path.open("wb") as handle:
+        handle.truncate(size)
+    return path
+
+
+def _oversized_copy(history: History, tmp_path: Path, kind: str) -> tuple[Path, Path]:
+    """A copy of one stream folder with one of its files replaced by a sparse file past the limit."""
+    if kind == "block":
+        folder = shutil.copytree(history.blocks_dir, tmp_path / "blocks")
+        gzipped = folder / "000000000000000000000000000000000007.blk.gz"
+        gzipped.unlink()
+        return folder, _sparse(folder / "000000000000000000000000000000000007.blk", LIMIT + 1)
+    folder = shutil.copytree(history.events_dir, tmp_path / "events")
+    first = sorted(folder.glob("*.evts"))[0]
+    if kind == "signature":
+        return folder, _sparse(first.with_suffix(".evts_sig"), LIMIT + 1)
+    return folder, _sparse(first, LIMIT + 1)
+
+
+@pytest.mark.parametrize("kind", ["block", "events", "signature"])
+def test_a_plain_stream_file_past_the_limit_is_refused_by_its_size(history: History, tmp_path: Path, kind: str) -> None:
+    folder, oversized = _oversized_copy(history, tmp_path, kind)
+    done = run_cli(["inspect", str(folder)], env=LIMITED)
+    assert done.returncode == 7, done.stdout + done.stderr
+    assert f"{oversized.name}: {LIMIT + 1:,} bytes, more than a stream file may hold ({LIMIT:,} bytes" in done.stdout
+
+
+class _CountingSource(LocalDirSource):
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.reads: list[str] = []
+
+    def read(self, key: str, *, fresh: bool = False) -> bytes:
+        self.reads.append(key)
+        return super().read(key, fresh=fresh)
+
+
+def test_a_stream_file_past_the_limit_is_never_read(history: History, tmp_path: Path) -> None:
+    folder, oversized = _oversized_copy(history, tmp_path, "block")
+    source = _CountingSource(folder)
+    name = parse_stream_file_name(oversized.name)
+    assert name is not None
+    default = decompression_limit()
+    set_decompression_limit(LIMIT)
+    try:
+        read = read_stream_file(source, name, oversized.stat().st_size)
+    finally:
+        set_decompression_limit(default)
+    assert read.error is not None and read.error.exit_code == 7
+    assert source.reads == []

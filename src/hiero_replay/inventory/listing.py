@@ -40,7 +40,7 @@ class Listing:
     blocks: list[Listed] = field(default_factory=list)
     events: list[Listed] = field(default_factory=list)
     #: Signature files by the event file they sign (its key with ``.evts`` in place of ``.evts_sig``).
-    signatures: dict[str, StreamFileName] = field(default_factory=dict)
+    signatures: dict[str, Listed] = field(default_factory=dict)
     block_problems: list[Problem] = field(default_factory=list)
     event_problems: list[Problem] = field(default_factory=list)
     ignored: list[Ignored] = field(default_factory=list)
@@ -125,7 +125,7 @@ def list_named(entries: Iterable[Named]) -> Listing:
         elif name.kind is FileKind.EVENTS:
             listing.events.append((name, obj.size))
         else:
-            listing.signatures[signed_key(name)] = name
+            listing.signatures[signed_key(name)] = (name, obj.size)
     listing.blocks.sort(key=lambda entry: entry[0].sort_key)
     listing.events.sort(key=lambda entry: entry[0].sort_key)
     folders = sorted({name.key.rpartition("/")[0] or "." for name, _ in listing.events})
@@ -142,7 +142,7 @@ def list_named(entries: Iterable[Named]) -> Listing:
     listing.blocks = _drop_duplicates(listing.blocks, "block", listing.block_problems)
     listing.events = _drop_duplicates(listing.events, "event file for", listing.event_problems)
     with_events = {signed_key(name) for name, _ in listing.events}
-    for signed, signature in list(listing.signatures.items()):
+    for signed, (signature, _) in list(listing.signatures.items()):
         if signed not in with_events:
             listing.ignored.append(Ignored(signature.key, "a signature file without its event file"))
             del listing.signatures[signed]

@@ -20,7 +20,7 @@ from ..sources.base import ReplaySource
 from ..sources.read_ahead import ReadAhead
 from ..sources.verified import checksum, read_verified
 from ..streams.blocks import BlockFile, read_block
-from ..streams.compression import decompress, decompression_limit, set_decompression_limit
+from ..streams.compression import check_stored_size, decompress, decompression_limit, set_decompression_limit
 from ..streams.events import metadata_hash, read_event_file, read_event_signature
 from ..streams.naming import FileKind, StreamFileName, signed_key
 
@@ -36,10 +36,12 @@ _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_me
 Listed = tuple[StreamFileName, int]
 
 
-def read_stream_file(source: ReplaySource, name: StreamFileName, size: int, signature: StreamFileName | None = None) -> StreamFile:
-    """Read and decode one file; from a bucket, a copy that does not decode (or whose events do not
+def read_stream_file(source: ReplaySource, name: StreamFileName, size: int, signature: Listed | None = None) -> StreamFile:
+    """Read and decode one file (and its signature file), each refused unread when it is listed
+    larger than a stream file may be; from a bucket, a copy that does not decode (or whose events do not
     hash to its end hash: damaged in transit) is fetched again, and only a good one is remembered."""
     try:
+        check_stored_size(size, name=name.key)
         if name.kind is FileKind.BLOCK:
             block, stored = read_verified(source, name.key, lambda raw: (read_block(_content(name, raw), name=name.key), checksum(raw)))
             return StreamFile(name, size, block=block, checksum=stored)
@@ -62,7 +64,9 @@ def _content(name: StreamFileName, raw: bytes) -> bytes:
     return decompress(raw, name.compression, name=name.key)
 
 
-def _check_signature(source: ReplaySource, signature: StreamFileName, data: bytes, info: EventFileInfo) -> HashMismatchError | None:
+def _check_signature(source: ReplaySource, listed: Listed, data: bytes, info: EventFileInfo) -> HashMismatchError | None:
+    signature, size = listed
+    check_stored_size(size, name=signature.key)
     sig = read_verified(source, signature.key, lambda raw: read_event_signature(_content(signature, raw), name=signature.key))
     file_hash = hashlib.sha384(data).digest()
     if sig.file_hash != file_hash:
@@ -84,7 +88,7 @@ def _check_signature(source: ReplaySource, signature: StreamFileName, data: byte
     return None
 
 
-def _read_chunk(source: ReplaySource, chunk: list[tuple[StreamFileName, int, StreamFileName | None]]) -> list[_Read]:
+def _read_chunk(source: ReplaySource, chunk: list[tuple[StreamFileName, int, Listed | None]]) -> list[_Read]:
     """In a worker: what reading each file produced, without its name (the caller has it)."""
     read: list[_Read] = []
     for job in chunk:
@@ -98,7 +102,7 @@ def _read_chunk(source: ReplaySource, chunk: list[tuple[StreamFileName, int, Str
 _Read = tuple[BlockFile | EventFileInfo | ReplayError | None, int | None]
 
 
-def _stream_file(job: tuple[StreamFileName, int, StreamFileName | None], read: _Read) -> StreamFile:
+def _stream_file(job: tuple[StreamFileName, int, Listed | None], read: _Read) -> StreamFile:
     name, size, _ = job
     found, stored = read
     if isinstance(found, BlockFile):
@@ -111,14 +115,14 @@ def _stream_file(job: tuple[StreamFileName, int, StreamFileName | None], read: _
 
 
 def _in_processes(
-    source: ReplaySource, jobs: Iterator[tuple[StreamFileName, int, StreamFileName | None]], count: int, workers: int
+    source: ReplaySource, jobs: Iterator[tuple[StreamFileName, int, Listed | None]], count: int, workers: int
 ) -> list[StreamFile]:
     """Read in worker processes, a chunk at a time, with a bounded window of chunks in flight: the
     jobs are never all materialised, and results are kept in listing order as they arrive."""
     processes = min(workers, os.cpu_count() or 1)
     chunk_size = max(1, min(64, count // (processes * 8)))
     files: list[StreamFile] = []
-    pending: deque[tuple[list[tuple[StreamFileName, int, StreamFileName | None]], Future[list[_Read]]]] = deque()
+    pending: deque[tuple[list[tuple[StreamFileName, int, Listed | None]], Future[list[_Read]]]] = deque()
     context = multiprocessing.get_context(_START_METHOD)
     with ProcessPoolExecutor(processes, mp_context=context, initializer=set_decompression_limit, initargs=(decompression_limit(),)) as pool:
         while True:
@@ -145,7 +149,7 @@ def read_all(
     source: ReplaySource,
     blocks: Sequence[Listed],
     events: Sequence[Listed],
-    signatures: dict[str, StreamFileName],
+    signatures: dict[str, Listed],
     workers: int,
 ) -> tuple[list[StreamFile], list[StreamFile]]:
     """Read the listed blocks and event files (with their signature files), in listing order. Lists
@@ -169,7 +173,7 @@ def read_all(
         job_list = list(jobs)
         keys = []
         for name, _, signature in job_list:
-            keys += [name.key] if signature is None else [name.key, signature.key]
+            keys += [name.key] if signature is None else [name.key, signature[0].key]
         with ReadAhead(source, keys, workers) as downloads:
             files = [read_stream_file(downloads, *job) for job in job_list]
     events_read = files[block_count:]

@@ -72,6 +72,20 @@ def output_bound(compressed_size: int, limit: int | None = None) -> int:
     return min(limit, max(RATIO_FLOOR_BYTES, MAX_COMPRESSION_RATIO * compressed_size))
 
 
+def check_stored_size(size: int, *, name: str) -> None:
+    """Refuse, before it is read, a file stored larger than a stream file may decompress to
+    (``limits.max_decompressed_bytes``): a plain file's content is its bytes, and a compressed file
+    that large is no real stream file either (they compress 1.1 to 6 times)."""
+    if size > _Configured.limit:
+        raise CorruptFileError(
+            f"{name}: {size:,} bytes, more than a stream file may hold ({_Configured.limit:,} bytes, "
+            "limits.max_decompressed_bytes); it is not read.",
+            hint="No real stream file comes near the default: the file is damaged or hostile; fetch it again from its source "
+            "(or, for a genuine file this large, raise limits.max_decompressed_bytes).",
+            file=name,
+        )
+
+
 def decompress(data: bytes, compression: Compression, *, name: str, limit: int | None = None) -> bytes:
     """``data`` decompressed as ``compression`` says (``NONE``: returned as is).
 
