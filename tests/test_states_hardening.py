@@ -3,8 +3,10 @@ damaged copies: each ends in its typed error (or is reported and ignored), never
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,8 +14,10 @@ import pytest
 
 from hiero_replay.cli import _keep_traceback, options
 from hiero_replay.config import load_settings
+from hiero_replay.history.results import ResultFile, ResultsLocation
 from hiero_replay.history.states import discover_states
 from hiero_replay.inventory.reading import read_stream_file
+from hiero_replay.model.history import JobResult
 from hiero_replay.simulate.history import History, write_history
 from hiero_replay.sources.local import LocalDirSource
 from hiero_replay.states import METADATA_FILE, METADATA_LIMIT, InvalidStateError, read_state_metadata
@@ -211,3 +215,163 @@ def test_a_stream_file_past_the_limit_is_never_read(history: History, tmp_path: 
         set_decompression_limit(default)
     assert read.error is not None and read.error.exit_code == 7
     assert source.reads == []
+
+
+# --- the work directory's own files, damaged: reported, never exit 70 --------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.fixture(scope="module")
+def recorded(history: History, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A work directory holding one replay (its runs.db, status.json and probes.json)."""
+    folder = tmp_path_factory.mktemp("recorded")
+    code, stderr, _ = _run(history, folder)
+    assert code == 0, stderr
+    return folder / "work"
+
+
+def _work_copy(recorded: Path, tmp_path: Path) -> Path:
+    return shutil.copytree(recorded, tmp_path / "work")
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (DEEP, "maximum recursion depth exceeded"),
+        ("[1]", "not an object"),
+        ('{"run_id": "r", "state": "running", "segments": 2}', "segment is missing"),
+        ('{"run_id": "r", "state": "running", "segments": 2, "segment": 1, "backend": null, "source_type": null, '
+         '"current_round": 5, "target_round": 9, "eta_seconds": "soon"}', "eta_seconds is 'soon'"),
+        ('{"run_id": 7, "state": "failed"}', "run_id is 7"),
+    ],
+)  # fmt: skip
+def test_a_damaged_status_file_is_reported_and_ignored(recorded: Path, tmp_path: Path, content: str, why: str) -> None:
+    work = _work_copy(recorded, tmp_path)
+    (work / "status.json").write_text(content)
+    shown = run_cli(["status", "--work-dir", str(work)])
+    assert shown.returncode == 0, shown.stderr
+    assert "current: status.json unreadable, ignored" in shown.stdout and why in shown.stdout
+    as_json = run_cli(["status", "--json", "--work-dir", str(work)])
+    assert as_json.returncode == 0, as_json.stderr
+    assert why in json.loads(as_json.stdout)["current"]["unreadable"]
+    assert not (work / "internal-errors").exists()
+
+
+def _options_as_text(probes: str) -> str:
+    return json.dumps({key: {**entry, "options": " ".join(entry["options"])} for key, entry in json.loads(probes).items()})
+
+
+@pytest.mark.parametrize("damage", [lambda _: DEEP, _options_as_text], ids=["nested too deeply", "options as text"])
+def test_a_damaged_probe_cache_is_probed_again(history: History, recorded: Path, tmp_path: Path, damage: Callable[[str], str]) -> None:
+    work = _work_copy(recorded, tmp_path)
+    probes = work / "probes.json"
+    good = probes.read_text()
+    probes.write_text(damage(good))
+    code, stderr, _ = _run(history, tmp_path)
+    assert code == 0, stderr
+    assert json.loads(probes.read_text()) == json.loads(good)  # probed again and written anew
+    probes.write_text(damage(good))
+    assert history.saved_dir is not None
+    args = ["verify-history", "--simulate", "--work-dir", str(work), "--events", str(history.events_dir), "--blocks"]
+    args += [str(history.blocks_dir), "--node-id", "3", "--states", str(history.saved_dir), "--last-jobs", "1"]
+    verified = run_cli(args)
+    assert verified.returncode == 0, verified.stderr
+
+
+_RUN_TAMPERING = {
+    "plan not JSON": ("UPDATE runs SET plan = 'x'", "plan is not JSON"),
+    "plan not an object": ("UPDATE runs SET plan = '[]'", "plan is [], not an object"),
+    "settings not JSON": ("UPDATE runs SET settings = '[1'", "settings is not JSON"),
+    "settings null": ("UPDATE runs SET settings = 'null'", "settings is None, not an object"),
+    "started_at text": ("UPDATE runs SET started_at = 'abc'", "started_at is 'abc', not a moment"),
+    "started_at 1e300": ("UPDATE runs SET started_at = 1e300", "started_at is 1e+300, not a moment"),
+    "segment seconds text": ("UPDATE segments SET seconds = 'abc'", "segment 1 of run"),
+    "segment state bogus": ("UPDATE segments SET state = 'bogus'", "state is 'bogus', not one of 'pending'"),
+    "segment inputs not JSON": ("UPDATE segments SET inputs = '{'", "inputs is not JSON"),
+}
+
+
+@pytest.mark.parametrize("tampering", list(_RUN_TAMPERING))
+def test_a_tampered_run_record_is_reported_as_damaged(recorded: Path, tmp_path: Path, tampering: str) -> None:
+    work = _work_copy(recorded, tmp_path)
+    statement, why = _RUN_TAMPERING[tampering]
+    with sqlite3.connect(work / "runs.db") as db:
+        db.execute("UPDATE runs SET state = 'interrupted', exit_code = 8")  # a run to resume
+        db.execute(statement)
+    db.close()
+    for args in (["status"], ["status", "--json"], ["report", "--html", str(tmp_path / "report.html")], ["run", "--resume", "--simulate"]):
+        done = run_cli([*args, "--work-dir", str(work)])
+        assert done.returncode == 10, (args, done.stderr)
+        assert f"The run store {work / 'runs.db'} holds a damaged record of" in done.stderr and why in done.stderr, args
+    assert not (work / "internal-errors").exists()
+
+
+# --- verify-history --collect: a result file is a job result, or refused ------------------------------
+
+
+def _result_file(folder: Path, **job: object) -> Path:
+    result = JobResult(0, 10, 60, "ab" * 48, "cd" * 48, "verified", 0, "pod", 1.5, started_at=1.7e9, finished_at=1.7e9 + 1.5)
+    entry = ResultFile("history-x", "/states", 1, "listing", result, 1.7e9 + 2)
+    path = folder / "history-x" / "10-60.json"
+    path.parent.mkdir(parents=True)
+    data = entry.to_json()
+    data["job"] = None if job.get("job", 1) is None else {**data["job"], **job}
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("job", "why"),
+    [
+        ({"seconds": "abc"}, "job: seconds is 'abc', not a finite number"),
+        ({"job": None}, "job: not an object but None"),
+        ({"exit_code": "x"}, "job: exit_code is 'x', not a whole number"),
+        ({"exit_code": 5}, "job: outcome 'verified' is not what exit code 5 gives (mismatch)"),
+        ({"started_at": 1e300}, "job: started_at is 1e+300"),
+        ({"index": True}, "job: index is True"),
+    ],
+)
+def test_a_damaged_result_file_is_refused_by_collect(tmp_path: Path, job: dict[str, object], why: str) -> None:
+    results = tmp_path / "results"
+    path = _result_file(results, **job)
+    done = run_cli(["verify-history", "--collect", str(results), "--work-dir", str(tmp_path / "work"), "--json"])
+    assert done.returncode == 7, done.stderr
+    assert f"{path.relative_to(results)} is not a job result: {why}" in done.stderr
+    assert done.stdout == ""  # nothing counted as verified
+
+
+def test_a_deeply_nested_result_file_is_refused_by_collect_and_ignored_by_a_pod(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    path = _result_file(results)
+    location = ResultsLocation(str(results), load_settings(None, {"work_dir": str(tmp_path / "work")}))
+    assert location.find("history-x", (10, 60)) is not None
+    assert run_cli(["verify-history", "--collect", str(results), "--work-dir", str(tmp_path / "work")]).returncode == 0
+    path.write_text(DEEP)
+    done = run_cli(["verify-history", "--collect", str(results), "--work-dir", str(tmp_path / "work")])
+    assert done.returncode == 7, done.stderr
+    assert "is not a job result: nested too deeply" in done.stderr
+    assert location.find("history-x", (10, 60)) is None  # the pod runs its job again
+
+
+_HISTORY_TAMPERING = {
+    "job seconds text": ("UPDATE jobs SET seconds = 'abc'", "seconds is 'abc'"),
+    "job outcome not its exit code": ("UPDATE jobs SET exit_code = 5", "outcome 'verified' is not what exit code 5 gives"),
+    "spec not JSON": ("UPDATE histories SET spec = '[['", "spec is not JSON"),
+    "history state bogus": ("UPDATE histories SET state = 'bogus'", "state is 'bogus'"),
+}
+
+
+@pytest.mark.parametrize("tampering", list(_HISTORY_TAMPERING))
+def test_a_tampered_history_record_is_reported_as_damaged(tmp_path: Path, tampering: str) -> None:
+    results, work = tmp_path / "results", tmp_path / "work"
+    _result_file(results)
+    assert run_cli(["verify-history", "--collect", str(results), "--work-dir", str(work)]).returncode == 0
+    statement, why = _HISTORY_TAMPERING[tampering]
+    with sqlite3.connect(work / "runs.db") as db:
+        db.execute(statement)
+    db.close()
+    for args in (["status"], ["report", "--html", str(tmp_path / "report.html")]):
+        done = run_cli([*args, "--work-dir", str(work)])
+        assert done.returncode == 10, (args, done.stderr)
+        assert "holds a damaged record of" in done.stderr and why in done.stderr, args

@@ -12,12 +12,15 @@ import os
 import sqlite3
 import stat
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .errors import RunStoreError
+from .model.checked import DamagedRecord, Timestamp, checked
 from .store_schema import MIGRATIONS, SCHEMA_VERSION
 from .workdir import open_existing_work_dir, prepare_work_dir
 
@@ -28,9 +31,9 @@ DATABASE = "runs.db"
 class RunRecord:
     id: str
     trigger: str
-    state: str
-    started_at: float
-    finished_at: float | None
+    state: Literal["planning", "running", "succeeded", "failed", "interrupted", "skipped"]
+    started_at: Timestamp
+    finished_at: Timestamp | None
     settings: dict[str, Any]
     plan: dict[str, Any]
     target_round: int | None
@@ -49,12 +52,12 @@ class SegmentRecord:
     first_round: int
     last_round: int
     inputs: list[str]
-    state: str
+    state: Literal["pending", "running", "verified", "failed"]
     supervisor_pid: int | None
     round: int | None
     hash: str | None
-    started_at: float | None
-    finished_at: float | None
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
     seconds: float | None
     consensus_seconds: float | None
     error_message: str | None
@@ -171,17 +174,17 @@ class RunStore:
 
     def run(self, run_id: str) -> RunRecord | None:
         row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return _run_record(row) if row else None
+        return _run_record(row, self.path) if row else None
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         rows = self._db.execute("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,)).fetchall()
-        return [_run_record(row) for row in rows]
+        return [_run_record(row, self.path) for row in rows]
 
     def latest_unfinished_run(self) -> RunRecord | None:
         row = self._db.execute(
             "SELECT * FROM runs WHERE state IN ('planning', 'running', 'failed', 'interrupted') ORDER BY started_at DESC, id DESC LIMIT 1"
         ).fetchone()
-        return _run_record(row) if row else None
+        return _run_record(row, self.path) if row else None
 
     # segments and checkpoints ----------------------------------------------------------------
 
@@ -228,7 +231,7 @@ class RunStore:
 
     def segments(self, run_id: str) -> list[SegmentRecord]:
         rows = self._db.execute("SELECT * FROM segments WHERE run_id = ? ORDER BY idx", (run_id,)).fetchall()
-        return [SegmentRecord(**{**dict(row), "inputs": json.loads(row["inputs"])}) for row in rows]
+        return [_segment_record(row, self.path) for row in rows]
 
     def bisect_step(
         self,
@@ -297,8 +300,31 @@ class _Transaction:
             raise RunStoreError(f"The run store could not record this: {error}.", hint="Check the work directory and its disk.") from error
 
 
-def _run_record(row: sqlite3.Row) -> RunRecord:
-    values = dict(row)
-    values["settings"] = json.loads(values["settings"])
-    values["plan"] = json.loads(values["plan"])
-    return RunRecord(**values)
+def _run_record(row: sqlite3.Row, path: Path) -> RunRecord:
+    with damaged_record(path, f"run {row['id']!r}"):
+        return checked(RunRecord, {**dict(row), "settings": json_field(row, "settings"), "plan": json_field(row, "plan")})
+
+
+def _segment_record(row: sqlite3.Row, path: Path) -> SegmentRecord:
+    with damaged_record(path, f"segment {row['idx']!r} of run {row['run_id']!r}"):
+        return checked(SegmentRecord, {**dict(row), "inputs": json_field(row, "inputs")})
+
+
+def json_field(row: sqlite3.Row, name: str) -> Any:
+    """A column that holds JSON, parsed (its type is checked with the record's)."""
+    try:
+        return json.loads(row[name])
+    except (TypeError, ValueError, RecursionError) as error:
+        raise DamagedRecord(f"{name} is not JSON ({error})") from None
+
+
+@contextmanager
+def damaged_record(path: Path, what: str) -> Iterator[None]:
+    """A row whose values are not what this tool writes (altered, or damaged) ends in ``RunStoreError``."""
+    try:
+        yield
+    except DamagedRecord as error:
+        raise RunStoreError(
+            f"The run store {path} holds a damaged record of {what}: {error}.",
+            hint="It was altered or damaged outside hiero-replay: use another --work-dir, or restore runs.db from a backup.",
+        ) from None

@@ -25,5 +25,9 @@ class Capabilities:
 
     @classmethod
     def from_json(cls, data: dict[str, list[str]]) -> Capabilities:
-        """A cached probe (only probes of tools that started are cached)."""
-        return cls(tuple(data["argv"]), frozenset(data["options"]))
+        """A cached probe (only probes of tools that started are cached); ``TypeError`` unless both
+        are lists of text."""
+        argv, options = data["argv"], data["options"]
+        if not (isinstance(argv, list) and isinstance(options, list) and all(isinstance(item, str) for item in [*argv, *options])):
+            raise TypeError("a cached probe holds two lists of text")
+        return cls(tuple(argv), frozenset(options))

@@ -15,13 +15,16 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from ..errors import BackendError, ReplayError
-from ..safe_files import write_atomically
+from ..safe_files import read_regular_file, write_atomically
 from .base import ReplayBackend
 from .capabilities import Capabilities
 
 PROBE_TIMEOUT_SECONDS = 60.0
+#: The work directory's cache of probes, by command and the modification times of its files.
+PROBES_FILE = "probes.json"
 _OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 _USAGE = re.compile(r"\busage\b", re.IGNORECASE)
 _TAIL = 8
@@ -60,10 +63,12 @@ def _cache_key(argv: list[str]) -> str:
     return json.dumps([argv, stamps])
 
 
-def _read_cache(path: Path) -> dict[str, dict[str, list[str]]]:
+def read_probes(work_dir: Path) -> dict[str, Any]:
+    """The work directory's cached probes, by command; a file that is not what this tool writes
+    (damaged, nested too deep, a link, a FIFO) holds none, and is written anew after the next probe."""
     try:
-        known = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        known = json.loads(read_regular_file(work_dir / PROBES_FILE))
+    except (OSError, ValueError, RecursionError):
         return {}
     return known if isinstance(known, dict) else {}
 
@@ -76,8 +81,7 @@ def probe(backend: ReplayBackend, work_dir: Path) -> Capabilities:
     if not work_dir.is_dir():
         with tempfile.TemporaryDirectory(prefix="hiero-replay-probe-") as folder:
             return run_probe(argv, Path(folder), timeout)
-    cache = work_dir / "probes.json"
-    known = _read_cache(cache)
+    known = read_probes(work_dir)
     key = _cache_key(argv)
     if key in known:
         try:
@@ -88,7 +92,7 @@ def probe(backend: ReplayBackend, work_dir: Path) -> Capabilities:
     found = run_probe(argv, work_dir / "probe", timeout)
     if found.starts:  # a tool that did not start is probed again next time
         known[key] = found.to_json()
-        write_atomically(cache, json.dumps(known, indent=1))
+        write_atomically(work_dir / PROBES_FILE, json.dumps(known, indent=1))
     return found
 
 

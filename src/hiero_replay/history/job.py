@@ -17,6 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
+from ..backends.probe import PROBES_FILE
 from ..config import Settings, load_settings
 from ..errors import AlreadyRunningError, CheckpointError, HashMismatchError, InternalError, ReplayError, ReplayInterrupted
 from ..logs import get_logger
@@ -29,8 +30,6 @@ from .jobs import JobSpec
 LOCK_WAIT_SECONDS = 120.0
 RESULT_FILE = "result.json"
 LOG_FILE = "job.log"
-#: The backends' capability probes of a work directory (``backends/probe.py``).
-PROBES_FILE = "probes.json"
 ATTEMPTS_FILE = "attempts.jsonl"
 
 

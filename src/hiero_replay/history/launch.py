@@ -82,7 +82,7 @@ def launch(spec: JobSpec, worker: str, *, stop: threading.Event | None = None, s
         raise
     try:
         return JobResult.from_json(json.loads((folder / RESULT_FILE).read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, RecursionError):
         pass
     code = process.returncode
     assert code is not None

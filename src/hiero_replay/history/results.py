@@ -14,6 +14,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import ConfigError, ReplayError, SourceError
+from ..model.checked import DamagedRecord, checked
 from ..model.history import JobResult
 from ..sources.object_store import ObjectStoreSource
 from ..sources.registry import is_bucket_url, open_source
@@ -42,15 +43,20 @@ class ResultFile:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ResultFile:
-        return cls(
-            str(data["history"]),
-            str(data["states"]),
-            int(data["jobs"]),
-            str(data["listing"]),
-            JobResult.from_json(data["job"]),
-            float(data.get("written_at") or 0.0),
-        )
+    def parse(cls, raw: bytes | str) -> ResultFile:
+        """A result file's bytes read back: ``DamagedRecord`` (a ``ValueError``) unless it is JSON
+        whose every value is of its type, and whose job's outcome is the one its exit code gives."""
+        try:
+            data = json.loads(raw)
+        except RecursionError:
+            raise DamagedRecord("nested too deeply") from None
+        if not isinstance(data, dict):
+            raise DamagedRecord("not a JSON object")
+        try:
+            result = JobResult.from_json(data.get("job"))
+        except DamagedRecord as error:
+            raise DamagedRecord(f"job: {error}") from None
+        return checked(cls, {**data, "result": result, "written_at": data.get("written_at") or 0.0})
 
 
 class ResultsLocation:
@@ -96,19 +102,19 @@ class ResultsLocation:
                 continue
             download = getattr(source, "download", source.read)  # a bucket's results change: never a cached copy
             try:
-                entries.append(ResultFile.from_json(json.loads(download(obj.key))))
-            except (ValueError, KeyError, TypeError) as error:
+                entries.append(ResultFile.parse(download(obj.key)))
+            except ValueError as error:
                 raise SourceError(f"{self.location}/{obj.key} is not a job result: {error}.", file=obj.key) from error
         return entries
 
     def find(self, history: str, result_key: tuple[int, int]) -> ResultFile | None:
         """The result a pod already left for this job, if any."""
         key = f"{history}/{result_key[0]}-{result_key[1]}.json"
-        if not is_bucket_url(self.location):
-            path = Path(self.location) / key
-            return ResultFile.from_json(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
-        source = open_source(self.location, self.settings.buckets, work_dir=self.settings.work_dir)
         try:
-            return ResultFile.from_json(json.loads(getattr(source, "download", source.read)(key)))
-        except (ReplayError, FileNotFoundError, ValueError, KeyError, TypeError):
+            if not is_bucket_url(self.location):
+                path = Path(self.location) / key
+                return ResultFile.parse(path.read_bytes()) if path.is_file() else None
+            source = open_source(self.location, self.settings.buckets, work_dir=self.settings.work_dir)
+            return ResultFile.parse(getattr(source, "download", source.read)(key))
+        except (ReplayError, OSError, ValueError):
             return None  # no readable earlier result: the job runs

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReplayInterrupted, RunStoreError
+from ..model.checked import checked
 from ..model.history import VERIFIED, HistoryRecord, JobResult
-from ..store import DATABASE, RunStore
+from ..store import DATABASE, RunStore, damaged_record, json_field
 
 INTERRUPTED = "interrupted"
 
@@ -68,11 +69,11 @@ class HistoryStore:
 
     def history(self, history_id: str) -> HistoryRecord | None:
         row = self._db.execute("SELECT * FROM histories WHERE id = ?", (history_id,)).fetchone()
-        return _history(row) if row else None
+        return _history(row, self.path) if row else None
 
     def histories(self, limit: int = 20) -> list[HistoryRecord]:
         rows = self._db.execute("SELECT * FROM histories ORDER BY started_at DESC, id DESC LIMIT ?", (limit,)).fetchall()
-        return [_history(row) for row in rows]
+        return [_history(row, self.path) for row in rows]
 
     # jobs ----------------------------------------------------------------------------------------
 
@@ -108,40 +109,18 @@ class HistoryStore:
 
     def jobs(self, history_id: str) -> list[JobResult]:
         rows = self._db.execute("SELECT * FROM jobs WHERE history_id = ? ORDER BY from_round, to_round", (history_id,)).fetchall()
-        return [_job(row) for row in rows]
+        return [_job(row, self.path) for row in rows]
 
     def verified(self, history_id: str) -> dict[tuple[int, int, str, str], JobResult]:
         """Verified jobs by (from round, to round, from hash, to hash)."""
         return {(job.from_round, job.to_round, job.from_hash, job.to_hash): job for job in self.jobs(history_id) if job.outcome == VERIFIED}
 
 
-def _history(row: sqlite3.Row) -> HistoryRecord:
-    return HistoryRecord(
-        row["id"],
-        row["state"],
-        row["started_at"],
-        row["finished_at"],
-        row["states"],
-        row["executor"],
-        json.loads(row["spec"]),
-        row["exit_code"],
-    )
+def _history(row: sqlite3.Row, path: Path) -> HistoryRecord:
+    with damaged_record(path, f"verify-history {row['id']!r}"):
+        return checked(HistoryRecord, {**dict(row), "spec": json_field(row, "spec")})
 
 
-def _job(row: sqlite3.Row) -> JobResult:
-    return JobResult(
-        index=row["idx"],
-        from_round=row["from_round"],
-        to_round=row["to_round"],
-        from_hash=row["from_hash"],
-        to_hash=row["to_hash"],
-        outcome=row["outcome"],
-        exit_code=row["exit_code"],
-        worker=row["worker"],
-        seconds=row["seconds"],
-        first_divergent_block=row["first_divergent_block"],
-        message=row["message"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        attempts=row["attempts"],
-    )
+def _job(row: sqlite3.Row, path: Path) -> JobResult:
+    with damaged_record(path, f"job {row['from_round']!r}-{row['to_round']!r} of verify-history {row['history_id']!r}"):
+        return JobResult.from_json({**dict(row), "index": row["idx"]})

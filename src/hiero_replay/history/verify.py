@@ -3,13 +3,13 @@ the rest run on an executor, every result recorded in the run store as it arrive
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..backends.probe import read_probes
 from ..backends.registry import create_backends
 from ..config import Settings
 from ..errors import ReplayError, ReplayInterrupted
@@ -17,7 +17,6 @@ from ..logs import get_logger
 from ..model.history import OUTCOMES, HistoryRecord, JobResult, SavedState, worst_exit_code
 from ..plan.inputs import probe_backends, stream_locations
 from .executors import Executor
-from .job import PROBES_FILE
 from .jobs import JobSpec, Selection, absolute, history_id, job_specs
 from .states import discover_states
 from .store import HistoryStore
@@ -72,11 +71,8 @@ def with_probes(plan: HistoryPlan, settings: Settings) -> HistoryPlan:
     kinds = {kind for kind, location in stream_locations(settings).items() if location}
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     probe_backends(settings, create_backends(settings.backends.of, simulate=settings.simulate), kinds)
-    try:
-        probes = json.loads((settings.work_dir / PROBES_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return plan
-    return replace(plan, jobs=[replace(spec, probes=probes) for spec in plan.jobs])
+    probes = read_probes(settings.work_dir)
+    return replace(plan, jobs=[replace(spec, probes=probes) for spec in plan.jobs]) if probes else plan
 
 
 #: What ``--json`` prints of each job.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+from .checked import DamagedRecord, Timestamp, checked
 
 VERIFIED, MISMATCH, GAP, FAILED = "verified", "mismatch", "gap", "failed"
 OUTCOMES = (VERIFIED, MISMATCH, GAP, FAILED)
@@ -59,8 +61,8 @@ class JobResult:
     seconds: float
     first_divergent_block: int | None = None
     message: str | None = None
-    started_at: float | None = None
-    finished_at: float | None = None
+    started_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
     attempts: int = 1
     #: Verified by an earlier invocation and not run again.
     reused: bool = False
@@ -85,9 +87,15 @@ class JobResult:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> JobResult:
-        known = {field.name for field in fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
+    def from_json(cls, data: object) -> JobResult:
+        """A result read back (a pod's result file, a row of the run store): ``DamagedRecord`` unless
+        each value is of its type and the outcome is the one its exit code gives."""
+        result = checked(cls, data)
+        if result.outcome != outcome_of(result.exit_code):
+            raise DamagedRecord(
+                f"outcome {result.outcome!r} is not what exit code {result.exit_code} gives ({outcome_of(result.exit_code)})"
+            )
+        return result
 
     def with_index(self, index: int, *, reused: bool | None = None) -> JobResult:
         return replace(self, index=index, reused=self.reused if reused is None else reused)
@@ -98,9 +106,9 @@ class HistoryRecord:
     """One ``verify-history`` of a set of saved states and streams, as the run store keeps it."""
 
     id: str
-    state: str
-    started_at: float
-    finished_at: float | None
+    state: Literal["running", "succeeded", "failed", "interrupted"]
+    started_at: Timestamp
+    finished_at: Timestamp | None
     states: str
     executor: str
     spec: dict[str, Any]

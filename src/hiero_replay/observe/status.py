@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from ..model.checked import checked
 from ..safe_files import read_regular_file, write_atomically
 from ..times import iso_now
 from .events import RunObserver, rate_and_eta
@@ -20,17 +22,42 @@ STATUS_FILE = "status.json"
 _MIN_INTERVAL_SECONDS = 0.25
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Opened:
+    """What ``status`` shows of a run that has no plan (yet): a status file must hold these ..."""
+
+    run_id: str
+    state: str
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Planned(_Opened):
+    """... and these once the run is planned."""
+
+    segment: int
+    segments: int
+    backend: str | None
+    source_type: str | None
+    current_round: int
+    verified_round: int = 0
+    target_round: int
+    effective_rate_rounds_per_second: float | None = None
+    eta_seconds: float | None = None
+
+
 def read_status(work_dir: Path) -> dict[str, Any] | None:
     """The current run's status, ``None`` when there is none; a file that is not what this tool
     writes (damaged, a link, a FIFO) is reported as ``{"unreadable": why}``, never followed or waited on."""
     path = work_dir / STATUS_FILE
     try:
         status = json.loads(read_regular_file(path))
+        checked(_Planned if isinstance(status, dict) and "segments" in status else _Opened, status)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         return {"unreadable": f"{path}: {error}"}
-    return status if isinstance(status, dict) else {"unreadable": f"{path}: not a JSON object"}
+    return cast(dict[str, Any], status)
 
 
 class StatusFile(RunObserver):
