@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from .errors import RunStoreError
 from .model.checked import DamagedRecord, Timestamp, checked
+from .model.plan import ReplayPlan
 from .store_schema import MIGRATIONS, SCHEMA_VERSION
 from .workdir import open_existing_work_dir, prepare_work_dir
 
@@ -302,7 +303,18 @@ class _Transaction:
 
 def _run_record(row: sqlite3.Row, path: Path) -> RunRecord:
     with damaged_record(path, f"run {row['id']!r}"):
-        return checked(RunRecord, {**dict(row), "settings": json_field(row, "settings"), "plan": json_field(row, "plan")})
+        return checked(RunRecord, {**dict(row), "settings": json_field(row, "settings"), "plan": _plan(row)})
+
+
+def _plan(row: sqlite3.Row) -> Any:
+    """The run's plan: none yet (``{}``), or one that ``run --resume`` can read back."""
+    plan = json_field(row, "plan")
+    if isinstance(plan, dict) and plan:
+        try:
+            ReplayPlan.from_json(plan)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise DamagedRecord(f"plan is not a plan hiero-replay writes ({type(error).__name__}: {error})") from None
+    return plan
 
 
 def _segment_record(row: sqlite3.Row, path: Path) -> SegmentRecord:
