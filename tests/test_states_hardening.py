@@ -59,6 +59,18 @@ def test_expected_state_folder_refuses_a_newest_snapshot_of_another_round(histor
     assert not out.exists()
 
 
+def test_expected_state_folder_refuses_a_newest_snapshot_whose_metadata_is_not_a_file(history: History, tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    shutil.copytree(history.expected_state, reference / "220")
+    shutil.copytree(_saved(history, 60), reference / "300")
+    (reference / "300" / METADATA_FILE).unlink()
+    os.mkfifo(reference / "300" / METADATA_FILE)  # never passed over for an older snapshot, never waited on
+    code, stderr, out = _run(history, tmp_path, "--expected-state", str(reference))
+    assert code == 3, stderr
+    assert f"{reference / '300' / METADATA_FILE} is not a regular file" in stderr
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("name", ["٣٠٠", "²", "３００"])
 def test_expected_state_folder_takes_only_ascii_round_names(history: History, tmp_path: Path, name: str) -> None:
     reference = tmp_path / "reference"
@@ -282,6 +294,7 @@ def test_a_damaged_probe_cache_is_probed_again(history: History, recorded: Path,
 _RUN_TAMPERING = {
     "plan not JSON": ("UPDATE runs SET plan = 'x'", "plan is not JSON"),
     "plan not an object": ("UPDATE runs SET plan = '[]'", "plan is [], not an object"),
+    "plan not a plan": ("UPDATE runs SET plan = '{\"segments\": 5}'", "plan is not a plan hiero-replay writes"),
     "settings not JSON": ("UPDATE runs SET settings = '[1'", "settings is not JSON"),
     "settings null": ("UPDATE runs SET settings = 'null'", "settings is None, not an object"),
     "started_at text": ("UPDATE runs SET started_at = 'abc'", "started_at is 'abc', not a moment"),
