@@ -313,7 +313,7 @@ def test_a_tampered_run_record_is_reported_as_damaged(recorded: Path, tmp_path: 
         db.execute("UPDATE runs SET state = 'interrupted', exit_code = 8")  # a run to resume
         db.execute(statement)
     db.close()
-    for args in (["status"], ["status", "--json"], ["report", "--html", str(tmp_path / "report.html")], ["run", "--resume", "--simulate"]):
+    for args in (["status"], ["status", "--json"], ["report", "--html", str(tmp_path / "report.html")], ["run", "--resume"]):
         done = run_cli([*args, "--work-dir", str(work)])
         assert done.returncode == 10, (args, done.stderr)
         assert f"The run store {work / 'runs.db'} holds a damaged record of" in done.stderr and why in done.stderr, args
