@@ -18,31 +18,12 @@ from hiero_replay.simulate.history import History, write_history
 from hiero_replay.simulate.state import LEDGER_ENV, ROUND_SECONDS_ENV
 from hiero_replay.states import read_state_metadata
 
-CLI = [sys.executable, "-m", "hiero_replay"]
-
-
-StrPath = str | os.PathLike[str]
-
-
-def cli(*args: StrPath, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=300, env=env)
+from .cli_helpers import CLI, cli, replay_args
 
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     return write_history(tmp_path_factory.mktemp("history"))
-
-
-def replay_args(history: History, tmp_path: Path, *extra: StrPath) -> list[StrPath]:
-    return [
-        "--simulate",
-        "--events", history.events_dir,
-        "--blocks", history.blocks_dir,
-        "--bootstrap-state", history.bootstrap_state,
-        "--node-id", "3",
-        "--work-dir", tmp_path / "work",
-        *extra,
-    ]  # fmt: skip
 
 
 def reference_hash(history: History) -> str:

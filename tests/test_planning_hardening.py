@@ -5,8 +5,6 @@ the simulators as real backend processes, the synthetic history or the real samp
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,11 +16,7 @@ from hiero_replay.simulate.history import History, write_history
 from hiero_replay.states import read_state_metadata
 from hiero_replay.streams.naming import FileKind
 
-CLI = [sys.executable, "-m", "hiero_replay"]
-
-
-def cli(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=300)
+from .cli_helpers import StrPath, cli, replay_args
 
 
 @pytest.fixture(scope="module")
@@ -32,24 +26,12 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     return write_history(tmp_path_factory.mktemp("history"), saved_every=50)
 
 
-def replay_args(history: History, tmp_path: Path, *extra: object) -> list[object]:
-    return [
-        "--simulate",
-        "--events", history.events_dir,
-        "--blocks", history.blocks_dir,
-        "--bootstrap-state", history.bootstrap_state,
-        "--node-id", "3",
-        "--work-dir", tmp_path / "work",
-        *extra,
-    ]  # fmt: skip
-
-
 @pytest.mark.parametrize("cutover", [111, 115, 121])
 def test_a_configured_cutover_inside_the_overlap_reaches_the_reference(history: History, tmp_path: Path, cutover: int) -> None:
     """apply-blocks skips a block's rounds before the state's (hiero-tools §1.3): a cutover at a block's
     start (111) or inside one (115) replays the same rounds as the default one, to the same state."""
     out = tmp_path / "out"
-    args = replay_args(history, tmp_path, "--expected-state", history.expected_state, "--cutover-round", cutover, "--out", out)
+    args = replay_args(history, tmp_path, "--expected-state", history.expected_state, "--cutover-round", str(cutover), "--out", out)
     result = cli("run", *args)
     assert result.returncode == 0, result.stderr
     assert read_state_metadata(out).hash == read_state_metadata(history.expected_state).hash
@@ -157,7 +139,12 @@ def test_auto_mode_on_the_samples_replays_to_the_end_of_the_block_stream(samples
     state = tmp_path / "states" / "0"
     assert cli("state", "init", "0", "--hash", "0" * 96, state).returncode == 0
     out = tmp_path / "out"
-    args = ["--events", samples / "events/v5-2021-consecutive", "--blocks", samples / "blocks/hapi-0.78-CN_11_12_TSS_SCHNORR"]
+    args: list[StrPath] = [
+        "--events",
+        samples / "events/v5-2021-consecutive",
+        "--blocks",
+        samples / "blocks/hapi-0.78-CN_11_12_TSS_SCHNORR",
+    ]
     result = cli("run", "--simulate", *args, "--bootstrap-state", state, "--work-dir", tmp_path / "work", "--out", out)
     assert result.returncode == 0, result.stderr
     assert read_state_metadata(out).round == 315
@@ -200,7 +187,17 @@ def test_the_samples_rehearsal_from_a_state_init_state_runs_with_a_warning(sampl
     assert cli("state", "init", "0", "--hash", "0" * 96, state).returncode == 0
     out = tmp_path / "out"
     blocks = samples / "blocks/hapi-0.78-CN_11_12_TSS_SCHNORR"
-    args = ["--simulate", "--blocks", blocks, "--bootstrap-state", state, "--segment-rounds", "100", "--work-dir", tmp_path / "work"]
+    args: list[StrPath] = [
+        "--simulate",
+        "--blocks",
+        blocks,
+        "--bootstrap-state",
+        state,
+        "--segment-rounds",
+        "100",
+        "--work-dir",
+        tmp_path / "work",
+    ]
     result = cli("run", *args, "--out", out)
     assert result.returncode == 0, result.stderr
     assert REHEARSAL_WARNING in result.stdout and read_state_metadata(out).round == 315

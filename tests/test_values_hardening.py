@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import get_args
@@ -20,14 +19,11 @@ from hiero_replay.model.rate import MAX_RATE, MAX_TOOL_ROUNDS_PER_SECOND, MIN_RA
 from hiero_replay.run import pacer
 from hiero_replay.simulate.history import History, write_history
 
-CLI = [sys.executable, "-m", "hiero_replay"]
-StrPath = str | Path
+from . import cli_helpers
+from .cli_helpers import StrPath, cli
+
 UNITS = [unit for unit in get_args(RateUnit) if unit != "unlimited"]
 STATE_HASH = "ab" * 48
-
-
-def cli(*args: StrPath, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=300, env=env, cwd=cwd)
 
 
 def own_tmp(tmp_path: Path, **variables: str) -> dict[str, str]:
@@ -51,14 +47,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
 
 
 def replay_args(history: History, tmp_path: Path, *extra: StrPath) -> list[StrPath]:
-    return [
-        "--simulate",
-        "--events", history.events_dir,
-        "--blocks", history.blocks_dir,
-        "--bootstrap-state", history.bootstrap_state,
-        "--work-dir", tmp_path / "work",
-        *extra,
-    ]  # fmt: skip
+    return cli_helpers.replay_args(history, tmp_path, *extra, node_id=None)
 
 
 # --- the rate's text form -----------------------------------------------------------------------
