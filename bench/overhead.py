@@ -3,9 +3,11 @@ backends' argument vectors run directly, one after the other, in the same run.
 
 The history (``simulate.history``: events to the cutover, blocks after it) is replayed twice, in
 few long segments and in many short ones, from one work directory (as an operator keeps it: the
-tools' capability probe runs in a warm-up run, then comes from its cache); each run's segments are then run again straight from
-their argv (from the run's ``plan.json``, into fresh output folders, from the same staged inputs
-and the same states). What ``run`` adds is its wall time minus the direct runs' time; the added
+tools' capability probe runs in a warm-up run, then comes from its cache). A run removes its staged
+inputs and intermediate states once it succeeds, and that is part of what it costs: so each timed
+run is followed by an untimed one of the same shape with ``--keep-intermediates``, whose segments
+are then run straight from their argv (from its ``plan.json``, into fresh output folders, from its
+staged inputs and states). What ``run`` adds is its wall time minus the direct runs' time; the added
 time per segment is the slope between the two segmentations, and the rest is the fixed cost per
 run (imports, planning, the run store, verification of the result).
 
@@ -73,9 +75,10 @@ def main() -> None:
         timed([*CLI, *common, "--segment-rounds", str(args.rounds), "--work-dir", str(work), "--out", str(root / "warm-up")])
         for attempt in range(args.repeat):
             for name, rounds in shapes.items():
-                out = root / f"out-{attempt}-{rounds}"
+                shape = [*common, "--segment-rounds", str(rounds), "--work-dir", str(work)]
+                wall = timed([*CLI, *shape, "--out", str(root / f"out-{attempt}-{rounds}")])
                 known = set((work / "runs").iterdir())
-                wall = timed([*CLI, *common, "--segment-rounds", str(rounds), "--work-dir", str(work), "--out", str(out)])
+                timed([*CLI, *shape, "--keep-intermediates", "--out", str(root / f"kept-{attempt}-{rounds}")])
                 (run_dir,) = set((work / "runs").iterdir()) - known
                 plan = json.loads((run_dir / "plan.json").read_text())
                 rows[name]["run"].append(wall)

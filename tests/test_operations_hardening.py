@@ -236,6 +236,17 @@ def test_a_successful_run_keeps_its_records_and_logs_not_its_states(history: His
     assert cli("report", "--work-dir", work, "--html", tmp_path / "report.html").returncode == 0
 
 
+def test_keep_intermediates_keeps_a_successful_runs_inputs_and_states(history: History, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    ran = cli("run", *replay_args(history, work, "--segment-rounds", "50", "--keep-intermediates", "--out", tmp_path / "out"))
+    assert ran.returncode == 0, ran.stderr
+    [run_dir] = (work / "runs").iterdir()
+    with sqlite3.connect(work / "runs.db") as db:
+        checkpoints = [Path(row[0]) for row in db.execute("SELECT state_dir FROM checkpoints ORDER BY idx")]
+    assert len(checkpoints) == 5 and all(read_state_metadata(state).round for state in checkpoints[:-1])
+    assert all(any((segment / "input").iterdir()) for segment in (run_dir / "segments").iterdir())
+
+
 def test_a_failed_run_keeps_its_checkpoints(history: History, tmp_path: Path) -> None:
     work = tmp_path / "work"
     failed = cli("run", *replay_args(history, work, "--segment-rounds", "50", "--expected-hash", "0" * 96, "--out", tmp_path / "out"))

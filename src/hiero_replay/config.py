@@ -99,6 +99,11 @@ class ReplayConfig(_Section):
         description="Check each block-stream segment's state against the footer of the block after it (off: "
         "for a tool of another state-hashing era than the blocks, e.g. a 0.72+ validator on 0.71 blocks).",
     )
+    keep_intermediates: bool = Field(
+        False,
+        description="Keep each segment's staged input and intermediate state once the run succeeds (to inspect "
+        "or compare them); by default they are removed, the logs and records kept.",
+    )
     bisect: bool = Field(
         True,
         description="When the block stream disproves a segment, replay halves of it from its start state to find "

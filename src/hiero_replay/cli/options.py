@@ -54,6 +54,11 @@ REPLAY_SWITCHES: dict[str, tuple[tuple[str, ...], bool, str]] = {
         "Do not check block-stream segments against the next block's footer (a tool of another hashing era).",
     ),
     "--no-bisect": (("replay", "bisect"), False, "On a segment the block stream disproves, do not search for the first divergent block."),
+    "--keep-intermediates": (
+        ("replay", "keep_intermediates"),
+        True,
+        "Once the run succeeds, keep each segment's staged input and intermediate state (removed by default).",
+    ),
 }
 
 LogFormat = Literal["console", "json"]

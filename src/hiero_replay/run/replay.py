@@ -96,6 +96,7 @@ def _plan_and_run(settings: Settings, store: RunStore, run_id: str, clock: Clock
     runner = Runner(
         plan, backends=inputs.backends, sources=inputs.sources, store=store, pacer=Pacer(settings.pace.rate, clock),
         prefetch_workers=settings.buckets.download_workers, observer=observer, bisect=settings.replay.bisect,
+        keep_intermediates=settings.replay.keep_intermediates,
     )  # fmt: skip
     return runner.start()
 
@@ -164,6 +165,7 @@ def resume_replay(
             runner = Runner(
                 plan, backends=create_backends(settings.backends.of, simulate=settings.simulate), sources=sources, store=store, pacer=Pacer(settings.pace.rate, clock),
                 prefetch_workers=settings.buckets.download_workers, observer=observer, bisect=settings.replay.bisect,
+        keep_intermediates=settings.replay.keep_intermediates,
             )  # fmt: skip
             return runner.resume()
         finally:

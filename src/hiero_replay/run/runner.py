@@ -65,6 +65,7 @@ class Runner:
         prefetch_workers: int,
         observer: RunObserver | None = None,
         bisect: bool = True,
+        keep_intermediates: bool = False,
     ) -> None:
         self.plan = plan
         self.backends = backends
@@ -81,6 +82,7 @@ class Runner:
         self.observer = observer or RunObserver()
         #: Narrow a segment the block stream disproves down to its first divergent block.
         self.bisect = bisect
+        self.keep_intermediates = keep_intermediates
         self.log = get_logger()
 
     def start(self) -> RunResult:
@@ -132,7 +134,8 @@ class Runner:
             finally:  # before the outcome is reported: a failed run's metrics carry its retries too
                 self.prefetcher.close()
                 result.source_retries = self._report_retries()
-            remove_intermediates(plan)  # before it is recorded as succeeded: cut short, a resume ends it
+            if not self.keep_intermediates:
+                remove_intermediates(plan)  # before it is recorded as succeeded: cut short, a resume ends it
         except (Exception, KeyboardInterrupt) as raised:  # recorded (never left "running"), then shown by the CLI
             self._stop_running()
             result.seconds = time.monotonic() - started
