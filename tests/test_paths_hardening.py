@@ -171,6 +171,18 @@ def test_a_path_that_is_not_utf8_is_refused_before_anything_is_written(flag: str
     assert not list(cwd.iterdir()) and not (tmp_path / "out").exists()
 
 
+def test_an_input_path_that_is_not_utf8_fails_as_its_error_says_and_is_recorded(history: History, tmp_path: Path) -> None:
+    """Inputs may be named in any bytes; a run that fails on one records its message (the bytes
+    escaped) instead of failing to, and to keep the traceback of that, with a traceback of its own."""
+    args = quick(history, "--work-dir", tmp_path / "work", "--out", tmp_path / "out")
+    args[args.index("--bootstrap-state") + 1] = tmp_path / NOT_UTF8
+    result = subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, errors="replace", timeout=300)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr and "does not exist" in result.stderr
+    [run] = RunStore(tmp_path / "work", create=False).runs()
+    assert run.state == "failed" and run.exit_code == 3 and "o\\xff\\xfe does not exist" in (run.error_message or "")
+
+
 @pytest.mark.parametrize(
     ("command", "field"),
     [

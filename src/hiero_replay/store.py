@@ -170,7 +170,7 @@ class RunStore:
         with self._transaction():
             self._db.execute(
                 "UPDATE runs SET state = ?, finished_at = ?, final_round = ?, final_hash = ?, error_kind = ?, error_message = ?, exit_code = ? WHERE id = ?",
-                (state, time.time(), final_round, final_hash, error_kind, error_message, exit_code, run_id),
+                (state, time.time(), final_round, final_hash, error_kind, _text(error_message), exit_code, run_id),
             )
 
     def run(self, run_id: str) -> RunRecord | None:
@@ -227,7 +227,7 @@ class RunStore:
         with self._transaction():
             self._db.execute(
                 "UPDATE segments SET state = 'failed', finished_at = ?, error_message = ? WHERE run_id = ? AND idx = ?",
-                (time.time(), message, run_id, idx),
+                (time.time(), _text(message), run_id, idx),
             )
 
     def segments(self, run_id: str) -> list[SegmentRecord]:
@@ -271,6 +271,12 @@ class RunStore:
                 "INSERT OR REPLACE INTO schedule (name, last_fire, paused, pause_reason, last_run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (record.name, record.last_fire, int(record.paused), record.pause_reason, record.last_run_id, time.time()),
             )
+
+
+def _text(message: str | None) -> str | None:
+    """A message as SQLite can store it: a path that is not UTF-8 (its bytes kept by Python as lone
+    surrogates) is written with those bytes escaped, ``\\xff``."""
+    return None if message is None else message.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _private_file(path: Path) -> None:

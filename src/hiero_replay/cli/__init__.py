@@ -121,6 +121,6 @@ def _keep_traceback() -> str:
         except (ReplayError, OSError):
             folder = None
     descriptor, path = tempfile.mkstemp(prefix="hiero-replay-internal-error-", suffix=".log", dir=folder)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as log:
+    with os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace") as log:
         log.write(traceback.format_exc())
     return path
