@@ -162,6 +162,16 @@ def test_the_slowest_rate_waits_in_pieces_the_platform_can_sleep(monkeypatch: py
 # --- config parsing -------------------------------------------------------------------------------
 
 
+def test_an_unknown_key_near_a_known_one_is_told_which(tmp_path: Path) -> None:
+    config = tmp_path / "replay.toml"
+    config.write_text('[replay]\nbootstrap_sate = "x"\n[pace]\nrat = "2x"\n[nonsense]\nfoo = 1\n')
+    result = cli("config", "check", config, env=own_tmp(tmp_path, HIERO_REPLAY_REPLAY__NODE_IDD="3"))
+    assert result.returncode == 2, result.stderr
+    for said in ("replay.bootstrap_sate: unknown key (did you mean bootstrap_state?)", "pace.rat: unknown key (did you mean rate?)",
+                 "HIERO_REPLAY_REPLAY__NODE_IDD (replay.node_idd): unknown key (did you mean node_id?)", "nonsense: unknown key."):  # fmt: skip
+        assert said in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [

@@ -7,6 +7,7 @@ the TOML file given with ``--config``, then the defaults below.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -333,7 +334,8 @@ def describe_validation_error(error: ValidationError, environment: EnvironmentSo
             key = f"{variable} ({key})"
         message = issue["msg"].removeprefix("Value error, ")
         if issue["type"] == "extra_forbidden":
-            message = "unknown key"
+            near = difflib.get_close_matches(str(issue["loc"][-1]), _keys_beside(issue["loc"]), n=1, cutoff=0.75)
+            message = f"unknown key (did you mean {near[0]}?)" if near else "unknown key"
         elif issue["type"] == "literal_error":
             message = f"must be one of {issue['ctx']['expected']}"
         shown = issue.get("input")
@@ -342,6 +344,18 @@ def describe_validation_error(error: ValidationError, environment: EnvironmentSo
         suffix = f" (got {shown!r})" if shown is not None and not isinstance(shown, dict) and issue["type"] != "extra_forbidden" else ""
         lines.append(f"{key}: {message}{suffix}")
     return "Invalid configuration: " + "; ".join(lines) + "."
+
+
+def _keys_beside(location: tuple[int | str, ...]) -> list[str]:
+    """The keys the table holding the last part of ``location`` accepts (none known: empty)."""
+    model: Any = Settings
+    for part in location[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
 
 
 def settings_schema() -> dict[str, Any]:
