@@ -162,6 +162,20 @@ def test_the_slowest_rate_waits_in_pieces_the_platform_can_sleep(monkeypatch: py
 # --- config parsing -------------------------------------------------------------------------------
 
 
+def test_verify_history_says_a_from_round_after_the_to_round(history: History, tmp_path: Path) -> None:
+    args: list[StrPath] = [
+        "--simulate",
+        "--events",
+        history.events_dir,
+        "--blocks",
+        history.blocks_dir,
+        "--states",
+        history.root / "saved" / "history",
+    ]
+    result = cli("verify-history", *args, "--from-round", "300", "--to-round", "100", "--dry-run", env=own_tmp(tmp_path))
+    refused(result, tmp_path, "--from-round 300 is after --to-round 100")
+
+
 def test_an_unknown_key_near_a_known_one_is_told_which(tmp_path: Path) -> None:
     config = tmp_path / "replay.toml"
     config.write_text('[replay]\nbootstrap_sate = "x"\n[pace]\nrat = "2x"\n[nonsense]\nfoo = 1\n')

@@ -25,6 +25,10 @@ class Selection:
     to_round: int | None = None
     last_jobs: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.from_round is not None and self.to_round is not None and self.from_round > self.to_round:
+            raise ConfigError(f"--from-round {self.from_round} is after --to-round {self.to_round}.", hint="Swap them.")
+
     def pick(self, states: list[SavedState]) -> list[tuple[SavedState, SavedState]]:
         chosen = [
             state
