@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -213,3 +215,21 @@ def test_a_key_that_would_name_a_file_outside_the_cache_is_refused(tmp_path: Pat
             use()
         assert raised.value.exit_code == 7
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_a_process_that_writes_too_few_files_to_carry_a_count_through_leaves_the_cache_bounded(tmp_path: Path) -> None:
+    """A scheduled run writes a few files into a big cache: what is left of its count is finished as
+    the process ends, so that runs after runs do not grow the cache without bound."""
+    root = tmp_path / "cache"
+    cache = filled(root, 2000, 100)  # 200,000 bytes, at the bound
+    folder = cache.path_for(URL, "old-0").parent
+    script = (
+        "import sys; from pathlib import Path; from hiero_replay.sources.cache import FileCache\n"
+        "cache = FileCache(Path(sys.argv[1]), 200_000)\n"
+        "for number in range(5): cache.put(sys.argv[2], f'new-{sys.argv[3]}-{number}', bytes(100))\n"
+        "assert cache._count is not None  # five slices: the count is still under way\n"
+    )
+    for run in range(3):
+        finished = subprocess.run([sys.executable, "-c", script, str(root), URL, str(run)], capture_output=True, text=True, timeout=120)
+        assert finished.returncode == 0, finished.stderr
+        assert len(list(folder.iterdir())) <= 2000  # within the bound (the first run evicts down to 90%)

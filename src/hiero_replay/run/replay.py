@@ -165,7 +165,7 @@ def resume_replay(
             runner = Runner(
                 plan, backends=create_backends(settings.backends.of, simulate=settings.simulate), sources=sources, store=store, pacer=Pacer(settings.pace.rate, clock),
                 prefetch_workers=settings.buckets.download_workers, observer=observer, bisect=settings.replay.bisect,
-        keep_intermediates=settings.replay.keep_intermediates,
+                keep_intermediates=settings.replay.keep_intermediates,
             )  # fmt: skip
             return runner.resume()
         finally:

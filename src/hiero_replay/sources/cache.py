@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import os
@@ -27,7 +28,8 @@ class FileCache:
     the bound evicts the least recently used files, but never one written or read since the write
     that started it (as recent as that write's file, or more, when it is deleted): those are the
     files readers are about to be handed. So the cache may outgrow its bound by what is written
-    while one count runs."""
+    while one count runs. What is left of a count when the process ends (a run that wrote too few
+    files to carry it through) is finished then, so that every process leaves the cache bounded."""
 
     def __init__(self, root: Path, max_bytes: int) -> None:
         self.root = root
@@ -40,6 +42,7 @@ class FileCache:
         self._added = 0  # bytes written since the last count started
         self._source_folders: dict[str, Path] = {}
         self._checked: set[Path] = set()  # folders found to be the cache's own
+        atexit.register(self._finish_count)
 
     def path_for(self, url: str, key: str) -> Path:
         """One file per (source, key); the source part is hashed so any URL maps to a folder name. A
@@ -150,6 +153,11 @@ class FileCache:
             with self._lock:
                 over = self._total is not None and self._total + self._added > self.max_bytes
             if over and not self._unbounded:
+                self._advance(None, everything=True)
+
+    def _finish_count(self) -> None:
+        with self._evicting:
+            if self._count is not None and not self._unbounded:
                 self._advance(None, everything=True)
 
     def _advance(self, written: Path | None, *, everything: bool = False) -> None:
