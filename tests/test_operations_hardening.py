@@ -236,6 +236,16 @@ def test_a_successful_run_keeps_its_records_and_logs_not_its_states(history: His
     assert cli("report", "--work-dir", work, "--html", tmp_path / "report.html").returncode == 0
 
 
+def test_a_run_asked_for_by_hand_that_finds_nothing_to_replay_failed(history: History, tmp_path: Path) -> None:
+    """Only a scheduled fire that finds nothing new is a skip: a target before the bootstrap state,
+    given by hand, is a failure in the record and in status."""
+    work = tmp_path / "work"
+    ran = cli("run", *replay_args(history, work, "--target-round", "5", "--out", tmp_path / "out"))
+    assert ran.returncode == 2, ran.stderr
+    [run] = status_json(work)["runs"]
+    assert run["state"] == "failed" and run["exit_code"] == 2
+
+
 def test_keep_intermediates_keeps_a_successful_runs_inputs_and_states(history: History, tmp_path: Path) -> None:
     work = tmp_path / "work"
     ran = cli("run", *replay_args(history, work, "--segment-rounds", "50", "--keep-intermediates", "--out", tmp_path / "out"))

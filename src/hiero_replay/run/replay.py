@@ -73,12 +73,14 @@ def run_replay(
         try:
             run_id = run_id or new_run_id()
             store.open_run(run_id, trigger=trigger, settings=recorded_settings(settings))
-            return _plan_and_run(settings, store, run_id, clock, observer or RunObserver())
+            return _plan_and_run(settings, store, run_id, clock, observer or RunObserver(), trigger=trigger)
         finally:
             store.close()
 
 
-def _plan_and_run(settings: Settings, store: RunStore, run_id: str, clock: Clock | None, observer: RunObserver) -> RunResult:
+def _plan_and_run(
+    settings: Settings, store: RunStore, run_id: str, clock: Clock | None, observer: RunObserver, *, trigger: str
+) -> RunResult:
     """Plan the run the store opened, and run it; a plan that cannot be made ends the run, recorded."""
     observer.run_opened(run_id)
     try:
@@ -86,7 +88,7 @@ def _plan_and_run(settings: Settings, store: RunStore, run_id: str, clock: Clock
         plan = make_plan(inputs, run_id)
     except (Exception, KeyboardInterrupt) as raised:
         error = as_replay_error(raised)
-        ended = _ended_as(error)
+        ended = _ended_as(error, trigger)
         store.finish_run(run_id, ended, error_kind=error.kind, error_message=str(error), exit_code=error.exit_code)
         if ended == "skipped":
             observer.run_skipped(str(error))
@@ -101,9 +103,10 @@ def _plan_and_run(settings: Settings, store: RunStore, run_id: str, clock: Clock
     return runner.start()
 
 
-def _ended_as(error: ReplayError) -> str:
-    """How a run that ended in planning is recorded: nothing new to replay is a skip, not a failure."""
-    if isinstance(error, NothingToReplay):
+def _ended_as(error: ReplayError, trigger: str) -> str:
+    """How a run that ended in planning is recorded: a scheduled run that finds nothing new to replay
+    is a skip, not a failure (a run asked for by hand that finds nothing to do failed what it was asked)."""
+    if isinstance(error, NothingToReplay) and trigger == "schedule":
         return "skipped"
     return "interrupted" if isinstance(error, ReplayInterrupted) else "failed"
 
@@ -159,7 +162,7 @@ def resume_replay(
             settings = load_settings(None, recorded)
             if not record.plan:  # stopped while planning: nothing was replayed, plan it again
                 store.reopen_run(record.id)
-                return _plan_and_run(settings, store, record.id, clock, observer or RunObserver())
+                return _plan_and_run(settings, store, record.id, clock, observer or RunObserver(), trigger=record.trigger)
             plan = ReplayPlan.from_json(record.plan)
             sources = {segment.source: open_stream_source(segment.source, settings) for segment in plan.segments}
             runner = Runner(
