@@ -193,6 +193,10 @@ def test_a_killed_run_is_shown_interrupted_with_how_to_resume(killed_run: tuple[
     assert current["state"] == "interrupted" and "eta_seconds" not in current
     assert run["state"] == "interrupted"
     assert current["resume"] == run["resume"] == f"hiero-replay run --resume --run-id {run['run_id']} --work-dir {shlex.quote(str(work))}"
+    relative = subprocess.run(
+        [*CLI, "status", "--json", "--work-dir", work.name], cwd=work.parent, capture_output=True, text=True, timeout=120
+    )
+    assert json.loads(relative.stdout)["current"]["resume"] == current["resume"]  # to be run as it is, from any folder
     shown = cli("status", "--work-dir", work).stdout
     assert f"current: run {run['run_id']} interrupted, segment" in shown and "ETA" not in shown and f"`{current['resume']}`" in shown
     # While a process holds the work directory's lock, the run recorded as running is that process's.

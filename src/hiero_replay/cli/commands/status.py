@@ -82,13 +82,11 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
 
 
 def _resume_command(work_dir: Path, run_id: str) -> str:
-    """How to resume a run that was killed: ``run --resume`` in this work directory."""
+    """How to resume a run that was killed: ``run --resume`` in this work directory, to be run as it
+    is from any folder."""
     import shlex
 
-    from ...config import DEFAULT_WORK_DIR
-
-    where = "" if work_dir.absolute() == DEFAULT_WORK_DIR.absolute() else f" --work-dir {shlex.quote(str(work_dir))}"
-    return f"hiero-replay run --resume --run-id {shlex.quote(run_id)}{where}"
+    return shlex.join(["hiero-replay", "run", "--resume", "--run-id", run_id, "--work-dir", str(work_dir.absolute())])
 
 
 def _run_entry(run: RunRecord, segments: list[SegmentRecord]) -> dict[str, Any]:
