@@ -302,6 +302,14 @@ _RUN_TAMPERING = {
     "segment seconds text": ("UPDATE segments SET seconds = 'abc'", "segment 1 of run"),
     "segment state bogus": ("UPDATE segments SET state = 'bogus'", "state is 'bogus', not one of 'pending'"),
     "segment inputs not JSON": ("UPDATE segments SET inputs = '{'", "inputs is not JSON"),
+    "checksum dropped": (
+        "UPDATE runs SET plan = json_remove(plan, '$.segments[0].checksums[0]')",
+        "checksums must be one CRC-32 per file",
+    ),
+    "checksum not a number": (
+        "UPDATE runs SET plan = json_set(plan, '$.segments[0].checksums[0]', 'x')",
+        "checksums must be one CRC-32 per file",
+    ),
 }
 
 

@@ -139,9 +139,18 @@ class Segment:
                 "final_dir": Path(data["final_dir"]),
                 "argv": tuple(data["argv"]),
                 "workload": Workload(**data["workload"]),
-                "checksums": tuple(data["checksums"]) if data.get("checksums") is not None else None,
+                "checksums": _checksums(data.get("checksums"), len(data["files"])),
             }
         )
+
+
+def _checksums(recorded: object, files: int) -> tuple[int, ...] | None:
+    """A segment's recorded checksums: one CRC-32 per file, or none (recorded by an older version)."""
+    if recorded is None:
+        return None
+    if not isinstance(recorded, list) or len(recorded) != files or not all(type(value) is int and 0 <= value < 2**32 for value in recorded):
+        raise ValueError(f"checksums must be one CRC-32 per file ({files}), not {str(recorded)[:80]}")
+    return tuple(recorded)
 
 
 @dataclass(frozen=True)
