@@ -94,6 +94,12 @@ def test_a_resume_refuses_a_metrics_textfile_in_the_work_dir_too(history: Histor
     assert result.returncode == 2, result.stderr
     assert f"--metrics-textfile {work / 'runs.db'} is inside the --work-dir folder" in result.stderr
     assert files(work) == kept
+    # ...and checked against the folders the run recorded, not this command's (which names none)
+    blocks = history.blocks_dir
+    into_input = cli("run", "--resume", "--work-dir", work, "--metrics-textfile", blocks / "m.prom")
+    assert into_input.returncode == 2 and "inside" in into_input.stderr, into_input.stderr
+    unlocked = {name: data for name, data in kept.items() if name != "lock"}  # (the lock notes who took it last)
+    assert not (blocks / "m.prom").exists() and {name: data for name, data in files(work).items() if name != "lock"} == unlocked
 
 
 @pytest.mark.parametrize(

@@ -160,6 +160,8 @@ def resume_replay(
             # The run is in this work directory, wherever it was when the run started (an older run may record it relative).
             recorded = {**_with_secrets(resumable(record).settings, current), "work_dir": str(work_dir.absolute())}
             settings = load_settings(None, recorded)
+            if current is not None:  # this invocation's metrics go where the run's own outputs may not
+                refuse_outputs_inside_inputs(settings.model_copy(update={"metrics": current.metrics}))
             if not record.plan:  # stopped while planning: nothing was replayed, plan it again
                 store.reopen_run(record.id)
                 return _plan_and_run(settings, store, record.id, clock, observer or RunObserver(), trigger=record.trigger)
