@@ -270,3 +270,28 @@ def test_a_failed_run_keeps_its_checkpoints(history: History, tmp_path: Path) ->
         checkpoints = [Path(row[0]) for row in db.execute("SELECT state_dir FROM checkpoints ORDER BY idx")]
     assert len(checkpoints) == 4 and all(read_state_metadata(state).round for state in checkpoints)
     assert all(os.path.isdir(segment / "input") for segment in (run_dir / "segments").iterdir())
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_verified_history_job_keeps_its_logs_and_its_intermediates_when_told(tmp_path: Path, keep: bool) -> None:
+    made = write_history(tmp_path / "history", saved_every=50)
+    assert made.saved_dir is not None
+    work = tmp_path / "work"
+    flags: list[str | Path] = [
+        "--simulate",
+        "--events",
+        made.events_dir,
+        "--blocks",
+        made.blocks_dir,
+        "--node-id",
+        "3",
+        "--states",
+        made.saved_dir,
+    ]
+    extra = ["--keep-intermediates"] if keep else []
+    ran = cli("verify-history", *flags, "--work-dir", work, "--from-round", "10", "--to-round", "60", "--segment-rounds", "20", *extra)
+    assert ran.returncode == 0, ran.stderr
+    segments = list(work.glob("history/*/*/work/runs/*/segments/*"))
+    assert len(segments) == 3 and all((segment / "backend.log").is_file() for segment in segments)  # the logs stay
+    assert all((segment / "input").is_dir() is keep for segment in segments)
+    assert not list(work.glob("history/*/*/out"))  # the output state goes either way (--keep-states keeps it)

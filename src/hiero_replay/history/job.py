@@ -122,10 +122,9 @@ def _replay(spec: JobSpec) -> None:
 
 
 def _tidy(folder: Path) -> None:
-    """A verified job keeps its records, not its states: the output, staged input, intermediate states and cache go."""
-    work = folder / "work"
-    doomed = [folder / "out", work / "cache", *work.glob("runs/*/segments")]
-    for path in doomed:
+    """A verified job keeps its records and logs, not its states: the output and the cache go (its
+    run has removed its staged input and intermediate states, unless told to keep them)."""
+    for path in (folder / "out", folder / "work" / "cache"):
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
 
