@@ -16,6 +16,9 @@ from ..errors import SourceError
 from ..logs import get_logger
 from .cache_count import EVICT_SLICE, WALK_SLICE, CacheCount
 
+#: How long the count left at exit waits for a writer still at a slice of it.
+FINISH_WAIT_SECONDS = 10
+
 
 class FileCache:
     """Writes take no lock of their own: each is a temporary file renamed over its key (atomic per
@@ -156,9 +159,14 @@ class FileCache:
                 self._advance(None, everything=True)
 
     def _finish_count(self) -> None:
-        with self._evicting:
+        """At exit; a writer still at a slice (a daemon thread) is waited for a while, never for good."""
+        if not self._evicting.acquire(timeout=FINISH_WAIT_SECONDS):
+            return
+        try:
             if self._count is not None and not self._unbounded:
                 self._advance(None, everything=True)
+        finally:
+            self._evicting.release()
 
     def _advance(self, written: Path | None, *, everything: bool = False) -> None:
         """With ``_evicting`` held: a slice of the count under way (``everything``: the rest of it),
