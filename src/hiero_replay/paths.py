@@ -8,6 +8,11 @@ from pathlib import Path
 from .errors import ConfigError
 
 
+def escaped(text: str) -> str:
+    """``text`` as valid UTF-8: bytes of a name that is not (kept by Python as lone surrogates) escaped, ``\\xff``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def path_text(value: str) -> str:
     """A path hiero-replay writes to, as given: ``ValueError`` when it is empty (``Path("")`` would
     be the current folder) or not valid UTF-8 (the run store, status file and reports keep paths as text)."""
@@ -16,8 +21,9 @@ def path_text(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        raise ValueError(f"{shown} is not valid UTF-8 (the run store and reports keep paths as text); choose a UTF-8 name") from None
+        raise ValueError(
+            f"{escaped(value)} is not valid UTF-8 (the run store and reports keep paths as text); choose a UTF-8 name"
+        ) from None
     return value
 
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from .errors import RunStoreError
 from .model.checked import DamagedRecord, Timestamp, checked
 from .model.plan import ReplayPlan
+from .paths import escaped
 from .store_schema import MIGRATIONS, SCHEMA_VERSION
 from .workdir import open_existing_work_dir, prepare_work_dir
 
@@ -274,9 +275,8 @@ class RunStore:
 
 
 def _text(message: str | None) -> str | None:
-    """A message as SQLite can store it: a path that is not UTF-8 (its bytes kept by Python as lone
-    surrogates) is written with those bytes escaped, ``\\xff``."""
-    return None if message is None else message.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """A message as SQLite can store it (a path in it that is not UTF-8: its bytes escaped)."""
+    return None if message is None else escaped(message)
 
 
 def _private_file(path: Path) -> None:
