@@ -11,6 +11,7 @@ work directory or ``--out`` where the run owns them, are refused before anything
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -131,3 +132,13 @@ def refuse_outputs_inside_inputs(settings: Settings) -> None:
     if textfile is not None:
         outputs.append(("--metrics-textfile", textfile))
     refuse_overlaps(outputs, protected)
+
+
+def resume_command(work_dir: Path, *, run_id: str | None = None, config: str | None = None) -> str:
+    """The command that resumes a run of ``work_dir`` (``run_id``, else the newest unfinished one),
+    to be run as it is from any folder."""
+    command = ["hiero-replay", "run", "--resume", *(["--run-id", run_id] if run_id is not None else [])]
+    command += ["--work-dir", str(work_dir.absolute())]
+    if config is not None:
+        command += ["--config", str(Path(config).absolute())]
+    return shlex.join(command)

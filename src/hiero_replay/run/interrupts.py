@@ -8,7 +8,6 @@ thread would not do: the kernel hands a process signal to any thread that does n
 
 from __future__ import annotations
 
-import shlex
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from types import FrameType
 from typing import TypeVar
 
 from ..errors import ReplayInterrupted
+from ..workdir import resume_command
 
 T = TypeVar("T")
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -25,10 +25,7 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def resume_hint(work_dir: Path, config: str | None = None) -> str:
     """What an interrupted run is told to do next: the command that resumes it, to be run as it is
     from any folder."""
-    command = ["hiero-replay", "run", "--resume", "--work-dir", str(work_dir.absolute())]
-    if config is not None:
-        command += ["--config", str(Path(config).absolute())]
-    return f"Resume it with `{shlex.join(command)}`."
+    return f"Resume it with `{resume_command(work_dir, config=config)}`."
 
 
 class _Held:

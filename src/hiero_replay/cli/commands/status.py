@@ -42,6 +42,7 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
     from ...observe.status import read_status
     from ...schedule.scheduler import SCHEDULE_NAME
     from ...store import RunStore
+    from ...workdir import resume_command
 
     held = is_held(work_dir, RUN_LOCK)
     store = RunStore(work_dir, create=False)
@@ -57,7 +58,7 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
     live = next((run["run_id"] for run in runs if run["state"] in UNFINISHED), None) if held else None
     for entry in [*runs, current]:
         if entry and entry.get("state") in UNFINISHED and entry.get("run_id") != live:
-            entry.update(state=INTERRUPTED, resume=_resume_command(work_dir, entry["run_id"]))
+            entry.update(state=INTERRUPTED, resume=resume_command(work_dir, run_id=entry["run_id"]))
             entry.pop("eta_seconds", None)  # no time left to a run that stopped
     history_store = HistoryStore(work_dir, create=False)
     try:
@@ -79,14 +80,6 @@ def status_report(work_dir: Path, limit: int) -> dict[str, Any]:
             "last_run_id": schedule.last_run_id,
         },
     }
-
-
-def _resume_command(work_dir: Path, run_id: str) -> str:
-    """How to resume a run that was killed: ``run --resume`` in this work directory, to be run as it
-    is from any folder."""
-    import shlex
-
-    return shlex.join(["hiero-replay", "run", "--resume", "--run-id", run_id, "--work-dir", str(work_dir.absolute())])
 
 
 def _run_entry(run: RunRecord, segments: list[SegmentRecord]) -> dict[str, Any]:
